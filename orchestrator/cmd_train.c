@@ -1,0 +1,163 @@
+/* cmd_train.c - `hpsweep train SPEC.yaml`: train one model, no search.
+ *
+ * Prints the resolved configuration, one line per epoch, and at the end the best epoch on
+ * validation and that snapshot's accuracy on the test split (read once, at the end).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "dataload.h"
+#include "spec.h"
+#include "train.h"
+
+static void train_usage(FILE *f) {
+    fprintf(f,
+            "usage: hpsweep train SPEC.yaml [--lr X] [--wd Y] [--epochs N] [--seed S] [--threads T]\n"
+            "\n"
+            "Train one model as the spec's data, model, optimizer and train sections describe\n"
+            "(any search: section is ignored), print one line per epoch, then evaluate the\n"
+            "best-on-validation snapshot on the test split.\n"
+            "\n"
+            "options:\n"
+            "  --lr X        learning rate (overrides optimizer.lr)\n"
+            "  --wd Y        weight decay (overrides optimizer.weight_decay)\n"
+            "  --epochs N    epochs (overrides train.epochs)\n"
+            "  --seed S      seed of initialisation and data order (overrides seed)\n"
+            "  --threads T   BLAS threads (default: OPENBLAS_NUM_THREADS, else all cores)\n"
+            "  --no-test     do not touch the test split\n"
+            "  -h, --help    this text\n");
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int hp_cmd_train(int argc, char **argv) {
+    const char *cmd = "train", *spec_path = NULL, *val = NULL;
+    double lr = -1, wd = -1;
+    long long epochs = 0, threads = 0;
+    uint64_t seed = 0;
+    int have_seed = 0, no_test = 0;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            train_usage(stdout);
+            return HP_EXIT_OK;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--lr", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_double(cmd, "--lr", val, &lr) != 0) return HP_EXIT_USAGE;
+            if (lr <= 0) return hp_cli_error(cmd, "--lr must be > 0, got %s", val), HP_EXIT_USAGE;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--wd", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_double(cmd, "--wd", val, &wd) != 0) return HP_EXIT_USAGE;
+            if (wd < 0) return hp_cli_error(cmd, "--wd must be >= 0, got %s", val), HP_EXIT_USAGE;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--epochs", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_int(cmd, "--epochs", val, 1, 1000000, &epochs) != 0) return HP_EXIT_USAGE;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--threads", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_int(cmd, "--threads", val, 1, 4096, &threads) != 0) return HP_EXIT_USAGE;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--seed", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_u64(cmd, "--seed", val, &seed) != 0) return HP_EXIT_USAGE;
+            have_seed = 1;
+        } else if (strcmp(argv[i], "--no-test") == 0) {
+            no_test = 1;
+        } else if (argv[i][0] == '-') {
+            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep train --help')", argv[i]);
+            return HP_EXIT_USAGE;
+        } else if (spec_path) {
+            hp_cli_error(cmd, "one spec file expected, got '%s' and '%s'", spec_path, argv[i]);
+            return HP_EXIT_USAGE;
+        } else {
+            spec_path = argv[i];
+        }
+    }
+    if (!spec_path) {
+        train_usage(stderr);
+        return HP_EXIT_USAGE;
+    }
+
+    hp_err err = {{0}};
+    hp_spec spec;
+    if (hp_spec_load(spec_path, &spec, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return HP_EXIT_USAGE;
+    }
+    if (lr > 0) spec.optim.lr = lr;
+    if (wd >= 0) spec.optim.weight_decay = wd;
+    if (epochs > 0) spec.train.epochs = (int)epochs;
+    if (have_seed) spec.seed = seed;
+    if (threads > 0) hp_backend_set_threads((int)threads);
+
+    int rc = HP_EXIT_FAILURE;
+    hp_splits data;
+    hp_trainer *t = NULL;
+    double t0 = now_seconds();
+    if (hp_splits_load(&spec, !no_test, &data, &err) != 0) {
+        hp_cli_error(cmd, "%s", err.msg);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
+    char backend[256];
+    hp_backend_describe(backend, sizeof backend);
+    printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
+           (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
+           data.train.h, data.train.w, spec.data.nclasses, now_seconds() - t0);
+    printf("optimizer: %s lr %g momentum %g%s weight decay %g; batch %d, %d epochs, seed %llu\n",
+           hp_optim_type_name(spec.optim.type), spec.optim.lr, spec.optim.momentum,
+           spec.optim.nesterov ? " (nesterov)" : "", spec.optim.weight_decay, spec.train.batch_size,
+           spec.train.epochs, (unsigned long long)spec.seed);
+    printf("backend: %s\n", backend);
+
+    if (hp_trainer_create(&spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
+                          &err) != 0) {
+        hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
+        goto done;
+    }
+    printf("model: %lld parameters; initial loss %.4f (ln %d = %.4f)\n",
+           (long long)hp_model_param_count(hp_trainer_model(t)), hp_trainer_initial_loss(t),
+           spec.data.nclasses, log((double)spec.data.nclasses));
+    fflush(stdout);
+
+    double total = 0;
+    for (int e = 0; e < spec.train.epochs; e++) {
+        hp_epoch_metrics m;
+        if (hp_trainer_epoch(t, &m, &err) != 0) {
+            hp_cli_error(cmd, "epoch %d: %s", e + 1, err.msg);
+            goto done;
+        }
+        total += m.seconds;
+        printf("epoch %3d/%d  lr %.3g  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.2f s\n", m.epoch,
+               spec.train.epochs, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.seconds);
+        fflush(stdout);
+        if (m.diverged) {
+            printf("diverged: the training loss became non-finite or exceeded %g x the initial loss; "
+                   "lower the learning rate\n",
+                   spec.train.diverge_factor);
+            rc = HP_EXIT_FAILURE;
+            goto done;
+        }
+    }
+    int best_epoch = 0;
+    double best_acc = 0, best_loss = 0;
+    const float *best = hp_trainer_best_state(t, &best_epoch, &best_acc, &best_loss);
+    printf("best: epoch %d, val acc %.4f, val loss %.4f; training took %.1f s (%.0f images/s)\n", best_epoch,
+           best_acc, best_loss, total,
+           total > 0 ? (double)data.train.n * spec.train.epochs / total : 0.0);
+    if (!no_test) {
+        double test_loss = 0, test_acc = 0;
+        if (hp_trainer_evaluate(t, &data.test, best, &test_loss, &test_acc, &err) != 0) {
+            hp_cli_error(cmd, "test evaluation: %s", err.msg);
+            goto done;
+        }
+        printf("test (best snapshot, evaluated once): loss %.4f acc %.4f\n", test_loss, test_acc);
+    }
+    rc = HP_EXIT_OK;
+done:
+    hp_trainer_free(t);
+    hp_splits_free(&data);
+    hp_spec_free(&spec);
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* dataload.h - turn a spec's data section into the three splits a trial needs.
+ *
+ * Reads the training and test files, holds val_size examples of the training file out for
+ * validation (a split that depends only on the sweep seed), applies the subsets, fits the
+ * per-channel standardisation on the training split alone and applies it to all three.
+ * The test split is loaded here but only the final evaluation ever reads it.
+ */
+#ifndef HP_DATALOAD_H
+#define HP_DATALOAD_H
+
+#include "data.h"
+#include "hp_err.h"
+#include "spec.h"
+
+typedef struct hp_splits {
+    hp_dataset train, val, test;
+    hp_norm norm;     /* fitted on train; identity when standardize is off */
+} hp_splits;
+
+/* `with_test`: also load the test files (the coordinator needs them; trainer ranks do not). */
+int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *err);
+void hp_splits_free(hp_splits *s);
+
+/* Resolve one of the data spec's file names against its dir (absolute names stay). */
+void hp_data_path(const hp_data_spec *d, const char *file, char *out, size_t len);
+
+#endif

@@ -1,0 +1,95 @@
+/* spec.h - the sweep specification (YAML) and its validation.
+ *
+ * One YAML file describes the data, the model, the optimizer, training and the search. The
+ * parser (libyaml) rejects, with "FILE:LINE:COL: message" naming the key and the value at
+ * fault: malformed YAML, unknown keys (listing the keys valid there), duplicate keys, wrong
+ * types, values out of range. Missing optional keys take the defaults documented in
+ * README.md ("Spec reference").
+ */
+#ifndef HP_SPEC_H
+#define HP_SPEC_H
+
+#include <stdint.h>
+
+#include "data.h"
+#include "hp_err.h"
+#include "model.h"
+#include "optim.h"
+#include "train.h"
+
+#define HP_PATH_MAX 1024
+#define HP_NAME_MAX 64
+
+typedef struct hp_data_spec {
+    char format[16];              /* "idx" (default) */
+    char dir[HP_PATH_MAX];        /* folder the file names below are relative to;
+                                     default /usr/share/datasets/fashion-mnist */
+    char train_images[HP_PATH_MAX]; /* default train-images-idx3-ubyte.gz */
+    char train_labels[HP_PATH_MAX]; /* default train-labels-idx1-ubyte.gz */
+    char test_images[HP_PATH_MAX];  /* default t10k-images-idx3-ubyte.gz */
+    char test_labels[HP_PATH_MAX];  /* default t10k-labels-idx1-ubyte.gz */
+    int nclasses;                 /* default 10 */
+    int64_t val_size;             /* examples held out of the training file for validation; default 5000 */
+    int64_t train_subset;         /* use only this many training examples (after the split); 0 = all */
+    int64_t val_subset;           /* likewise for validation; 0 = all */
+    int standardize;              /* per-channel standardisation fitted on the training split; default 1 */
+} hp_data_spec;
+
+/* --- search (the staged hyperparameter search) ------------------------------------------ */
+typedef enum hp_param { HP_PARAM_LR = 0, HP_PARAM_WD = 1, HP_NPARAMS = 2 } hp_param;
+const char *hp_param_name(hp_param p); /* "lr", "weight_decay" */
+
+typedef enum hp_scale { HP_SCALE_LOG = 0, HP_SCALE_LINEAR = 1 } hp_scale;
+
+typedef struct hp_param_range {
+    int enabled;  /* 1 if the search varies this parameter; else the optimizer's value is used */
+    double low, high;   /* initial range, low < high; > 0 on a log scale */
+    hp_scale scale;     /* log (default) or linear */
+    double bound_low, bound_high; /* hard bounds that widening never crosses; default: none
+                                     (0 and +inf on a log scale, -inf and +inf on linear) */
+} hp_param_range;
+
+typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;
+
+#define HP_MAX_STAGES 16
+
+typedef struct hp_stage_spec {
+    hp_method method;
+    int trials;        /* random: number of trials (> 0) */
+    int points;        /* grid: points per enabled parameter (>= 2); trials = points^nparams */
+    int epochs;        /* > 0 */
+    int top_k;         /* the stage's ranges narrow around the top_k trials of the stage before; default 3 */
+    double margin;     /* narrowing margin, in decades on a log scale (fraction of range on linear); default 0.25 */
+} hp_stage_spec;
+
+typedef struct hp_search_spec {
+    hp_param_range params[HP_NPARAMS];
+    int nstages;
+    hp_stage_spec stages[HP_MAX_STAGES];
+    int keep_snapshots; /* keep the best snapshot of the top N finished trials; 0 = all (default) */
+} hp_search_spec;
+
+typedef enum hp_device { HP_DEVICE_AUTO = 0, HP_DEVICE_CPU = 1, HP_DEVICE_CUDA = 2 } hp_device;
+
+typedef struct hp_spec {
+    char path[HP_PATH_MAX];   /* where it was read from (for messages) */
+    char name[HP_NAME_MAX];   /* default: the file name without .yaml */
+    uint64_t seed;            /* default 0 */
+    hp_device device;         /* default auto */
+    hp_data_spec data;
+    hp_model_spec model;
+    hp_optim_spec optim;
+    hp_train_spec train;
+    int has_search;           /* 1 if the spec has a search: section */
+    hp_search_spec search;
+    char *text;               /* the whole YAML text, owned (stored in results files) */
+    uint64_t text_len;
+} hp_spec;
+
+/* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err. */
+int hp_spec_load(const char *path, hp_spec *out, hp_err *err);
+/* Parse from memory (the spec stored in a results file); `name` is used in messages. */
+int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err);
+void hp_spec_free(hp_spec *s);
+
+#endif

@@ -1,0 +1,23 @@
+/* backend.h - what the trainer computes on: BLAS threads and kernel, GPUs visible.
+ *
+ * The orchestrator decides how many BLAS threads a trainer rank may use (ranks that share a
+ * node must not oversubscribe its cores) and records what ran; this header is how it asks,
+ * so that OpenBLAS and CUDA stay inside trainer/.
+ */
+#ifndef HP_BACKEND_H
+#define HP_BACKEND_H
+
+#include <stddef.h>
+
+/* Set the number of BLAS threads of this process (>= 1). */
+void hp_backend_set_threads(int n);
+/* The number in force. */
+int hp_backend_threads(void);
+/* One line describing the CPU backend, e.g. "OpenBLAS 0.3.21 (Haswell kernels, 2 threads)". */
+void hp_backend_describe(char *buf, size_t len);
+/* Number of CUDA devices visible; 0 in a CPU-only build or when the driver reports none. */
+int hp_backend_cuda_devices(void);
+/* Online CPU cores of this machine (>= 1). */
+int hp_backend_cpu_cores(void);
+
+#endif

@@ -1,0 +1,119 @@
+/* model.h - feed-forward models built from a layer list, with one flat state vector.
+ *
+ * A model is a chain of layers ending in logits [B, nclasses] (the loss, softmax
+ * cross-entropy, is applied by hp_model_step / hp_model_eval). All parameters live in one
+ * contiguous state vector (parameters first, then buffers such as batch-norm running
+ * statistics); all gradients in one contiguous vector of the parameters' size, in the same
+ * order. hp_model_layout() names every tensor in the state vector with its shape and offset,
+ * which is what the results file stores as /model/layout and what snapshots are rows of.
+ *
+ * Activations and scratch are allocated once at creation for `max_batch` examples and
+ * reused by every step (fresh pages are expensive; see DESIGN.md).
+ *
+ * The model exists in two precisions compiled from one source: float (hp_model_*) for
+ * training, and double (hp_model64_*) for gradient checks against finite differences.
+ */
+#ifndef HP_MODEL_H
+#define HP_MODEL_H
+
+#include <stdint.h>
+
+#include "hp_err.h"
+
+typedef enum hp_layer_type {
+    HP_LAYER_DENSE = 0, /* units; weight [units, in] (PyTorch's Linear layout), bias [units] */
+    HP_LAYER_RELU,
+    HP_LAYER_COUNT_
+} hp_layer_type;
+
+typedef enum hp_init {
+    HP_INIT_DEFAULT = 0,     /* Kaiming-uniform for layers followed by ReLU, Xavier-uniform otherwise */
+    HP_INIT_KAIMING_UNIFORM, /* U(-b, b), b = sqrt(6 / fan_in)       (gain sqrt(2)) */
+    HP_INIT_KAIMING_NORMAL,  /* N(0, 2 / fan_in) */
+    HP_INIT_XAVIER_UNIFORM,  /* U(-b, b), b = sqrt(6 / (fan_in + fan_out)) */
+    HP_INIT_XAVIER_NORMAL,   /* N(0, 2 / (fan_in + fan_out)) */
+    HP_INIT_ZERO,            /* all zeros (e.g. a zero-initialised last layer) */
+    HP_INIT_COUNT_
+} hp_init;
+
+/* Names as written in specs and files ("dense", "relu"; "kaiming_uniform", ...). */
+const char *hp_layer_type_name(hp_layer_type t);
+const char *hp_init_name(hp_init i);
+/* Parse a name; returns -1 if unknown. */
+int hp_layer_type_parse(const char *s);
+int hp_init_parse(const char *s);
+
+typedef struct hp_layer_spec {
+    hp_layer_type type;
+    int units;    /* dense: output features */
+    hp_init init; /* dense: weight initialisation; biases start at 0 */
+    int line;     /* where the layer was declared in the spec (1-based, 0 if unknown) */
+} hp_layer_spec;
+
+#define HP_MAX_LAYERS 64
+
+typedef struct hp_model_spec {
+    int nlayers;
+    hp_layer_spec layers[HP_MAX_LAYERS];
+} hp_model_spec;
+
+/* One named tensor of the state vector. */
+typedef struct hp_tensor_info {
+    char name[48];    /* "dense0.weight", "dense0.bias", ... (layer type + index among that type) */
+    int ndim;
+    int64_t shape[4];
+    int64_t offset;   /* in elements, from the start of the state vector */
+    int64_t size;     /* product of shape */
+    int is_buffer;    /* 1 for non-trainable state (running statistics) */
+} hp_tensor_info;
+
+/* ------------------------------------------------------------------------------------------ */
+/* float model                                                                                 */
+typedef struct hp_model hp_model;
+
+/* Build a model for inputs of shape [c, h, w] (flattened for dense layers) and `nclasses`
+ * outputs. Fails with a message naming the layer (and its spec line) when shapes do not fit,
+ * e.g. when the last layer's width differs from nclasses. */
+int hp_model_create(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch,
+                    hp_model **out, hp_err *err);
+void hp_model_free(hp_model *m);
+
+int64_t hp_model_state_size(const hp_model *m);  /* parameters + buffers */
+int64_t hp_model_param_count(const hp_model *m); /* trainable parameters (= gradient size) */
+float *hp_model_state(hp_model *m);              /* [state_size] */
+float *hp_model_grad(hp_model *m);               /* [param_count] */
+int hp_model_layout(const hp_model *m, const hp_tensor_info **tensors); /* returns the count */
+
+/* Initialise every parameter from the counter-based stream `key` (see rng.h). */
+void hp_model_init(hp_model *m, uint64_t key);
+
+/* One training step's forward and backward pass on a batch: x [B, c*h*w], y [B].
+ * Overwrites the gradient vector with d(mean loss)/d(params). Returns the summed (not mean)
+ * loss over the batch in *loss_sum and the number of correct argmax predictions in *correct. */
+void hp_model_step(hp_model *m, const float *x, const int32_t *y, int B, double *loss_sum,
+                   int64_t *correct);
+
+/* Forward only, in evaluation mode; same outputs as hp_model_step, no gradients. */
+void hp_model_eval(hp_model *m, const float *x, const int32_t *y, int B, double *loss_sum,
+                   int64_t *correct);
+
+/* Logits of the last forward pass: [B, nclasses]. */
+const float *hp_model_logits(const hp_model *m);
+
+/* ------------------------------------------------------------------------------------------ */
+/* double twin, for gradient checks: identical semantics, double everywhere. */
+typedef struct hp_model64 hp_model64;
+int hp_model64_create(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch,
+                      hp_model64 **out, hp_err *err);
+void hp_model64_free(hp_model64 *m);
+int64_t hp_model64_state_size(const hp_model64 *m);
+int64_t hp_model64_param_count(const hp_model64 *m);
+double *hp_model64_state(hp_model64 *m);
+double *hp_model64_grad(hp_model64 *m);
+void hp_model64_init(hp_model64 *m, uint64_t key);
+void hp_model64_step(hp_model64 *m, const double *x, const int32_t *y, int B, double *loss_sum,
+                     int64_t *correct);
+void hp_model64_eval(hp_model64 *m, const double *x, const int32_t *y, int B, double *loss_sum,
+                     int64_t *correct);
+
+#endif

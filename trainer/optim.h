@@ -1,0 +1,49 @@
+/* optim.h - optimizers over flat parameter and gradient vectors.
+ *
+ * Formulas follow PyTorch's torch.optim exactly, so that a learning rate found by hpsweep
+ * means the same thing in PyTorch. SGD with momentum m, dampening 0, L2 weight decay wd:
+ *     g   = grad + wd * p
+ *     buf = g                 (first step)
+ *     buf = m * buf + g       (later steps)
+ *     p  -= lr * buf          (Nesterov: p -= lr * (g + m * buf))
+ * The optimizer's state (momentum buffers, step count) is one flat vector too, so it can be
+ * checkpointed as a row.
+ */
+#ifndef HP_OPTIM_H
+#define HP_OPTIM_H
+
+#include <stdint.h>
+
+#include "hp_err.h"
+
+typedef enum hp_optim_type {
+    HP_OPTIM_SGD = 0,
+    HP_OPTIM_COUNT_
+} hp_optim_type;
+
+const char *hp_optim_type_name(hp_optim_type t);
+int hp_optim_type_parse(const char *s); /* -1 if unknown */
+
+typedef struct hp_optim_spec {
+    hp_optim_type type;
+    double lr;           /* base learning rate (> 0) */
+    double momentum;     /* [0, 1) */
+    int nesterov;        /* 0 or 1; needs momentum > 0 */
+    double weight_decay; /* >= 0, coupled L2 for SGD */
+} hp_optim_spec;
+
+typedef struct hp_optim hp_optim;
+
+int hp_optim_create(const hp_optim_spec *spec, int64_t nparams, hp_optim **out, hp_err *err);
+void hp_optim_free(hp_optim *o);
+
+/* One update: params[i] -= ... using grads[i], at learning rate lr (the schedule's value). */
+void hp_optim_step(hp_optim *o, float *params, const float *grads, double lr);
+/* The same in double, for reference tests. */
+void hp_optim_step64(hp_optim *o, double *params, const double *grads, double lr);
+
+/* Flat optimizer state for checkpoints: size in floats, pointer to it. */
+int64_t hp_optim_state_size(const hp_optim *o);
+float *hp_optim_state(hp_optim *o);
+
+#endif
