@@ -4,18 +4,34 @@
  * of earlier stages, so a resumed sweep plans exactly the trials an uninterrupted one would,
  * whichever rank runs them and in whatever order they finish.
  *
- * Rules (also in README.md, "How the search narrows"):
- * - Stage 0 uses the spec's ranges. A trial's values come from the stream
- *   hp_key3(sweep_seed, stage, index): on a log scale v = 10^(log10 lo + u (log10 hi - log10 lo)).
- * - Grid stages place `points` values per parameter, evenly spaced in log10 (or linearly),
- *   including both ends, full factorial (lr varies slowest).
- * - Stage s > 0 narrows each range around the top_k finished (not diverged, not failed) trials
- *   of stage s-1 by validation accuracy: new range = [min, max] of their values, extended by
- *   `margin` (decades on a log scale, fraction of the old width on linear) on each side, then
- *   clipped to the old range... unless the best trial lies at an edge of the old range (within
- *   5% of its width): that side then widens by the old width (in log10 on a log scale) instead,
- *   clipped to the hard bounds, and the derivation says so.
- * - If no trial of stage s-1 finished, the ranges are carried over unchanged ("kept").
+ * Rules (docs/search.md, "How the search narrows", has them with a worked example). "Search
+ * space" is log10(value) on a log scale and the value itself on a linear scale; widths W are
+ * measured there.
+ * - Trial ids are global: stage 0 holds ids 0..n0-1, stage 1 the next n1, and so on.
+ * - A trial's seed is hp_key3(sweep_seed, stage, index); its values come from a separate stream,
+ *   key hp_key3(hp_key2(sweep_seed, HP_STREAM_SEARCH), stage, index), draw p for parameter p.
+ *   So values depend only on (seed, stage, index), never on rank or order.
+ * - Parameters the search does not vary take the optimizer's value (optim.lr, optim.weight_decay)
+ *   and derivation "fixed".
+ * - random: each parameter uniform in search space: on a log scale
+ *   v = 10^(log10 lo + u (log10 hi - log10 lo)), u uniform in [0, 1) with 53 bits.
+ * - grid: `points` values per searched parameter, evenly spaced in search space, both ends
+ *   exact, full factorial with lr varying slowest; trials = points^(searched parameters).
+ * - Stage 0 uses the spec's ranges ("initial").
+ * - Stage s > 0 uses the top_k (stage s's top_k) usable outcomes of stage s-1: usable set, finite
+ *   score, finite values (> 0 on a log scale). Best first by score, ties by lower lr, then lower
+ *   weight decay. Per parameter, with [L, H] the previous range and W = H - L:
+ *     new range = [min - m, max + m] of the top-k values, intersected with [L, H], where m is
+ *     `margin` decades on a log scale or margin * W on a linear scale;
+ *     if the single best lies within 0.05 W of L, the low side instead becomes L - W, clipped to
+ *     the hard bounds ("widened_low"); likewise at H ("widened_high"). An edge already on a hard
+ *     bound cannot widen: that side stays at the old edge.
+ *   A range narrower than 0.01 W (possible only with a tiny margin) grows to 0.01 W about its
+ *   centre, shifted to stay inside the allowed span. The derivation says what happened: widened_low/_high if a side
+ *   moved past the old edge, "kept" if the range came out identical, else "narrowed".
+ * - If stage s-1 has no usable outcome, the ranges carry over unchanged ("kept").
+ * - Hard bounds default to none; bound_low == bound_high (both 0 in a zeroed struct) also means
+ *   none. Implicitly, log-scale values stay in [1e-300, 1e300] and linear ones in +-1e300.
  */
 #ifndef HP_SEARCH_H
 #define HP_SEARCH_H
@@ -72,5 +88,11 @@ void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, 
 
 /* Total number of trials the spec will run (all stages). */
 int64_t hp_search_total_trials(const hp_spec *spec);
+
+/* Trials in one stage (random: trials; grid: points^(searched parameters)); -1 if no such stage. */
+int64_t hp_search_stage_trials(const hp_spec *spec, int stage);
+
+/* Global id of the first trial of `stage` (the sum of the trial counts of the stages before). */
+int64_t hp_search_first_trial_id(const hp_spec *spec, int stage);
 
 #endif

@@ -4,12 +4,14 @@
  * parser (libyaml) rejects, with "FILE:LINE:COL: message" naming the key and the value at
  * fault: malformed YAML, unknown keys (listing the keys valid there), duplicate keys, wrong
  * types, values out of range. Missing optional keys take the defaults documented in
- * README.md ("Spec reference").
+ * docs/spec.md (the spec reference).
  */
 #ifndef HP_SPEC_H
 #define HP_SPEC_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "data.h"
 #include "hp_err.h"
@@ -86,10 +88,24 @@ typedef struct hp_spec {
     uint64_t text_len;
 } hp_spec;
 
-/* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err. */
+/* Names as written in specs ("auto", "cpu", "cuda"; "log", "linear"; "random", "grid"). */
+const char *hp_device_name(hp_device d);
+const char *hp_scale_name(hp_scale s);
+const char *hp_method_name(hp_method m);
+
+/* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err.
+ * The spec format, every key, its default and its range: docs/spec.md. */
 int hp_spec_load(const char *path, hp_spec *out, hp_err *err);
 /* Parse from memory (the spec stored in a results file); `name` is used in messages. */
 int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err);
 void hp_spec_free(hp_spec *s);
+
+/* Write the resolved spec (every default filled in) as YAML that hp_spec_parse reads back
+ * to the same values. Returns -1 if writing fails. */
+int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err);
+
+/* The path of one of the data files (d->train_images, ...): `file` itself if absolute,
+ * else d->dir joined with it. Fails if the result does not fit in cap bytes. */
+int hp_spec_data_path(const hp_data_spec *d, const char *file, char *out, size_t cap, hp_err *err);
 
 #endif

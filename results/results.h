@@ -1,4 +1,5 @@
 /* results.h - the hpsweep results file (HDF5, format version 1): schema, writer, reader.
+ * (`hpsweep show`, the summary built on the reader, is in show.h.)
  *
  * One file per sweep, written only by the coordinator (serial HDF5), readable by other
  * processes while it is written (SWMR) and afterwards by h5py, pandas and h5dump. Tables hold
@@ -12,7 +13,11 @@
  *   /model/layout     compound; name, ndim, shape, offset, size, is_buffer of each state tensor
  *   /snapshots/state  float32 [n, state_size], extendible; best-on-validation states;
  *                     /trials.snapshot_row points into it (-1: none kept)
- *   /final            compound; test-set evaluation of the chosen trial(s) (hp_final_record)
+ *   /final            compound, extendible; test-set evaluation of the chosen trial(s)
+ *                     (hp_final_record)
+ *
+ * Strings are fixed-length and NUL-terminated within their field (the writer cuts longer ones;
+ * h5py reads them as bytes); the status field is an HDF5 enum, so h5dump and h5py show names.
  *
  * This module knows nothing of MPI.
  */
@@ -101,7 +106,9 @@ typedef struct hp_results hp_results;
  * layout fixes the snapshot width. Starts SWMR writing once every object exists. */
 int hp_results_create(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
                       int ntensors, hp_results **out, hp_err *err);
-/* Append a planned stage and its trials (status pending). */
+/* Append a planned stage and its trials (status pending). A trial's id is its row, so ids
+ * must continue from hp_results_ntrials(). Trials are flushed before the stage row, so a
+ * reader that sees a stage finds its trials. */
 int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_trial_record *trials,
                          int ntrials, hp_err *err);
 /* Overwrite trial row `rec->id`. */
@@ -109,8 +116,62 @@ int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *e
 int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *err);
 /* Append a snapshot row (state_size floats); returns its row index in *row. */
 int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err);
+/* Replace /final with these n rows. */
 int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_err *err);
 /* Flush and close; frees r. Returns -1 if the final flush failed (the message says so). */
 int hp_results_close(hp_results *r, hp_err *err);
+
+/* Reopen a file that hpsweep closed cleanly, to add to it (resume): checks its format and
+ * version and every table, then continues SWMR writing where the file ends. Rows keep their
+ * indices; new trials continue after the last row. A file whose writer was killed still has
+ * its "being written" flag set: the error says so; hp_results_recover() (below) or
+ * `h5clear -s --increment=0 FILE` clears it.
+ * Close any reader of the same file in this process first (HDF5 opens a file once per
+ * process). */
+int hp_results_open_append(const char *path, hp_results **out, hp_err *err);
+/* Make a file whose writer was killed (kill -9, a crash, a node failure) appendable again:
+ * reads every flushed row (SWMR read) and rewrites them into PATH.recovering, which then
+ * replaces PATH atomically (rename). Rows, indices, the spec and created_utc are kept;
+ * hpsweep_version becomes this build's. Needs room for a second copy while it runs. Uses
+ * only public HDF5 calls (an alternative to `h5clear -s --increment=0`). */
+int hp_results_recover(const char *path, hp_err *err);
+/* Rows so far in /trials, /curves, /stages, /snapshots/state; floats per snapshot row. */
+int64_t hp_results_ntrials(const hp_results *r);
+int64_t hp_results_ncurves(const hp_results *r);
+int64_t hp_results_nstages(const hp_results *r);
+int64_t hp_results_nsnapshots(const hp_results *r);
+int64_t hp_results_state_size(const hp_results *r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reader. Opens with SWMR read, so it works while a sweep writes the file (and after a writer
+ * was killed); each read refreshes the dataset and sees every row flushed so far. Checks the
+ * format and version, then the rank, type and fields of every dataset it reads, with messages
+ * that name the file and the dataset. */
+typedef struct hp_results_reader hp_results_reader;
+
+/* Root attributes as read. meta.spec_yaml is NUL-terminated and owned by the reader. */
+typedef struct hp_results_header {
+    int format_version;
+    hp_results_meta meta;
+    char created_utc[32];      /* "YYYY-MM-DDTHH:MM:SSZ" */
+    char hpsweep_version[32];
+} hp_results_header;
+
+int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err);
+void hp_results_close_read(hp_results_reader *r);
+const hp_results_header *hp_results_reader_header(const hp_results_reader *r);
+const char *hp_results_reader_path(const hp_results_reader *r);
+/* Whole tables as new arrays (free() them; NULL with *n = 0 when empty). */
+int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t *n, hp_err *err);
+int hp_results_read_curves(hp_results_reader *r, hp_curve_record **rows, int64_t *n, hp_err *err);
+int hp_results_read_stages(hp_results_reader *r, hp_stage_record **rows, int64_t *n, hp_err *err);
+int hp_results_read_final(hp_results_reader *r, hp_final_record **rows, int64_t *n, hp_err *err);
+/* /model/layout, read and checked at open (owned by the reader); returns the count. */
+int hp_results_read_layout(const hp_results_reader *r, const hp_tensor_info **tensors);
+int64_t hp_results_reader_state_size(const hp_results_reader *r);
+/* Snapshot rows flushed so far (-1 on error). */
+int64_t hp_results_read_nsnapshots(hp_results_reader *r, hp_err *err);
+/* Read snapshot `row` into state [state_size]. */
+int hp_results_read_snapshot(hp_results_reader *r, int64_t row, float *state, hp_err *err);
 
 #endif

@@ -35,7 +35,8 @@ void hp_dataset_free(hp_dataset *d);
 
 /* Deterministic split: a permutation of [0, n) drawn from stream `key` decides which n_val
  * examples go to *val; the rest, in their original order, go to *train. 0 < n_val < n.
- * Copies the data; `all` is left untouched. */
+ * The validation examples (the permutation's first n_val entries) also keep their original
+ * order, not permutation order. Copies the data; `all` is left untouched. */
 int hp_dataset_split(const hp_dataset *all, int64_t n_val, uint64_t key, hp_dataset *train,
                      hp_dataset *val, hp_err *err);
 

@@ -17,14 +17,19 @@ int hp_errf(hp_err *err, const char *fmt, ...) {
 
 int hp_err_prefix(hp_err *err, const char *fmt, ...) {
     if (!err) return -1;
-    char prefix[HP_ERR_MAX];
+    char out[HP_ERR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(out, sizeof out, fmt, ap);
     va_end(ap);
-    char old[HP_ERR_MAX];
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    if (n < 0) return -1;
+    size_t used = (size_t)n < sizeof out ? (size_t)n : sizeof out - 1;
+    /* "prefix: old message", cut at HP_ERR_MAX - 1 characters */
+    const char sep[] = ": ";
+    for (size_t i = 0; sep[i] && used < sizeof out - 1; i++) out[used++] = sep[i];
+    for (size_t i = 0; err->msg[i] && used < sizeof out - 1; i++) out[used++] = err->msg[i];
+    out[used] = '\0';
+    memcpy(err->msg, out, used + 1);
     return -1;
 }
 

@@ -89,7 +89,9 @@ void hp_model_init(hp_model *m, uint64_t key);
 
 /* One training step's forward and backward pass on a batch: x [B, c*h*w], y [B].
  * Overwrites the gradient vector with d(mean loss)/d(params). Returns the summed (not mean)
- * loss over the batch in *loss_sum and the number of correct argmax predictions in *correct. */
+ * loss over the batch in *loss_sum and the number of correct argmax predictions in *correct.
+ * Needs 1 <= B <= max_batch and labels in [0, nclasses); a B outside that range computes
+ * nothing and returns a NaN loss. */
 void hp_model_step(hp_model *m, const float *x, const int32_t *y, int B, double *loss_sum,
                    int64_t *correct);
 
@@ -99,6 +101,11 @@ void hp_model_eval(hp_model *m, const float *x, const int32_t *y, int B, double 
 
 /* Logits of the last forward pass: [B, nclasses]. */
 const float *hp_model_logits(const hp_model *m);
+
+/* Shape the model was built for: features per example, classes, largest batch. */
+int hp_model_input_dim(const hp_model *m);
+int hp_model_nclasses(const hp_model *m);
+int hp_model_max_batch(const hp_model *m);
 
 /* ------------------------------------------------------------------------------------------ */
 /* double twin, for gradient checks: identical semantics, double everywhere. */
@@ -115,5 +122,10 @@ void hp_model64_step(hp_model64 *m, const double *x, const int32_t *y, int B, do
                      int64_t *correct);
 void hp_model64_eval(hp_model64 *m, const double *x, const int32_t *y, int B, double *loss_sum,
                      int64_t *correct);
+int hp_model64_layout(const hp_model64 *m, const hp_tensor_info **tensors);
+const double *hp_model64_logits(const hp_model64 *m);
+int hp_model64_input_dim(const hp_model64 *m);
+int hp_model64_nclasses(const hp_model64 *m);
+int hp_model64_max_batch(const hp_model64 *m);
 
 #endif

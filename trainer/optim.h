@@ -37,12 +37,27 @@ typedef struct hp_optim hp_optim;
 int hp_optim_create(const hp_optim_spec *spec, int64_t nparams, hp_optim **out, hp_err *err);
 void hp_optim_free(hp_optim *o);
 
+/* The same, but the momentum buffer is also kept in double for hp_optim_step64 (reference
+ * tests against float64 PyTorch). The float state below is then not used. */
+int hp_optim_create64(const hp_optim_spec *spec, int64_t nparams, hp_optim **out, hp_err *err);
+
+/* Check a spec without creating anything: lr > 0 and finite, momentum in [0, 1), weight
+ * decay >= 0, Nesterov only with momentum. */
+int hp_optim_spec_check(const hp_optim_spec *spec, hp_err *err);
+
 /* One update: params[i] -= ... using grads[i], at learning rate lr (the schedule's value). */
 void hp_optim_step(hp_optim *o, float *params, const float *grads, double lr);
-/* The same in double, for reference tests. */
+/* The same in double, for reference tests (momentum in double if made by hp_optim_create64,
+ * else in the float state). */
 void hp_optim_step64(hp_optim *o, double *params, const double *grads, double lr);
 
-/* Flat optimizer state for checkpoints: size in floats, pointer to it. */
+/* Updates taken so far. */
+int64_t hp_optim_steps(const hp_optim *o);
+
+/* Flat optimizer state for checkpoints: size in floats, pointer to it. Layout (version 1):
+ * [0, nparams) the momentum buffer (absent when momentum is 0), then one float holding the
+ * number of steps taken, saturated at 2^24 (only "0 or not" matters: the first step sets
+ * buf = g). Restoring means copying a saved row back into this pointer. */
 int64_t hp_optim_state_size(const hp_optim *o);
 float *hp_optim_state(hp_optim *o);
 

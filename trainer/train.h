@@ -19,6 +19,8 @@ typedef struct hp_train_spec {
     int batch_size;        /* > 0 */
     int epochs;            /* > 0 */
     double diverge_factor; /* a train loss above diverge_factor * initial loss is divergence (default 4) */
+    int synthetic_ms;      /* > 0: no training; each epoch sleeps this long and reports made-up metrics
+                              (orchestration benchmarks and tests; the orchestrator implements it) */
 } hp_train_spec;
 
 typedef struct hp_epoch_metrics {
@@ -48,13 +50,17 @@ double hp_trainer_initial_loss(const hp_trainer *t);
 
 /* Train one epoch (shuffled from the seeded stream) and evaluate on the validation split.
  * Updates the best snapshot when validation accuracy improves. Fills *m. A divergence is
- * not an error: it sets m->diverged and the caller decides. */
+ * not an error: it sets m->diverged and the caller decides. The epoch stops at the batch
+ * that diverged (before its update); validation is then skipped (val_loss NaN, val_acc 0)
+ * and the best snapshot is left alone. */
 int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err);
 
 int hp_trainer_epochs_done(const hp_trainer *t);
 
 /* The model (for its layout and state). */
 hp_model *hp_trainer_model(hp_trainer *t);
+/* The optimizer (for its flat state, e.g. checkpoints). */
+hp_optim *hp_trainer_optim(hp_trainer *t);
 
 /* Best-on-validation snapshot so far: a copy of the state vector, its epoch (0 if no epoch
  * finished yet), validation accuracy and loss. */

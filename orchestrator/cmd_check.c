@@ -1,0 +1,128 @@
+/* cmd_check.c - `hpsweep check SPEC.yaml`: the sanity checks of the recipe before a sweep.
+ *
+ * 1. The spec parses and validates; the data loads; the model fits the data.
+ * 2. The initial loss is near ln(classes) (a model that starts far from it is mis-initialised).
+ * 3. The model can overfit a tiny subset (64 examples) to 100% training accuracy with
+ *    regularisation off: if it cannot, something is wrong before any tuning can help.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dataload.h"
+#include "spec.h"
+#include "train.h"
+
+static void check_usage(FILE *f) {
+    fprintf(f,
+            "usage: hpsweep check SPEC.yaml [--no-overfit]\n"
+            "\n"
+            "Validate the spec, load the data, build the model, and run the recipe's sanity checks:\n"
+            "the initial loss should be near ln(classes), and the model should overfit 64 training\n"
+            "examples (weight decay off) to 100%% training accuracy within 200 steps.\n"
+            "Exit code 0 when every check passes, 1 when one fails, 2 for a bad spec.\n");
+}
+
+int hp_cmd_check(int argc, char **argv) {
+    const char *cmd = "check", *path = NULL;
+    int overfit = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            check_usage(stdout);
+            return HP_EXIT_OK;
+        } else if (strcmp(argv[i], "--no-overfit") == 0) {
+            overfit = 0;
+        } else if (argv[i][0] == '-') {
+            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep check --help')", argv[i]);
+            return HP_EXIT_USAGE;
+        } else if (path) {
+            hp_cli_error(cmd, "one spec file expected, got '%s' and '%s'", path, argv[i]);
+            return HP_EXIT_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        check_usage(stderr);
+        return HP_EXIT_USAGE;
+    }
+    hp_err err = {{0}};
+    hp_spec spec;
+    if (hp_spec_load(path, &spec, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return HP_EXIT_USAGE;
+    }
+    printf("spec: %s is valid (%d layers%s)\n", path, spec.model.nlayers,
+           spec.has_search ? ", with a search" : ", no search: section");
+    hp_splits data;
+    if (hp_splits_load(&spec, 0, &data, &err) != 0) {
+        hp_cli_error(cmd, "%s", err.msg);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
+    printf("data: %lld train, %lld validation examples of %dx%dx%d\n", (long long)data.train.n,
+           (long long)data.val.n, data.train.c, data.train.h, data.train.w);
+
+    int rc = HP_EXIT_OK;
+    hp_trainer *t = NULL;
+    if (hp_trainer_create(&spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t, &err) != 0) {
+        hp_cli_error(cmd, "%s: %s", path, err.msg);
+        rc = HP_EXIT_USAGE;
+        goto done;
+    }
+    hp_model *m = hp_trainer_model(t);
+    const hp_tensor_info *layout = NULL;
+    int nt = hp_model_layout(m, &layout);
+    printf("model: %lld parameters in %d tensors\n", (long long)hp_model_param_count(m), nt);
+    for (int i = 0; i < nt; i++) {
+        printf("  %-24s [", layout[i].name);
+        for (int d = 0; d < layout[i].ndim; d++) printf("%s%lld", d ? ", " : "", (long long)layout[i].shape[d]);
+        printf("]%s\n", layout[i].is_buffer ? " (buffer)" : "");
+    }
+    double init = hp_trainer_initial_loss(t), expect = log((double)spec.data.nclasses);
+    int init_ok = fabs(init - expect) <= 0.25 * expect;
+    printf("%s initial loss %.4f, expected about ln(%d) = %.4f\n", init_ok ? "ok:  " : "FAIL:", init,
+           spec.data.nclasses, expect);
+    if (!init_ok) rc = HP_EXIT_FAILURE;
+    hp_trainer_free(t);
+    t = NULL;
+
+    if (overfit) {
+        /* 64 examples, no weight decay, up to 200 full-batch steps at the spec's learning rate. */
+        hp_dataset tiny = data.train;
+        tiny.n = data.train.n < 64 ? data.train.n : 64;
+        hp_optim_spec optim = spec.optim;
+        optim.weight_decay = 0;
+        hp_train_spec ts = spec.train;
+        ts.batch_size = (int)tiny.n;
+        ts.diverge_factor = 1e30;
+        if (hp_trainer_create(&spec.model, &optim, &ts, &tiny, &tiny, spec.seed, &t, &err) != 0) {
+            hp_cli_error(cmd, "%s", err.msg);
+            rc = HP_EXIT_FAILURE;
+            goto done;
+        }
+        hp_epoch_metrics em = {0};
+        int steps = 0;
+        for (steps = 1; steps <= 200; steps++) {
+            if (hp_trainer_epoch(t, &em, &err) != 0) {
+                hp_cli_error(cmd, "overfit check: %s", err.msg);
+                rc = HP_EXIT_FAILURE;
+                goto done;
+            }
+            if (em.val_acc >= 1.0) break;
+        }
+        int ok = em.val_acc >= 1.0;
+        printf("%s overfit %lld examples: training accuracy %.4f, loss %.4g after %d steps at lr %g\n",
+               ok ? "ok:  " : "FAIL:", (long long)tiny.n, em.val_acc, em.val_loss, steps > 200 ? 200 : steps, optim.lr);
+        if (!ok) {
+            printf("      a model that cannot memorise 64 examples has a bug or a bad learning rate\n");
+            rc = HP_EXIT_FAILURE;
+        }
+    }
+done:
+    hp_trainer_free(t);
+    hp_splits_free(&data);
+    hp_spec_free(&spec);
+    return rc;
+}

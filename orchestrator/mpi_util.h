@@ -1,0 +1,34 @@
+/* mpi_util.h - checked MPI calls, polling receives, node-local ranks.
+ *
+ * A blocking MPI_Recv busy-waits and burns a core that a trainer rank on the same node needs,
+ * so every wait here polls (MPI_Iprobe) and sleeps between polls, backing off from 20 us to
+ * 1 ms. Every MPI call's return code is checked (MPI_COMM_WORLD is set to MPI_ERRORS_RETURN).
+ */
+#ifndef HP_MPI_UTIL_H
+#define HP_MPI_UTIL_H
+
+#include <mpi.h>
+
+#include "hp_err.h"
+
+/* 0 if rc is MPI_SUCCESS, else -1 with "WHAT failed: MPI's error string". */
+int hp_mpi_check(int rc, const char *what, hp_err *err);
+
+/* Wait (polling) until a message from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG)
+ * is there; fills *status. Does not receive it. */
+int hp_mpi_wait_probe(int source, int tag, MPI_Comm comm, MPI_Status *status, hp_err *err);
+
+/* Non-blocking probe: *flag 1 if a message is there. */
+int hp_mpi_probe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status, hp_err *err);
+
+/* Receive exactly `bytes` bytes of a probed message; a size mismatch is an error. */
+int hp_mpi_recv_bytes(void *buf, int bytes, int source, int tag, MPI_Comm comm, hp_err *err);
+int hp_mpi_send_bytes(const void *buf, int bytes, int dest, int tag, MPI_Comm comm, hp_err *err);
+
+/* This process's rank among the ranks of its node, and how many ranks share the node. */
+int hp_mpi_node_rank(MPI_Comm comm, int *local_rank, int *local_size, hp_err *err);
+
+/* Sleep for the given number of microseconds (the back-off between polls). */
+void hp_sleep_us(long us);
+
+#endif

@@ -1,0 +1,92 @@
+/* spec_yaml.h - private to the spec parser (spec.c): a loaded YAML document and typed,
+ * checked readers for the fields of a mapping.
+ *
+ * Every error is one line "PATH:LINE:COL: message" (1-based, from libyaml's 0-based marks).
+ * A mapping is read against a table of the keys valid there (sy_field): unknown keys,
+ * duplicate keys (libyaml accepts those silently), wrong types and values out of range are
+ * rejected with the key path and the value at fault. Not part of the public API.
+ */
+#ifndef HP_SPEC_YAML_H
+#define HP_SPEC_YAML_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "hp_err.h"
+
+/* Limits that keep a hostile file from costing time or memory (see docs/spec.md). */
+#define SY_MAX_TEXT (1u << 20) /* bytes in a spec */
+#define SY_MAX_DEPTH 16        /* nesting of mappings and lists; the schema needs 5 */
+
+typedef struct sy_doc {
+    const char *path;   /* name used in messages */
+    const char *text;   /* the YAML text (borrowed), for positions of reader errors */
+    size_t len;
+    yaml_document_t doc;
+    int loaded;
+    hp_err *err;
+} sy_doc;
+
+/* Parse text (len bytes) into d: exactly one YAML document, nested at most SY_MAX_DEPTH
+ * deep. Malformed YAML gives libyaml's problem text at its position. */
+int sy_load(sy_doc *d, const char *path, const char *text, size_t len, hp_err *err);
+void sy_free(sy_doc *d);
+yaml_node_t *sy_root(sy_doc *d); /* never NULL after a successful sy_load */
+yaml_node_t *sy_node(sy_doc *d, int index);
+
+/* "PATH:LINE:COL: message"; returns -1. */
+int sy_fail(sy_doc *d, yaml_mark_t m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A short, printable, one-line description of a node for messages: "'fast'", "an empty
+ * value", "a mapping", "a list". */
+const char *sy_describe(const yaml_node_t *n, char *buf, size_t cap);
+
+/* Shortest decimal form that reads back as the same double; ".inf", "-.inf", ".nan". */
+const char *sy_fmt_num(double v, char buf[32]);
+
+typedef enum sy_kind {
+    SY_STR,   /* dst: char[cap]; a non-empty string shorter than cap, no control characters */
+    SY_INT,   /* dst: int */
+    SY_I64,   /* dst: int64_t */
+    SY_U64,   /* dst: uint64_t; lo/hi unused (any value 0 .. 2^64-1) */
+    SY_NUM,   /* dst: double, finite */
+    SY_BOOL,  /* dst: int, 0 or 1 from true/false/yes/no */
+    SY_ENUM,  /* dst: int, the index of the name in names[] */
+    SY_NODE   /* dst: yaml_node_t *; read by the caller (nested sections, lists) */
+} sy_kind;
+
+#define SY_REQUIRED 1u /* missing key is an error */
+#define SY_LO_OPEN 2u  /* value must be > lo (else >= lo) */
+#define SY_HI_OPEN 4u  /* value must be < hi (else <= hi) */
+
+typedef struct sy_field {
+    const char *key;
+    sy_kind kind;
+    void *dst;
+    size_t cap;                 /* SY_STR: size of dst */
+    double lo, hi;              /* SY_INT, SY_I64, SY_NUM: accepted range (may be +-INFINITY) */
+    unsigned flags;
+    const char *const *names;   /* SY_ENUM: the valid names */
+    int nnames;
+    /* filled by sy_read_map */
+    int seen;
+    yaml_mark_t key_mark;       /* where the key was written */
+    yaml_mark_t mark;           /* where its value starts */
+} sy_field;
+
+/* Read mapping `map` (at path `where`, "" for the top level) against fields[0..nf). Each
+ * key present is converted into its dst; keys not present leave dst untouched (the
+ * caller's default). */
+int sy_read_map(sy_doc *d, yaml_node_t *map, const char *where, sy_field *fields, int nf);
+
+/* Require a mapping / a sequence at `where`. */
+int sy_expect(sy_doc *d, yaml_node_t *n, yaml_node_type_t type, const char *where);
+
+/* A number at `where` that may also be +-.inf (for hard bounds); NaN is refused. */
+int sy_read_bound(sy_doc *d, yaml_node_t *n, const char *where, double *out);
+
+/* Format a range as "must be >= 1", "must be in [0, 1)". */
+const char *sy_fmt_range(double lo, double hi, unsigned flags, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,89 @@
+/* h5schema.h - internal to results/: the HDF5 types of the results file (format version 1),
+ * checked HDF5 helpers shared by the writer and the reader, and error capture.
+ *
+ * The memory types describe the C structs of results.h (with their padding); the file
+ * types are the same types packed (H5Tpack), so the file holds no padding bytes and h5py
+ * shows one column per struct field, named like the field.
+ */
+#ifndef HP_H5SCHEMA_H
+#define HP_H5SCHEMA_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "hp_err.h"
+
+/* Object names in the file. */
+#define HP_DS_TRIALS "/trials"
+#define HP_DS_CURVES "/curves"
+#define HP_DS_STAGES "/stages"
+#define HP_DS_LAYOUT "/model/layout"
+#define HP_DS_SNAP "/snapshots/state"
+#define HP_DS_FINAL "/final"
+
+/* Rows per chunk of each extendible table (a chunk is the unit HDF5 writes and flushes). */
+#define HP_CHUNK_TRIALS 64
+#define HP_CHUNK_CURVES 256
+#define HP_CHUNK_STAGES 8
+#define HP_CHUNK_FINAL 4
+
+/* Largest snapshot row: HDF5 chunks are limited to 4 GiB, and a snapshot row is one chunk. */
+#define HP_MAX_STATE_SIZE ((int64_t)1 << 30)
+
+typedef struct hp_h5_types {
+    hid_t status; /* enum of hp_trial_status, base int32 */
+    hid_t trial;  /* hp_trial_record */
+    hid_t curve;  /* hp_curve_record */
+    hid_t stage;  /* hp_stage_record */
+    hid_t final;  /* hp_final_record */
+    hid_t layout; /* hp_tensor_info */
+} hp_h5_types;
+
+/* Build every memory type. On failure all are closed and err says why. */
+int hp_h5_types_create(hp_h5_types *t, hp_err *err);
+void hp_h5_types_close(hp_h5_types *t);
+
+/* Replace HDF5's automatic error printing by a handler that only remembers why the last
+ * failing call failed (we report errors ourselves). Idempotent. */
+void hp_h5_quiet(void);
+/* Forget an expected failure (clears the stack and the remembered reason). */
+void hp_h5_clear(void);
+
+/* A file access property list: latest file format (needed for SWMR) when `latest`, and
+ * best-effort file locking, so file systems without flock() support (some cluster file
+ * systems) still work, as HDF5_USE_FILE_LOCKING=BEST_EFFORT would. -1 on failure. */
+hid_t hp_h5_fapl(int latest);
+
+/* Fill err with "results file PATH: WHAT: REASON", REASON taken from the HDF5 error stack
+ * (the system's message where the stack has one, e.g. "No space left on device"), then clear
+ * the stack. Returns -1. */
+int hp_h5_fail(hp_err *err, const char *path, const char *what);
+/* Why the last HDF5 call failed (or "unknown HDF5 error"); then forgets it. */
+void hp_h5_reason(char *buf, size_t n);
+
+/* Root attributes. */
+int hp_h5_attr_write_str(hid_t obj, const char *name, const char *s, size_t len, const char *path,
+                         hp_err *err);
+int hp_h5_attr_write_u64(hid_t obj, const char *name, uint64_t v, const char *path, hp_err *err);
+int hp_h5_attr_write_i32(hid_t obj, const char *name, int32_t v, const char *path, hp_err *err);
+/* Read a string attribute (fixed- or variable-length) into a new NUL-terminated buffer.
+ * Returns 1 if found, 0 if the attribute does not exist, -1 on error. */
+int hp_h5_attr_read_str(hid_t obj, const char *name, char **out, size_t *len, const char *path,
+                        hp_err *err);
+/* Read an integer attribute (any integer class). Returns 1 / 0 (absent) / -1 like above. */
+int hp_h5_attr_read_i64(hid_t obj, const char *name, int64_t *out, const char *path, hp_err *err);
+int hp_h5_attr_read_u64(hid_t obj, const char *name, uint64_t *out, const char *path, hp_err *err);
+
+/* Check that `format` is "hpsweep" and `format_version` is one this build reads; puts the
+ * version in *version. Messages say what the file is instead. */
+int hp_h5_check_format(hid_t file, const char *path, int *version, hp_err *err);
+
+/* Open dataset `name` and check it: rank `rank`, every member of the compound memory type
+ * `mtype` present in the file with the same type class (mtype < 0: skip the type check).
+ * Returns the dataset id or -1. */
+hid_t hp_h5_open_table(hid_t file, const char *name, hid_t mtype, int rank, const char *path,
+                       hp_err *err);
+/* Number of rows (dimension 0) of a dataset; -1 on error. */
+int64_t hp_h5_rows(hid_t ds, const char *name, const char *path, hp_err *err);
+
+#endif

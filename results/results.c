@@ -1,0 +1,582 @@
+/* results.c - the results file writer: create, append rows, update trials, reopen to append.
+ *
+ * HDF5 single-writer/multiple-reader (SWMR, HDF5 1.10): the file uses the latest format
+ * (libver bounds LATEST/LATEST), every object exists before H5Fstart_swmr_write, tables hold
+ * fixed-size fields only, and every update is H5Dset_extent + H5Dwrite + H5Dflush of that
+ * dataset, so readers see it at once and a kill -9 of the writer loses nothing flushed.
+ * Tables are chunked and uncompressed (SWMR readers then never see a half-written filter
+ * output, and rows are small). Schema: results.h; HDF5 types: h5schema.c.
+ */
+#include "results.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h5schema.h"
+
+#ifndef HPSWEEP_VERSION
+#define HPSWEEP_VERSION "unknown"
+#endif
+
+enum { DS_TRIALS, DS_CURVES, DS_STAGES, DS_LAYOUT, DS_SNAP, DS_FINAL, DS_COUNT };
+static const char *const ds_names[DS_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,
+                                               HP_DS_LAYOUT, HP_DS_SNAP, HP_DS_FINAL};
+
+struct hp_results {
+    char *path;
+    hid_t file;
+    hid_t ds[DS_COUNT];
+    hp_h5_types t;
+    int64_t rows[DS_COUNT]; /* rows written so far (layout: its fixed size) */
+    int64_t state_size;     /* floats per snapshot row */
+    hid_t dxpl;             /* transfers through tconv/bkg below */
+    void *tconv, *bkg;      /* HDF5's type-conversion buffers, allocated once (see xfer_init) */
+};
+
+/* Bytes of each conversion buffer: whole rows are converted in pieces of this size. */
+#define HP_TCONV_BYTES (64 * 1024)
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+/* Make a fixed-length field a clean C string: NUL-terminated within n bytes (truncating),
+ * zeros after the terminator, so files do not carry the caller's stale bytes. */
+static void clean_str(char *s, size_t n) {
+    char *end = memchr(s, '\0', n);
+    size_t pos = end ? (size_t)(end - s) : n - 1;
+    memset(s + pos, 0, n - pos);
+}
+#define CLEAN(field) clean_str((field), sizeof(field))
+
+static hp_results *results_alloc(const char *path, hp_err *err) {
+    hp_results *r = hp_calloc(1, sizeof *r, "the results writer", err);
+    if (!r) return NULL;
+    r->file = -1;
+    r->dxpl = -1;
+    for (int i = 0; i < DS_COUNT; i++) r->ds[i] = -1;
+    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = -1;
+    size_t n = strlen(path);
+    r->path = hp_calloc(n + 1, 1, "the results file name", err);
+    if (!r->path) {
+        free(r);
+        return NULL;
+    }
+    memcpy(r->path, path, n);
+    return r;
+}
+
+/* Close every HDF5 object; returns -1 (with err set) if closing the file failed. */
+static int results_release(hp_results *r, hp_err *err) {
+    int rc = 0;
+    for (int i = 0; i < DS_COUNT; i++)
+        if (r->ds[i] >= 0 && H5Dclose(r->ds[i]) < 0 && rc == 0) {
+            char what[96];
+            snprintf(what, sizeof what, "closing %s", ds_names[i]);
+            rc = hp_h5_fail(err, r->path, what);
+        }
+    hp_h5_types_close(&r->t);
+    if (r->dxpl >= 0) H5Pclose(r->dxpl);
+    if (r->file >= 0 && H5Fclose(r->file) < 0 && rc == 0)
+        rc = hp_h5_fail(err, r->path, "closing the file (final flush)");
+    free(r->tconv);
+    free(r->bkg);
+    free(r->path);
+    free(r);
+    return rc;
+}
+
+/* Table rows are converted from the C structs (with padding) to the packed file types. By
+ * default HDF5 callocs a 1 MiB conversion buffer and a background buffer for every H5Dwrite,
+ * and freshly touched memory costs ~10 us per 4 KiB page here (DESIGN.md). Measured with
+ * 1000 trials (two trial updates, a curve row and an 800 KB snapshot row each, all flushed):
+ * 25 ms per trial with the default buffers, 0.2 ms with these (1.4M page faults -> 1.7k);
+ * without snapshots 0.13-0.23 ms -> 0.035 ms. Supplying the buffers once makes every write
+ * reuse them. */
+static int xfer_init(hp_results *r, hp_err *err) {
+    r->tconv = hp_calloc(1, HP_TCONV_BYTES, "HDF5 conversion buffers", err);
+    r->bkg = r->tconv ? hp_calloc(1, HP_TCONV_BYTES, "HDF5 conversion buffers", err) : NULL;
+    if (!r->bkg) return -1;
+    r->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (r->dxpl < 0 || H5Pset_buffer(r->dxpl, HP_TCONV_BYTES, r->tconv, r->bkg) < 0)
+        return hp_h5_fail(err, r->path, "setting up transfer buffers");
+    return 0;
+}
+
+static int check_layout(const char *path, const hp_tensor_info *layout, int n, int64_t *size,
+                        hp_err *err) {
+    if (!layout || n < 1)
+        return hp_errf(err, "results file %s: the model layout is empty (%d tensors); a model "
+                            "has at least one tensor", path, n);
+    int64_t end = 0;
+    for (int i = 0; i < n; i++) {
+        const hp_tensor_info *t = &layout[i];
+        int64_t prod = 1;
+        if (t->ndim < 0 || t->ndim > 4)
+            return hp_errf(err, "results file %s: layout tensor %d has ndim %d (0..4)", path, i,
+                           t->ndim);
+        for (int d = 0; d < t->ndim; d++) prod *= t->shape[d];
+        if (t->size != prod || t->size < 0 || t->offset < 0)
+            return hp_errf(err, "results file %s: layout tensor %d ('%.48s') has size %lld, "
+                                "offset %lld but its shape holds %lld elements", path, i,
+                           memchr(t->name, 0, sizeof t->name) ? t->name : "?",
+                           (long long)t->size, (long long)t->offset, (long long)prod);
+        if (t->offset + t->size > end) end = t->offset + t->size;
+    }
+    if (end < 1 || end > HP_MAX_STATE_SIZE)
+        return hp_errf(err, "results file %s: state size %lld is out of range (1..%lld floats: "
+                            "a snapshot row is one HDF5 chunk, at most 4 GiB)", path,
+                       (long long)end, (long long)HP_MAX_STATE_SIZE);
+    *size = end;
+    return 0;
+}
+
+static hid_t create_table(hp_results *r, const char *name, hid_t mtype, hsize_t rows,
+                          hsize_t chunk, int extendible, hp_err *err) {
+    hid_t ft = H5Tcopy(mtype);
+    hsize_t dims = rows, maxd = extendible ? H5S_UNLIMITED : rows;
+    hid_t space = H5Screate_simple(1, &dims, &maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = -1;
+    if (ft >= 0 && H5Tpack(ft) >= 0 && space >= 0 && dcpl >= 0 &&
+        (!extendible || H5Pset_chunk(dcpl, 1, &chunk) >= 0))
+        ds = H5Dcreate2(r->file, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0) {
+        char what[96];
+        snprintf(what, sizeof what, "creating dataset %s", name);
+        hp_h5_fail(err, r->path, what);
+    }
+    if (ft >= 0) H5Tclose(ft);
+    if (space >= 0) H5Sclose(space);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return ds;
+}
+
+static int create_snapshots(hp_results *r, hp_err *err) {
+    hsize_t dims[2] = {0, (hsize_t)r->state_size};
+    hsize_t maxd[2] = {H5S_UNLIMITED, (hsize_t)r->state_size};
+    hsize_t chunk[2] = {1, (hsize_t)r->state_size}; /* one row per chunk: a row is one write */
+    hid_t space = H5Screate_simple(2, dims, maxd);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0)
+        r->ds[DS_SNAP] = H5Dcreate2(r->file, HP_DS_SNAP, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl,
+                                    H5P_DEFAULT);
+    if (space >= 0) H5Sclose(space);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (r->ds[DS_SNAP] < 0) return hp_h5_fail(err, r->path, "creating dataset " HP_DS_SNAP);
+    return 0;
+}
+
+static int make_group(hp_results *r, const char *name, hp_err *err) {
+    hid_t g = H5Gcreate2(r->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || H5Gclose(g) < 0) {
+        char what[96];
+        snprintf(what, sizeof what, "creating group %s", name);
+        return hp_h5_fail(err, r->path, what);
+    }
+    return 0;
+}
+
+/* created_utc: NULL for now (a recovered file keeps its original time). */
+static int write_root_attrs(hp_results *r, const hp_results_meta *meta, const char *created_utc,
+                            hp_err *err) {
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (created_utc)
+        snprintf(created, sizeof created, "%s", created_utc);
+    else if (now == (time_t)-1 || !gmtime_r(&now, &tm) ||
+             strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(created, sizeof created, "unknown");
+    char sha[65];
+    memcpy(sha, meta->spec_sha256, sizeof sha);
+    CLEAN(sha);
+    const char *spec = meta->spec_yaml ? meta->spec_yaml : "";
+    uint64_t spec_len = meta->spec_yaml ? meta->spec_len : 0;
+    if (hp_h5_attr_write_str(r->file, "format", HP_FORMAT_NAME, strlen(HP_FORMAT_NAME), r->path,
+                             err) < 0 ||
+        hp_h5_attr_write_i32(r->file, "format_version", HP_FORMAT_VERSION, r->path, err) < 0 ||
+        hp_h5_attr_write_str(r->file, "spec_yaml", spec, (size_t)spec_len, r->path, err) < 0 ||
+        hp_h5_attr_write_str(r->file, "spec_sha256", sha, strlen(sha), r->path, err) < 0 ||
+        hp_h5_attr_write_str(r->file, "created_utc", created, strlen(created), r->path, err) < 0 ||
+        hp_h5_attr_write_str(r->file, "hpsweep_version", HPSWEEP_VERSION,
+                             strlen(HPSWEEP_VERSION), r->path, err) < 0 ||
+        hp_h5_attr_write_u64(r->file, "seed", meta->seed, r->path, err) < 0 ||
+        hp_h5_attr_write_u64(r->file, "data_hash_train", meta->data_hash[0], r->path, err) < 0 ||
+        hp_h5_attr_write_u64(r->file, "data_hash_val", meta->data_hash[1], r->path, err) < 0 ||
+        hp_h5_attr_write_u64(r->file, "data_hash_test", meta->data_hash[2], r->path, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- create ------------------------------------------------------------------------------- */
+
+static int create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
+                       const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err) {
+    *out = NULL;
+    if (!path || !path[0]) return hp_errf(err, "results file: no path given");
+    if (!meta) return hp_errf(err, "results file %s: no metadata given", path);
+    if (meta->spec_yaml && meta->spec_len != strnlen(meta->spec_yaml, meta->spec_len))
+        return hp_errf(err, "results file %s: spec_len %llu exceeds the spec text", path,
+                       (unsigned long long)meta->spec_len);
+    int64_t state_size = 0;
+    if (check_layout(path, layout, ntensors, &state_size, err) < 0) return -1;
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return hp_errf(err, "results file %s already exists; choose another output path, remove "
+                            "it, or continue it with `hpsweep resume %s`", path, path);
+    hp_h5_quiet();
+
+    hp_results *r = results_alloc(path, err);
+    if (!r) return -1;
+    r->state_size = state_size;
+    hid_t fapl = hp_h5_fapl(1);
+    if (fapl < 0) {
+        hp_h5_fail(err, path, "setting up file access (libver bounds, locking)");
+        results_release(r, NULL);
+        return -1;
+    }
+    r->file = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (r->file < 0) {
+        char reason[256];
+        hp_h5_reason(reason, sizeof reason);
+        if (strstr(reason, "File exists"))
+            hp_errf(err, "results file %s already exists; choose another output path, remove "
+                         "it, or continue it with `hpsweep resume %s`", path, path);
+        else
+            hp_errf(err, "results file %s: cannot create it: %s (does the folder exist and can "
+                         "you write to it?)", path, reason);
+        results_release(r, NULL);
+        return -1;
+    }
+
+    int ok = hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0 &&
+             write_root_attrs(r, meta, created_utc, err) == 0 &&
+             make_group(r, "/model", err) == 0 && make_group(r, "/snapshots", err) == 0;
+    if (ok) r->ds[DS_TRIALS] = create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err);
+    if (ok && r->ds[DS_TRIALS] < 0) ok = 0;
+    if (ok) r->ds[DS_CURVES] = create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err);
+    if (ok && r->ds[DS_CURVES] < 0) ok = 0;
+    if (ok) r->ds[DS_STAGES] = create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err);
+    if (ok && r->ds[DS_STAGES] < 0) ok = 0;
+    if (ok) r->ds[DS_FINAL] = create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err);
+    if (ok && r->ds[DS_FINAL] < 0) ok = 0;
+    if (ok) r->ds[DS_LAYOUT] = create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0,
+                                            err);
+    if (ok && r->ds[DS_LAYOUT] < 0) ok = 0;
+    if (ok && create_snapshots(r, err) < 0) ok = 0;
+    if (ok) {
+        hp_tensor_info *copy = hp_calloc((size_t)ntensors, sizeof *copy, "the model layout", err);
+        if (!copy) ok = 0;
+        for (int i = 0; ok && i < ntensors; i++) {
+            copy[i] = layout[i];
+            CLEAN(copy[i].name);
+            for (int d = copy[i].ndim; d < 4; d++) copy[i].shape[d] = 0;
+        }
+        if (ok && H5Dwrite(r->ds[DS_LAYOUT], r->t.layout, H5S_ALL, H5S_ALL, r->dxpl, copy) < 0)
+            ok = hp_h5_fail(err, path, "writing " HP_DS_LAYOUT) == 0;
+        free(copy);
+        r->rows[DS_LAYOUT] = ntensors;
+    }
+    /* Everything exists: from here on only dataset extents and contents change. */
+    if (ok && (H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0 || H5Fstart_swmr_write(r->file) < 0))
+        ok = hp_h5_fail(err, path, "starting SWMR writing") == 0;
+    if (!ok) {
+        results_release(r, NULL);
+        /* The file is ours (created with EXCL) and incomplete: remove it so a retry works. */
+        if (unlink(path) < 0 && errno != ENOENT)
+            hp_err_prefix(err, "(could not remove the incomplete file: %s)", strerror(errno));
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int hp_results_create(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
+                      int ntensors, hp_results **out, hp_err *err) {
+    return create_file(path, meta, NULL, layout, ntensors, out, err);
+}
+
+/* ---- appending and updating ---------------------------------------------------------------- */
+
+/* Write rows [start, start+n) of a 1-D table, growing it as needed, then flush the dataset. */
+static int write_rows(hp_results *r, int which, hid_t mtype, int64_t start, int64_t n,
+                      const void *buf, const char *what, hp_err *err) {
+    hid_t ds = r->ds[which];
+    hsize_t end = (hsize_t)(start + n), off = (hsize_t)start, cnt = (hsize_t)n;
+    hid_t fspace = -1, mspace = -1;
+    int rc = -1;
+    if (end > (hsize_t)r->rows[which] && H5Dset_extent(ds, &end) < 0) goto fail;
+    if (n > 0) {
+        if ((fspace = H5Dget_space(ds)) < 0 ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
+            (mspace = H5Screate_simple(1, &cnt, NULL)) < 0 ||
+            H5Dwrite(ds, mtype, mspace, fspace, r->dxpl, buf) < 0)
+            goto fail;
+    }
+    if (H5Dflush(ds) < 0) goto fail;
+    if ((int64_t)end > r->rows[which]) r->rows[which] = (int64_t)end;
+    rc = 0;
+fail:
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (rc < 0) hp_h5_fail(err, r->path, what);
+    return rc;
+}
+
+static int check_status(const hp_results *r, const hp_trial_record *t, hp_err *err) {
+    if (t->status < HP_TRIAL_PENDING || t->status > HP_TRIAL_PRUNED)
+        return hp_errf(err, "results file %s: trial %lld has an invalid status %d (0..5)", r->path,
+                       (long long)t->id, (int)t->status);
+    return 0;
+}
+
+static void clean_trial(hp_trial_record *t) {
+    CLEAN(t->host);
+    CLEAN(t->message);
+}
+
+int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_trial_record *trials,
+                         int ntrials, hp_err *err) {
+    if (!stage || ntrials < 0 || (ntrials > 0 && !trials))
+        return hp_errf(err, "results file %s: add_stage needs a stage and %d trials", r->path,
+                       ntrials);
+    for (int i = 0; i < ntrials; i++) {
+        if (trials[i].id != r->rows[DS_TRIALS] + i)
+            return hp_errf(err, "results file %s: trial id %lld out of sequence (rows are trial "
+                                "ids; expected %lld)", r->path, (long long)trials[i].id,
+                           (long long)(r->rows[DS_TRIALS] + i));
+        if (check_status(r, &trials[i], err) < 0) return -1;
+    }
+    if (ntrials > 0) {
+        hp_trial_record *copy = hp_calloc((size_t)ntrials, sizeof *copy, "trial rows", err);
+        if (!copy) return -1;
+        for (int i = 0; i < ntrials; i++) {
+            copy[i] = trials[i];
+            clean_trial(&copy[i]);
+        }
+        /* Trials first, then the stage row: a reader that sees a stage finds its trials. */
+        int rc = write_rows(r, DS_TRIALS, r->t.trial, r->rows[DS_TRIALS], ntrials, copy,
+                            "appending rows to " HP_DS_TRIALS, err);
+        free(copy);
+        if (rc < 0) return -1;
+    }
+    hp_stage_record s = *stage;
+    CLEAN(s.method);
+    CLEAN(s.lr_derivation);
+    CLEAN(s.wd_derivation);
+    return write_rows(r, DS_STAGES, r->t.stage, r->rows[DS_STAGES], 1, &s,
+                      "appending a row to " HP_DS_STAGES, err);
+}
+
+int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *err) {
+    if (rec->id < 0 || rec->id >= r->rows[DS_TRIALS])
+        return hp_errf(err, "results file %s: cannot update trial %lld: the file has trials "
+                            "0..%lld (add its stage first)", r->path, (long long)rec->id,
+                       (long long)r->rows[DS_TRIALS] - 1);
+    if (check_status(r, rec, err) < 0) return -1;
+    hp_trial_record t = *rec;
+    clean_trial(&t);
+    return write_rows(r, DS_TRIALS, r->t.trial, t.id, 1, &t, "updating a row of " HP_DS_TRIALS,
+                      err);
+}
+
+int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *err) {
+    if (rec->trial < 0 || rec->trial >= r->rows[DS_TRIALS])
+        return hp_errf(err, "results file %s: curve row for unknown trial %lld (the file has "
+                            "%lld trials)", r->path, (long long)rec->trial,
+                       (long long)r->rows[DS_TRIALS]);
+    return write_rows(r, DS_CURVES, r->t.curve, r->rows[DS_CURVES], 1, rec,
+                      "appending a row to " HP_DS_CURVES, err);
+}
+
+int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err) {
+    if (!state) return hp_errf(err, "results file %s: no snapshot state given", r->path);
+    hid_t ds = r->ds[DS_SNAP];
+    int64_t at = r->rows[DS_SNAP];
+    hsize_t dims[2] = {(hsize_t)at + 1, (hsize_t)r->state_size};
+    hsize_t off[2] = {(hsize_t)at, 0}, cnt[2] = {1, (hsize_t)r->state_size};
+    hid_t fspace = -1, mspace = -1;
+    int ok = H5Dset_extent(ds, dims) >= 0 && (fspace = H5Dget_space(ds)) >= 0 &&
+             H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+             (mspace = H5Screate_simple(2, cnt, NULL)) >= 0 &&
+             H5Dwrite(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, state) >= 0 &&
+             H5Dflush(ds) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) return hp_h5_fail(err, r->path, "appending a row to " HP_DS_SNAP);
+    r->rows[DS_SNAP] = at + 1;
+    if (row) *row = at;
+    return 0;
+}
+
+int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_err *err) {
+    if (n < 0 || (n > 0 && !recs))
+        return hp_errf(err, "results file %s: set_final needs %d records", r->path, n);
+    hp_final_record *copy = NULL;
+    if (n > 0) {
+        copy = hp_calloc((size_t)n, sizeof *copy, "final rows", err);
+        if (!copy) return -1;
+        for (int i = 0; i < n; i++) {
+            copy[i] = recs[i];
+            CLEAN(copy[i].kind);
+        }
+    }
+    /* /final is replaced as a whole: shrink (or grow) it to n rows, then write them. */
+    hsize_t dims = (hsize_t)n;
+    int rc;
+    if (H5Dset_extent(r->ds[DS_FINAL], &dims) < 0) {
+        rc = hp_h5_fail(err, r->path, "resizing " HP_DS_FINAL);
+    } else {
+        r->rows[DS_FINAL] = n;
+        rc = write_rows(r, DS_FINAL, r->t.final, 0, n, copy, "writing " HP_DS_FINAL, err);
+    }
+    free(copy);
+    return rc;
+}
+
+int hp_results_close(hp_results *r, hp_err *err) {
+    if (!r) return 0;
+    return results_release(r, err);
+}
+
+int64_t hp_results_ntrials(const hp_results *r) { return r->rows[DS_TRIALS]; }
+int64_t hp_results_ncurves(const hp_results *r) { return r->rows[DS_CURVES]; }
+int64_t hp_results_nstages(const hp_results *r) { return r->rows[DS_STAGES]; }
+int64_t hp_results_nsnapshots(const hp_results *r) { return r->rows[DS_SNAP]; }
+int64_t hp_results_state_size(const hp_results *r) { return r->state_size; }
+
+/* ---- reopen to append ---------------------------------------------------------------------- */
+
+int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
+    *out = NULL;
+    struct stat st;
+    if (!path || stat(path, &st) < 0)
+        return hp_errf(err, "cannot open results file %s: %s", path ? path : "(null)",
+                       strerror(errno));
+    hp_h5_quiet();
+    hp_results *r = results_alloc(path, err);
+    if (!r) return -1;
+    hid_t fapl = hp_h5_fapl(1);
+    if (fapl >= 0) r->file = H5Fopen(path, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (r->file < 0) {
+        char reason[256];
+        hp_h5_reason(reason, sizeof reason);
+        htri_t is = H5Fis_hdf5(path);
+        hp_h5_clear();
+        if (is == 0)
+            hp_errf(err, "%s is not an HDF5 file (hpsweep results files are HDF5)", path);
+        else if (strstr(reason, "already open") || strstr(reason, "h5clear") ||
+                 strstr(reason, "lock"))
+            hp_errf(err, "results file %s is open for writing by another process, or its writer "
+                         "was killed; if no hpsweep is writing it, run `h5clear -s --increment=0 "
+                         "%s` (plain `h5clear -s` may lose rows) and try again", path, path);
+        else
+            hp_errf(err, "results file %s: cannot open it for appending: %s", path, reason);
+        results_release(r, NULL);
+        return -1;
+    }
+    int version = 0, ok = hp_h5_check_format(r->file, path, &version, err) == 0 &&
+                          hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0;
+    const hid_t mtypes[DS_COUNT] = {r->t.trial, r->t.curve, r->t.stage, r->t.layout, -1, r->t.final};
+    for (int i = 0; ok && i < DS_COUNT; i++) {
+        r->ds[i] = hp_h5_open_table(r->file, ds_names[i], mtypes[i], i == DS_SNAP ? 2 : 1, path,
+                                    err);
+        if (r->ds[i] < 0 || (r->rows[i] = hp_h5_rows(r->ds[i], ds_names[i], path, err)) < 0)
+            ok = 0;
+    }
+    if (ok) {
+        hid_t space = H5Dget_space(r->ds[DS_SNAP]);
+        hsize_t dims[2] = {0, 0};
+        if (space < 0 || H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+            ok = hp_h5_fail(err, path, "reading the shape of " HP_DS_SNAP) == 0;
+        if (space >= 0) H5Sclose(space);
+        r->state_size = (int64_t)dims[1];
+        if (ok && r->state_size < 1)
+            ok = hp_errf(err, "results file %s: %s has no columns", path, HP_DS_SNAP) == 0;
+    }
+    if (!ok) {
+        results_release(r, NULL);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* ---- recovery after a killed writer ------------------------------------------------------- */
+
+/* Copy every row the reader sees into the new writer w (same row indices). */
+static int copy_rows(hp_results_reader *rd, hp_results *w, hp_err *err) {
+    hp_trial_record *tr = NULL;
+    hp_stage_record *st = NULL;
+    hp_curve_record *cv = NULL;
+    hp_final_record *fr = NULL;
+    float *state = NULL;
+    int64_t nt = 0, ns = 0, nc = 0, nf = 0;
+    int ok = hp_results_read_trials(rd, &tr, &nt, err) == 0 &&
+             hp_results_read_stages(rd, &st, &ns, err) == 0 &&
+             hp_results_read_curves(rd, &cv, &nc, err) == 0 &&
+             hp_results_read_final(rd, &fr, &nf, err) == 0 &&
+             write_rows(w, DS_TRIALS, w->t.trial, 0, nt, tr, "copying " HP_DS_TRIALS, err) == 0 &&
+             write_rows(w, DS_STAGES, w->t.stage, 0, ns, st, "copying " HP_DS_STAGES, err) == 0 &&
+             write_rows(w, DS_CURVES, w->t.curve, 0, nc, cv, "copying " HP_DS_CURVES, err) == 0 &&
+             write_rows(w, DS_FINAL, w->t.final, 0, nf, fr, "copying " HP_DS_FINAL, err) == 0;
+    int64_t nsnap = ok ? hp_results_read_nsnapshots(rd, err) : -1;
+    if (nsnap < 0) ok = 0;
+    if (ok && nsnap > 0) {
+        state = hp_calloc((size_t)w->state_size, sizeof *state, "a snapshot row", err);
+        if (!state) ok = 0;
+    }
+    for (int64_t i = 0; ok && i < nsnap; i++)
+        ok = hp_results_read_snapshot(rd, i, state, err) == 0 &&
+             hp_results_append_snapshot(w, state, NULL, err) == 0;
+    free(tr);
+    free(st);
+    free(cv);
+    free(fr);
+    free(state);
+    return ok ? 0 : -1;
+}
+
+int hp_results_recover(const char *path, hp_err *err) {
+    hp_results_reader *rd = NULL;
+    if (hp_results_open_read(path, &rd, err) < 0) return -1;
+    const hp_results_header *h = hp_results_reader_header(rd);
+    const hp_tensor_info *layout = NULL;
+    int nt = hp_results_read_layout(rd, &layout);
+    size_t plen = strlen(path);
+    char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
+    if (!tmp) {
+        hp_results_close_read(rd);
+        return -1;
+    }
+    snprintf(tmp, plen + 16, "%s.recovering", path);
+    if (unlink(tmp) < 0 && errno != ENOENT) {
+        hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp,
+                strerror(errno));
+        free(tmp);
+        hp_results_close_read(rd);
+        return -1;
+    }
+    hp_results *w = NULL;
+    int rc = create_file(tmp, &h->meta, h->created_utc, layout, nt, &w, err);
+    if (rc == 0 && w->state_size != hp_results_reader_state_size(rd))
+        rc = hp_errf(err, "results file %s: its layout does not cover its snapshot rows", path);
+    if (rc == 0) rc = copy_rows(rd, w, err);
+    if (w && hp_results_close(w, rc == 0 ? err : NULL) < 0) rc = -1;
+    hp_results_close_read(rd);
+    /* rename() replaces the old file atomically: a crash now leaves the old or the new one. */
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = hp_errf(err, "results file %s: cannot replace it with the recovered copy %s: %s",
+                     path, tmp, strerror(errno));
+    if (rc < 0) {
+        hp_err_prefix(err, "recovering %s", path);
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}

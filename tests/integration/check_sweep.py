@@ -1,0 +1,43 @@
+"""Check the contents of the tiny sweep's results file, as a user would read it with h5py and
+pandas: every table present, statuses sensible, one curve row per trained epoch, snapshots
+for finished trials, the final test evaluation of the best trial."""
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+path = sys.argv[1]
+f = h5py.File(path, "r", libver="latest", swmr=True)
+errors = []
+def expect(cond, what):
+    if not cond:
+        errors.append(what)
+
+expect(f.attrs["format"] in (b"hpsweep", "hpsweep"), "format attribute")
+expect(int(f.attrs["format_version"]) == 1, "format_version")
+trials = pd.DataFrame(f["trials"][:])
+expect(len(trials) == 9, f"9 trials (5 random + 2x2 grid), got {len(trials)}")
+status = trials["status"].map(lambda s: int(s))
+# the status column is an HDF5 enum: 2 = done, 3 = diverged
+expect(set(status) <= {2, 3}, f"statuses done/diverged only, got {set(status)}")
+done = trials[status == 2]
+expect(len(done) >= 3, "at least 3 trials done")
+expect((done["best_val_acc"] > 0.5).all(), "finished trials learn (val acc > 0.5)")
+expect((trials["lr"] > 0).all() and (trials["weight_decay"] > 0).all(), "positive values")
+curves = pd.DataFrame(f["curves"][:])
+expect(len(curves) == int(trials["epochs_done"].sum()), "one curve row per trained epoch")
+expect((done["snapshot_row"] >= 0).all(), "snapshots kept for finished trials")
+state = f["snapshots/state"]
+layout = f["model/layout"][:]
+expect(state.shape[1] == int(layout["size"].sum()), "snapshot width = sum of layout sizes")
+stages = f["stages"][:]
+expect(len(stages) == 2, "two stages")
+final = f["final"][:]
+expect(len(final) == 1 and 0.5 < final["test_acc"][0] <= 1.0, "final test evaluation")
+best = done.loc[done["best_val_acc"].idxmax()]
+expect(int(final["trial"][0]) == int(best["id"]), "final evaluates the best trial")
+for e in errors:
+    print("check_sweep:", e)
+print(f"check_sweep: {len(errors)} problems in {path}")
+sys.exit(1 if errors else 0)

@@ -1,0 +1,35 @@
+/* sample.h - a small results file with known contents, shared by the results tests.
+ *
+ * Two stages, 7 trials taken through their lifecycle (pending -> running -> done, diverged,
+ * failed, pruned), curves, four snapshots and a final row. The expected records are returned
+ * so a test can compare what it reads back, field by field.
+ */
+#ifndef HP_TEST_RESULTS_SAMPLE_H
+#define HP_TEST_RESULTS_SAMPLE_H
+
+#include "results.h"
+
+#define SAMPLE_NTENSORS 3
+#define SAMPLE_STATE 20
+#define SAMPLE_NSTAGES 2
+#define SAMPLE_NTRIALS 7
+#define SAMPLE_MAXCURVES 32
+#define SAMPLE_MAXSNAP 8
+
+typedef struct sample_expect {
+    const char *spec;
+    hp_results_meta meta;
+    hp_tensor_info layout[SAMPLE_NTENSORS];
+    hp_stage_record stages[SAMPLE_NSTAGES];
+    hp_trial_record trials[SAMPLE_NTRIALS];
+    hp_curve_record curves[SAMPLE_MAXCURVES];
+    int ncurves;
+    float snap[SAMPLE_MAXSNAP][SAMPLE_STATE];
+    int nsnap;
+    hp_final_record final;
+} sample_expect;
+
+/* Write the sample to `path` (removing an old file first); fills *ex. */
+int sample_write(const char *path, sample_expect *ex, hp_err *err);
+
+#endif

@@ -1,0 +1,6 @@
+# Search planner tests (orchestrator/search.c). search.c is compiled into the test directly so
+# that the test does not depend on the rest of hp_orchestrator (spec parser, MPI).
+hp_add_test(test_search
+  SOURCES test_search.c ${CMAKE_SOURCE_DIR}/orchestrator/search.c
+  LIBS hp_trainer)
+target_include_directories(test_search PRIVATE ${CMAKE_SOURCE_DIR}/orchestrator)

@@ -1,0 +1,242 @@
+/* train.c - see train.h. One trial: shuffled mini-batch SGD, validation, best snapshot. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rng.h"
+
+struct hp_trainer {
+    hp_model *model;
+    hp_optim *optim;
+    hp_train_spec spec; /* diverge_factor resolved (0 -> 4) */
+    double lr;
+    const hp_dataset *train, *val; /* borrowed */
+    uint64_t seed;
+    int batch;      /* examples per step: min(batch_size, train->n) */
+    int dim;        /* features per example */
+    int32_t *perm;  /* [train->n] the epoch's order */
+    float *xb;      /* [batch, dim] gathered batch */
+    int32_t *yb;    /* [batch] its labels */
+    float *best;    /* [nstate] best-on-validation state */
+    float *scratch; /* [nstate] the live state while hp_trainer_evaluate swaps another in */
+    int best_epoch;
+    double best_acc, best_loss;
+    double initial_loss;
+    int epochs_done;
+};
+
+static double now_seconds(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Labels in range and a shape the model accepts; `what` names the set in messages. */
+static int check_dataset(const hp_dataset *d, const char *what, int dim, int nclasses, hp_err *err) {
+    if (!d || d->n <= 0 || !d->x || !d->y)
+        return hp_errf(err, "trainer: the %s set is empty; it needs at least one example", what);
+    if (d->n > INT32_MAX)
+        return hp_errf(err, "trainer: the %s set has %lld examples; at most %d are supported", what,
+                       (long long)d->n, INT32_MAX);
+    if (hp_dataset_dim(d) != dim || d->nclasses != nclasses)
+        return hp_errf(err,
+                       "trainer: the %s set has examples of %dx%dx%d with %d classes, but the "
+                       "model was built for %d features and %d classes",
+                       what, d->c, d->h, d->w, d->nclasses, dim, nclasses);
+    for (int64_t i = 0; i < d->n; i++)
+        if (d->y[i] < 0 || d->y[i] >= nclasses)
+            return hp_errf(err, "trainer: the %s set's example %lld has label %d, outside [0, %d)", what,
+                           (long long)i, (int)d->y[i], nclasses);
+    return 0;
+}
+
+/* The epoch's order: identity, shuffled by a stream that depends only on (seed, epoch), so
+ * epoch e's order is the same whether or not earlier epochs ran in this process (resume). */
+static void epoch_order(hp_trainer *t, int epoch) {
+    int64_t n = t->train->n;
+    for (int64_t i = 0; i < n; i++) t->perm[i] = (int32_t)i;
+    hp_rng r = hp_rng_make(hp_key3(t->seed, HP_STREAM_SHUFFLE, (uint64_t)epoch));
+    hp_rng_shuffle(&r, t->perm, n);
+}
+
+/* Copy examples perm[start .. start+B) into the batch buffers. */
+static void gather(hp_trainer *t, int64_t start, int B) {
+    const hp_dataset *d = t->train;
+    size_t row = (size_t)t->dim * sizeof(float);
+    for (int b = 0; b < B; b++) {
+        int64_t i = t->perm[start + b];
+        memcpy(t->xb + (int64_t)b * t->dim, d->x + i * t->dim, row);
+        t->yb[b] = d->y[i];
+    }
+}
+
+/* Mean loss and accuracy of the model's current state on d, in batches. */
+static void evaluate_current(hp_trainer *t, const hp_dataset *d, double *loss, double *acc) {
+    double sum = 0;
+    int64_t hits = 0;
+    int maxb = hp_model_max_batch(t->model);
+    for (int64_t s = 0; s < d->n; s += maxb) {
+        int B = d->n - s < maxb ? (int)(d->n - s) : maxb;
+        double l;
+        int64_t c;
+        hp_model_eval(t->model, d->x + s * t->dim, d->y + s, B, &l, &c);
+        sum += l;
+        hits += c;
+    }
+    *loss = sum / (double)d->n;
+    *acc = (double)hits / (double)d->n;
+}
+
+int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, const hp_train_spec *train_spec,
+                      const hp_dataset *train, const hp_dataset *val, uint64_t seed, hp_trainer **out,
+                      hp_err *err) {
+    *out = NULL;
+    if (train_spec->batch_size <= 0)
+        return hp_errf(err, "trainer: batch_size %d is invalid; it must be > 0", train_spec->batch_size);
+    if (train_spec->epochs <= 0)
+        return hp_errf(err, "trainer: epochs %d is invalid; it must be > 0", train_spec->epochs);
+    if (!(train_spec->diverge_factor >= 0) || !isfinite(train_spec->diverge_factor))
+        return hp_errf(err, "trainer: diverge_factor %g is invalid; it must be >= 0 (0: the default, 4)",
+                       train_spec->diverge_factor);
+    if (!train || train->n <= 0 || !train->x)
+        return hp_errf(err, "trainer: the training set is empty; it needs at least one example");
+    if (hp_optim_spec_check(optim, err) != 0) return -1;
+
+    hp_trainer *t = hp_calloc(1, sizeof *t, "the trainer", err);
+    if (!t) return -1;
+    t->spec = *train_spec;
+    if (t->spec.diverge_factor == 0) t->spec.diverge_factor = 4;
+    t->lr = optim->lr;
+    t->train = train;
+    t->val = val;
+    t->seed = seed;
+    t->batch = train->n < train_spec->batch_size ? (int)train->n : train_spec->batch_size;
+    t->dim = (int)hp_dataset_dim(train);
+    if (hp_model_create(model, train->c, train->h, train->w, train->nclasses, t->batch, &t->model, err) !=
+            0 ||
+        check_dataset(train, "training", t->dim, train->nclasses, err) != 0 ||
+        check_dataset(val, "validation", t->dim, train->nclasses, err) != 0 ||
+        hp_optim_create(optim, hp_model_param_count(t->model), &t->optim, err) != 0)
+        goto fail;
+    int64_t ns = hp_model_state_size(t->model);
+    if (!(t->perm = hp_calloc((size_t)train->n, sizeof(int32_t), "the epoch order", err)) ||
+        !(t->xb = hp_calloc((size_t)t->batch * (size_t)t->dim, sizeof(float), "the batch", err)) ||
+        !(t->yb = hp_calloc((size_t)t->batch, sizeof(int32_t), "the batch labels", err)) ||
+        !(t->best = hp_calloc((size_t)ns, sizeof(float), "the best snapshot", err)) ||
+        !(t->scratch = hp_calloc((size_t)ns, sizeof(float), "the evaluation scratch state", err)))
+        goto fail;
+
+    hp_model_init(t->model, hp_key2(seed, HP_STREAM_INIT));
+    memcpy(t->best, hp_model_state(t->model), (size_t)ns * sizeof(float));
+    t->best_loss = NAN;
+
+    // Initial loss: the fresh model on epoch 1's first batch (about ln(nclasses) when the
+    // initialisation is sound). It is the reference for divergence.
+    epoch_order(t, 1);
+    gather(t, 0, t->batch);
+    double l;
+    int64_t c;
+    hp_model_eval(t->model, t->xb, t->yb, t->batch, &l, &c);
+    t->initial_loss = l / t->batch;
+    *out = t;
+    return 0;
+fail:
+    hp_trainer_free(t);
+    return -1;
+}
+
+void hp_trainer_free(hp_trainer *t) {
+    if (!t) return;
+    hp_model_free(t->model);
+    hp_optim_free(t->optim);
+    free(t->perm);
+    free(t->xb);
+    free(t->yb);
+    free(t->best);
+    free(t->scratch);
+    free(t);
+}
+
+double hp_trainer_initial_loss(const hp_trainer *t) { return t->initial_loss; }
+int hp_trainer_epochs_done(const hp_trainer *t) { return t->epochs_done; }
+hp_model *hp_trainer_model(hp_trainer *t) { return t->model; }
+hp_optim *hp_trainer_optim(hp_trainer *t) { return t->optim; }
+
+const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_acc, double *val_loss) {
+    if (epoch) *epoch = t->best_epoch;
+    if (val_acc) *val_acc = t->best_acc;
+    if (val_loss) *val_loss = t->best_loss;
+    return t->best;
+}
+
+int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
+    double t0 = now_seconds();
+    int epoch = t->epochs_done + 1;
+    memset(m, 0, sizeof *m);
+    m->epoch = epoch;
+    m->lr = t->lr;
+
+    epoch_order(t, epoch);
+    float *params = hp_model_state(t->model);
+    const float *grads = hp_model_grad(t->model);
+    double limit = t->spec.diverge_factor * t->initial_loss;
+    double loss_sum = 0;
+    int64_t hits = 0, seen = 0, n = t->train->n;
+    for (int64_t s = 0; s < n; s += t->batch) {
+        int B = n - s < t->batch ? (int)(n - s) : t->batch; // the last partial batch is kept
+        gather(t, s, B);
+        double l;
+        int64_t c;
+        hp_model_step(t->model, t->xb, t->yb, B, &l, &c);
+        loss_sum += l;
+        hits += c;
+        seen += B;
+        double mean = l / B;
+        // Divergence: a non-finite loss, or one far above where training started. Stop at
+        // once, before the update, so the state keeps its last finite values.
+        if (!isfinite(mean) || mean > limit) {
+            m->diverged = 1;
+            break;
+        }
+        hp_optim_step(t->optim, params, grads, t->lr);
+    }
+    m->train_loss = loss_sum / (double)seen;
+    m->train_acc = (double)hits / (double)seen;
+    if (m->diverged) {
+        // A diverged trial is stopped by the caller; validating its broken state is wasted time.
+        m->val_loss = NAN;
+        m->val_acc = 0;
+    } else {
+        evaluate_current(t, t->val, &m->val_loss, &m->val_acc);
+        if (t->best_epoch == 0 || m->val_acc > t->best_acc) {
+            memcpy(t->best, params, (size_t)hp_model_state_size(t->model) * sizeof(float));
+            t->best_epoch = epoch;
+            t->best_acc = m->val_acc;
+            t->best_loss = m->val_loss;
+        }
+    }
+    t->epochs_done = epoch;
+    m->seconds = now_seconds() - t0;
+    (void)err;
+    return 0;
+}
+
+int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, double *loss, double *acc,
+                        hp_err *err) {
+    if (check_dataset(d, "evaluation", t->dim, hp_model_nclasses(t->model), err) != 0) return -1;
+    float *live = hp_model_state(t->model);
+    size_t bytes = (size_t)hp_model_state_size(t->model) * sizeof(float);
+    if (!state || state == live) {
+        evaluate_current(t, d, loss, acc);
+        return 0;
+    }
+    // Swap the given state in, evaluate, swap the live state back.
+    memcpy(t->scratch, live, bytes);
+    memcpy(live, state, bytes);
+    evaluate_current(t, d, loss, acc);
+    memcpy(live, t->scratch, bytes);
+    return 0;
+}
