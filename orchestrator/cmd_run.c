@@ -36,7 +36,7 @@ static void run_usage(FILE *f) {
             "  --force            overwrite FILE if it exists\n"
             "  --threads T        BLAS threads per trainer rank (default: OPENBLAS_NUM_THREADS if set,\n"
             "                     else the node's cores divided among the trainer ranks on it)\n"
-            "  --quiet            no per-trial lines\n"
+            "  --quiet            no per-stage and per-trial lines, only the summary at the end\n"
             "  -h, --help         this text\n"
             "\n"
             "exit codes: 0 done, 1 run-time failure, 2 bad command line or spec, 3 FILE exists\n");
@@ -218,7 +218,7 @@ static int run_ranks(const run_args *a, int rank, int size, hp_err *err) {
         } else if (close_rc != 0) {
             *err = cerr;
             code = HP_EXIT_FAILURE;
-        } else if (!a->quiet) {
+        } else {
             int n = size > 1 ? size - 1 : 1;
             double per = stats.trials ? 1e3 / (double)stats.trials : 0;
             printf("done: %lld trials in %.1f s; trainer utilisation %.1f%%, idle trainer time %.2f ms per trial, "

@@ -36,7 +36,8 @@ typedef struct coord {
     float *best_state;       /* [state_size] best snapshot of any trial so far */
     int64_t best_trial;      /* -1 until a trial finished with a snapshot */
     double best_acc;
-    int64_t kept;            /* snapshots written */
+    int64_t kept;            /* snapshot rows written */
+    int64_t *kept_trial;     /* [keep_snapshots] trial whose snapshot each row holds (top-N mode) */
 
     worker_slot *slots;      /* [nworkers + 1], index = rank */
     int64_t done, total;
@@ -114,6 +115,30 @@ static int record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_e
     return HP_VERDICT_CONTINUE;
 }
 
+/* keep_snapshots 0 keeps every trial's snapshot. keep_snapshots N keeps the N best by validation
+ * accuracy: once N rows exist, a better trial overwrites the row of the worst kept one, whose
+ * snapshot_row becomes -1. */
+static int keep_snapshot(coord *c, hp_trial_record *r, const float *snapshot, hp_err *err) {
+    int keep = c->spec->search.keep_snapshots;
+    if (keep == 0 || c->kept < keep) {
+        if (hp_results_append_snapshot(c->res, snapshot, &r->snapshot_row, err) != 0) return -1;
+        if (keep > 0) c->kept_trial[c->kept] = r->id;
+        c->kept++;
+        return 0;
+    }
+    int64_t worst = 0;
+    for (int64_t row = 1; row < keep; row++)
+        if (c->recs[c->kept_trial[row]].best_val_acc < c->recs[c->kept_trial[worst]].best_val_acc) worst = row;
+    hp_trial_record *old = &c->recs[c->kept_trial[worst]];
+    if (!(r->best_val_acc > old->best_val_acc)) return 0;
+    if (hp_results_write_snapshot(c->res, worst, snapshot, err) != 0) return -1;
+    old->snapshot_row = -1;
+    if (hp_results_update_trial(c->res, old, err) != 0) return -1;
+    r->snapshot_row = worst;
+    c->kept_trial[worst] = r->id;
+    return 0;
+}
+
 static int record_result(coord *c, int rank, const hp_trial_result *res, const float *snapshot, int64_t n,
                          hp_err *err) {
     int64_t id = res->trial;
@@ -135,13 +160,7 @@ static int record_result(coord *c, int rank, const hp_trial_result *res, const f
     if (snapshot && n != c->state_size)
         return hp_errf(err, "trial %lld: snapshot of %lld floats, expected %lld", (long long)id, (long long)n,
                        (long long)c->state_size);
-    int keep = c->spec->search.keep_snapshots;
-    if (snapshot && (keep == 0 || c->kept < keep)) {
-        /* keep_snapshots N keeps the first N finished trials' snapshots plus the overall best one
-         * in /final's evaluation; see README. */
-        if (hp_results_append_snapshot(c->res, snapshot, &r->snapshot_row, err) != 0) return -1;
-        c->kept++;
-    }
+    if (snapshot && keep_snapshot(c, r, snapshot, err) != 0) return -1;
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;
     if (snapshot && res->status == HP_TRIAL_DONE && (c->best_trial < 0 || res->best_val_acc > c->best_acc)) {
         memcpy(c->best_state, snapshot, (size_t)n * sizeof(float));
@@ -427,7 +446,8 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results *res, c
     c.snapshot_buf = hp_calloc((size_t)c.state_size, sizeof(float), "snapshot buffer", err);
     c.best_state = hp_calloc((size_t)c.state_size, sizeof(float), "best snapshot", err);
     c.slots = hp_calloc((size_t)opts->nworkers + 1, sizeof *c.slots, "worker slots", err);
-    if (!c.recs || !c.snapshot_buf || !c.best_state || !c.slots) goto done;
+    c.kept_trial = hp_calloc((size_t)spec->search.keep_snapshots + 1, sizeof *c.kept_trial, "kept snapshots", err);
+    if (!c.recs || !c.snapshot_buf || !c.best_state || !c.slots || !c.kept_trial) goto done;
 
     char host[64] = "localhost";
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
@@ -460,5 +480,6 @@ done:
     free(c.snapshot_buf);
     free(c.best_state);
     free(c.slots);
+    free(c.kept_trial);
     return rc;
 }

@@ -6,13 +6,6 @@
 
 #include "rng.h"
 
-void hp_data_path(const hp_data_spec *d, const char *file, char *out, size_t len) {
-    if (file[0] == '/' || d->dir[0] == '\0')
-        snprintf(out, len, "%s", file);
-    else
-        snprintf(out, len, "%s/%s", d->dir, file);
-}
-
 int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *err) {
     const hp_data_spec *d = &spec->data;
     memset(out, 0, sizeof *out);
@@ -21,9 +14,10 @@ int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *e
 
     char img[2 * HP_PATH_MAX], lab[2 * HP_PATH_MAX];
     hp_dataset all = {0};
-    hp_data_path(d, d->train_images, img, sizeof img);
-    hp_data_path(d, d->train_labels, lab, sizeof lab);
-    if (hp_idx_load(img, lab, d->nclasses, &all, err) != 0) return -1;
+    if (hp_spec_data_path(d, d->train_images, img, sizeof img, err) != 0 ||
+        hp_spec_data_path(d, d->train_labels, lab, sizeof lab, err) != 0 ||
+        hp_idx_load(img, lab, d->nclasses, &all, err) != 0)
+        return -1;
 
     if (d->val_size <= 0 || d->val_size >= all.n) {
         hp_dataset_free(&all);
@@ -44,9 +38,10 @@ int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *e
         goto fail;
 
     if (with_test) {
-        hp_data_path(d, d->test_images, img, sizeof img);
-        hp_data_path(d, d->test_labels, lab, sizeof lab);
-        if (hp_idx_load(img, lab, d->nclasses, &out->test, err) != 0) goto fail;
+        if (hp_spec_data_path(d, d->test_images, img, sizeof img, err) != 0 ||
+            hp_spec_data_path(d, d->test_labels, lab, sizeof lab, err) != 0 ||
+            hp_idx_load(img, lab, d->nclasses, &out->test, err) != 0)
+            goto fail;
         if (out->test.h != out->train.h || out->test.w != out->train.w || out->test.c != out->train.c) {
             hp_errf(err, "%s: test images are %dx%dx%d but training images are %dx%dx%d", img, out->test.c,
                     out->test.h, out->test.w, out->train.c, out->train.h, out->train.w);

@@ -21,7 +21,4 @@ typedef struct hp_splits {
 int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *err);
 void hp_splits_free(hp_splits *s);
 
-/* Resolve one of the data spec's file names against its dir (absolute names stay). */
-void hp_data_path(const hp_data_spec *d, const char *file, char *out, size_t len);
-
 #endif

@@ -52,7 +52,8 @@ const char *hp_method_name(hp_method m) { return name_of(method_names, NELEM(met
 #define F_NODE(k, p, fl) {.key = (k), .kind = SY_NODE, .dst = (p), .flags = (fl)}
 #define F_STR(k, buf) {.key = (k), .kind = SY_STR, .dst = (buf), .cap = sizeof(buf)}
 #define F_BOOL(k, p) {.key = (k), .kind = SY_BOOL, .dst = (p)}
-#define F_ENUM(k, p, tbl, fl) {.key = (k), .kind = SY_ENUM, .dst = (p), .names = (tbl), .nnames = NELEM(tbl), .flags = (fl)}
+#define F_ENUM(k, p, tbl, fl) \
+    {.key = (k), .kind = SY_ENUM, .dst = (p), .names = (tbl), .nnames = NELEM(tbl), .flags = (fl)}
 #define F_INT(k, p, lo_, hi_) {.key = (k), .kind = SY_INT, .dst = (p), .lo = (lo_), .hi = (hi_)}
 #define F_I64(k, p, lo_, hi_) {.key = (k), .kind = SY_I64, .dst = (p), .lo = (lo_), .hi = (hi_)}
 #define F_NUM(k, p, lo_, hi_, fl) {.key = (k), .kind = SY_NUM, .dst = (p), .lo = (lo_), .hi = (hi_), .flags = (fl)}
@@ -200,6 +201,7 @@ static int parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t) {
         F_INT("batch_size", &t->batch_size, 1, INFINITY),
         F_INT("epochs", &t->epochs, 1, INFINITY),
         F_NUM("diverge_factor", &t->diverge_factor, 1, INFINITY, SY_LO_OPEN),
+        F_INT("synthetic_ms", &t->synthetic_ms, 0, 3600000),
     };
     return sy_read_map(d, n, "train", f, NELEM(f));
 }
@@ -232,8 +234,9 @@ static int parse_range(sy_doc *d, yaml_node_t *n, hp_param p, hp_param_range *r)
     if (p == HP_PARAM_WD && r->low < 0)
         return sy_fail(d, f[0].mark, "%s.low: %s is out of range; weight decay must be >= 0", where,
                        sy_fmt_num(r->low, a));
-    /* No bounds: 0 and +inf on a log scale, -inf and +inf on a linear one (spec.h). */
-    r->bound_low = r->scale == HP_SCALE_LOG ? 0 : -INFINITY;
+    /* No bounds given: [0, +inf) on either scale, since neither a learning rate nor a weight
+     * decay can be negative: widening a linear range stops at 0. */
+    r->bound_low = 0;
     r->bound_high = INFINITY;
     if (!bounds) return 0;
     snprintf(path, sizeof path, "%s.bounds", where);
@@ -274,7 +277,8 @@ static int parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
         if (parse_range(d, node[p], (hp_param)p, &ss->params[p])) return -1;
     }
     if (!any)
-        return sy_fail(d, n->start_mark, "search.params: no parameter to search; give at least one of lr, weight_decay");
+        return sy_fail(d, n->start_mark,
+                       "search.params: no parameter to search; give at least one of lr, weight_decay");
     return 0;
 }
 
@@ -296,7 +300,8 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_
     const sy_field *trials = &f[1], *points = &f[2];
     if (st->method == HP_METHOD_RANDOM) {
         if (points->seen)
-            return sy_fail(d, points->key_mark, "%s: 'points' is for grid stages; a random stage takes 'trials'", where);
+            return sy_fail(d, points->key_mark, "%s: 'points' is for grid stages; a random stage takes 'trials'",
+                           where);
         if (!trials->seen) return sy_fail(d, n->start_mark, "%s: a random stage needs 'trials'", where);
         return 0;
     }
@@ -332,7 +337,8 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
     yaml_node_item_t *it = stages->data.sequence.items.start;
     ptrdiff_t count = stages->data.sequence.items.top - it;
     if (count == 0)
-        return sy_fail(d, stages->start_mark, "search.stages: the list is empty; a search needs at least one stage");
+        return sy_fail(d, stages->start_mark,
+                       "search.stages: the list is empty; a search needs at least one stage");
     if (count > HP_MAX_STAGES)
         return sy_fail(d, sy_node(d, it[HP_MAX_STAGES])->start_mark,
                        "search.stages: %td stages, more than the %d allowed", count, HP_MAX_STAGES);
@@ -403,8 +409,8 @@ static int parse_owned(char *text, size_t len, const char *path, hp_spec *out, h
 }
 
 static int too_large(const char *path, hp_err *err) {
-    return hp_errf(err, "%s: the spec is larger than %u bytes; a spec is a small YAML file (is this the right file?)",
-                   path, (unsigned)SY_MAX_TEXT);
+    return hp_errf(err, "%s: the spec is larger than %u bytes; a spec is a small YAML file "
+                   "(is this the right file?)", path, (unsigned)SY_MAX_TEXT);
 }
 
 int hp_spec_load(const char *path, hp_spec *out, hp_err *err) {
@@ -458,7 +464,8 @@ int hp_spec_load(const char *path, hp_spec *out, hp_err *err) {
 int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err) {
     memset(out, 0, sizeof *out);
     if (!name) name = "(spec)";
-    if (!text && len) return hp_errf(err, "%s: no spec text (NULL with length %llu)", name, (unsigned long long)len);
+    if (!text && len)
+        return hp_errf(err, "%s: no spec text (NULL with length %llu)", name, (unsigned long long)len);
     if (len > SY_MAX_TEXT) return too_large(name, err);
     char *copy = hp_calloc((size_t)len + 1, 1, "the spec text", err);
     if (!copy) return hp_err_prefix(err, "%s", name);
@@ -529,6 +536,7 @@ int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     fprintf(f, "  weight_decay: %s\n", sy_fmt_num(o->weight_decay, a));
     fprintf(f, "train:\n  batch_size: %d\n  epochs: %d\n  diverge_factor: %s\n", s->train.batch_size,
             s->train.epochs, sy_fmt_num(s->train.diverge_factor, a));
+    if (s->train.synthetic_ms > 0) fprintf(f, "  synthetic_ms: %d\n", s->train.synthetic_ms);
     if (s->has_search) {
         const hp_search_spec *ss = &s->search;
         fputs("search:\n  params:\n", f);

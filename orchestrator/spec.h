@@ -48,7 +48,7 @@ typedef struct hp_param_range {
     double low, high;   /* initial range, low < high; > 0 on a log scale */
     hp_scale scale;     /* log (default) or linear */
     double bound_low, bound_high; /* hard bounds that widening never crosses; default: none
-                                     (0 and +inf on a log scale, -inf and +inf on linear) */
+                                     [0, +inf) on either scale: neither parameter can be negative) */
 } hp_param_range;
 
 typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;

@@ -458,6 +458,7 @@ static int unknown_key(sy_doc *d, const yaml_node_t *key, const char *where, con
 
 static int read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) {
     char got[96], range[128];
+    sy_fmt_range(f->lo, f->hi, f->flags, range, sizeof range);
     switch (f->kind) {
     case SY_STR:
         return read_string(d, v, path, (char *)f->dst, f->cap);
@@ -467,10 +468,10 @@ static int read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) 
         if (read_int64(d, v, path, &x)) return -1;
         if (f->kind == SY_INT && (x > INT_MAX || x < INT_MIN))
             return sy_fail(d, v->start_mark, "%s: %s is out of range; it %s and fit in an int", path,
-                           sy_describe(v, got, sizeof got), sy_fmt_range(f->lo, f->hi, f->flags, range, sizeof range));
+                           sy_describe(v, got, sizeof got), range);
         if (!in_range((double)x, f->lo, f->hi, f->flags))
             return sy_fail(d, v->start_mark, "%s: %s is out of range; it %s", path,
-                           sy_describe(v, got, sizeof got), sy_fmt_range(f->lo, f->hi, f->flags, range, sizeof range));
+                           sy_describe(v, got, sizeof got), range);
         if (f->kind == SY_INT)
             *(int *)f->dst = (int)x;
         else
@@ -484,7 +485,7 @@ static int read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) 
         if (read_number(d, v, path, 0, &x)) return -1;
         if (!in_range(x, f->lo, f->hi, f->flags))
             return sy_fail(d, v->start_mark, "%s: %s is out of range; it %s", path,
-                           sy_describe(v, got, sizeof got), sy_fmt_range(f->lo, f->hi, f->flags, range, sizeof range));
+                           sy_describe(v, got, sizeof got), range);
         *(double *)f->dst = x;
         return 0;
     }

@@ -99,8 +99,8 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
         }
         if (m.diverged) {
             res.status = HP_TRIAL_DIVERGED;
-            snprintf(res.message, sizeof res.message, "epoch %d: train loss %.4g (initial %.4g)", m.epoch,
-                     m.train_loss, res.initial_loss);
+            snprintf(res.message, sizeof res.message, "train loss %.4g against %.4g at the start", m.train_loss,
+                     res.initial_loss);
             break;
         }
         if (v == HP_VERDICT_STOP) {

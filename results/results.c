@@ -393,12 +393,15 @@ int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *e
                       "appending a row to " HP_DS_CURVES, err);
 }
 
-int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err) {
+int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp_err *err) {
     if (!state) return hp_errf(err, "results file %s: no snapshot state given", r->path);
+    if (row < 0 || row > r->rows[DS_SNAP])
+        return hp_errf(err, "results file %s: snapshot row %lld is out of range (the file has %lld)", r->path,
+                       (long long)row, (long long)r->rows[DS_SNAP]);
     hid_t ds = r->ds[DS_SNAP];
-    int64_t at = r->rows[DS_SNAP];
-    hsize_t dims[2] = {(hsize_t)at + 1, (hsize_t)r->state_size};
-    hsize_t off[2] = {(hsize_t)at, 0}, cnt[2] = {1, (hsize_t)r->state_size};
+    int64_t nrows = row == r->rows[DS_SNAP] ? row + 1 : r->rows[DS_SNAP];
+    hsize_t dims[2] = {(hsize_t)nrows, (hsize_t)r->state_size};
+    hsize_t off[2] = {(hsize_t)row, 0}, cnt[2] = {1, (hsize_t)r->state_size};
     hid_t fspace = -1, mspace = -1;
     int ok = H5Dset_extent(ds, dims) >= 0 && (fspace = H5Dget_space(ds)) >= 0 &&
              H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
@@ -407,8 +410,14 @@ int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, 
              H5Dflush(ds) >= 0;
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
-    if (!ok) return hp_h5_fail(err, r->path, "appending a row to " HP_DS_SNAP);
-    r->rows[DS_SNAP] = at + 1;
+    if (!ok) return hp_h5_fail(err, r->path, "writing a row of " HP_DS_SNAP);
+    r->rows[DS_SNAP] = nrows;
+    return 0;
+}
+
+int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err) {
+    int64_t at = r->rows[DS_SNAP];
+    if (hp_results_write_snapshot(r, at, state, err) != 0) return -1;
     if (row) *row = at;
     return 0;
 }

@@ -116,6 +116,9 @@ int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *e
 int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *err);
 /* Append a snapshot row (state_size floats); returns its row index in *row. */
 int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err);
+/* Write a snapshot into row `row`: an existing row is overwritten (used to keep only the top
+ * N trials' snapshots), row == the current count appends. */
+int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp_err *err);
 /* Replace /final with these n rows. */
 int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_err *err);
 /* Flush and close; frees r. Returns -1 if the final flush failed (the message says so). */

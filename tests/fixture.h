@@ -3,7 +3,7 @@
  * Format (written by tests/fixtures/gen_fixtures.py, documented there): a first line
  * "hpsweep-fixture 1", '#' comment lines, then per tensor a line "NAME NDIM D0 .. D{NDIM-1}"
  * followed by prod(D) whitespace-separated numbers in row-major order. Every value is read
- * as a double (the writer's %.17g for float64 and %.9g for float32 round-trip exactly).
+ * as a double (the writer's %.17g round-trips every float64, and so every float32, exactly).
  */
 #ifndef HP_TEST_FIXTURE_H
 #define HP_TEST_FIXTURE_H

@@ -103,6 +103,15 @@ static void layout(void) {
     }
     CHECK(hp_model_input_dim(m) == 784 && hp_model_nclasses(m) == 10 && hp_model_max_batch(m) == 128,
           "shape accessors");
+    // a batch beyond max_batch computes nothing (no overrun; ASan would see one) and says so
+    float xd[1] = {0};
+    int32_t yd[1] = {0};
+    double l = 0;
+    int64_t c = -1;
+    hp_model_step(m, xd, yd, 129, &l, &c);
+    CHECK(isnan(l) && c == 0, "batch 129 > max_batch 128: NaN loss (got %g, %lld correct)", l, (long long)c);
+    hp_model_eval(m, xd, yd, 0, &l, &c);
+    CHECK(isnan(l) && c == 0, "batch 0: NaN loss");
     hp_model_free(m);
 }
 
@@ -146,10 +155,10 @@ static void initialisation(void) {
     CHECK(mn >= -b && mx <= b && mx > 0.99 * b && mn < -0.99 * b,
           "dense0 Kaiming-uniform in [-%g, %g]: [%g, %g]", b, b, mn, mx);
     CHECK_CLOSE(sd, sqrt(2.0 / 400), 0, 0.02, "dense0 Kaiming-uniform std");
-    // default for the last layer (no ReLU after): Xavier-uniform, b = sqrt(6/(200+10))
+    // default for the last (logits) layer: fan-in-uniform, b = 1/sqrt(200)
     weight_stats(m, 2, &mn, &mx, &sd);
-    b = sqrt(6.0 / 210);
-    CHECK(mn >= -b && mx <= b && mx > 0.9 * b, "dense2 Xavier-uniform in [-%g, %g]: [%g, %g]", b, b, mn, mx);
+    b = 1.0 / sqrt(200.0);
+    CHECK(mn >= -b && mx <= b && mx > 0.9 * b, "dense2 fan-in-uniform in [-%g, %g]: [%g, %g]", b, b, mn, mx);
     const hp_tensor_info *t;
     hp_model_layout(m, &t);
     int zero_bias = 1;

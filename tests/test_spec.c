@@ -257,9 +257,36 @@ static void test_forms(void) {
     CHECK(rc == 0, "linear: %s", err.msg);
     if (rc) return;
     const hp_param_range *lr = &s.search.params[HP_PARAM_LR];
-    CHECK(lr->scale == HP_SCALE_LINEAR && isinf(lr->bound_low) && lr->bound_low < 0 && isinf(lr->bound_high),
-          "linear default bounds [%g, %g]", lr->bound_low, lr->bound_high);
+    CHECK(lr->scale == HP_SCALE_LINEAR && lr->bound_low == 0 && isinf(lr->bound_high),
+          "linear default bounds [%g, %g], want [0, inf]: neither parameter can be negative", lr->bound_low,
+          lr->bound_high);
     CHECK(isinf(s.search.params[HP_PARAM_WD].bound_low), "written -.inf bound");
+    hp_spec_free(&s);
+}
+
+/* Strings with quotes and backslashes survive a dump. */
+static void test_dump_quoting(void) {
+    const char *text = "name: 'a \"b\" \\c'\nmodel: {layers: [{type: dense, units: 10}]}\n";
+    hp_spec s, back;
+    hp_err err = {{0}};
+    int rc = hp_spec_parse(text, strlen(text), "q.yaml", &s, &err);
+    CHECK(rc == 0 && strcmp(s.name, "a \"b\" \\c") == 0, "quoted name: %s %s", err.msg, rc ? "" : s.name);
+    if (rc) return;
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    CHECK(f != NULL, "open_memstream");
+    if (f) {
+        CHECK(hp_spec_dump(&s, f, &err) == 0, "dump: %s", err.msg);
+        CHECK(fclose(f) == 0, "fclose");
+        rc = hp_spec_parse(dump, dlen, "q2.yaml", &back, &err);
+        CHECK(rc == 0, "dump of a quoted name: %s", err.msg);
+        if (rc == 0) {
+            CHECK(strcmp(back.name, s.name) == 0 && back.has_search == 0, "name after dump: %s", back.name);
+            hp_spec_free(&back);
+        }
+        free(dump);
+    }
     hp_spec_free(&s);
 }
 
@@ -520,6 +547,7 @@ int main(void) {
     test_full();
     test_minimal();
     test_forms();
+    test_dump_quoting();
     test_names_and_paths();
     test_examples();
     test_bad_files();

@@ -16,7 +16,8 @@
 static const char *const layer_names[HP_LAYER_COUNT_] = {"dense", "relu"};
 // clang-format off
 static const char *const init_names[HP_INIT_COUNT_] = {
-    "default", "kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal", "zero"};
+    "default", "kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal", "zero",
+    "fan_in_uniform"};
 // clang-format on
 
 const char *hp_layer_type_name(hp_layer_type t) {
@@ -147,10 +148,17 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
 hp_init hp_plan_init_rule(const hp_plan *plan, int layer, double *scale, int *normal) {
     const hp_model_spec *spec = &plan->spec;
     hp_init init = spec->layers[layer].init;
-    if (init == HP_INIT_DEFAULT)
-        init = layer + 1 < spec->nlayers && spec->layers[layer + 1].type == HP_LAYER_RELU
-                   ? HP_INIT_KAIMING_UNIFORM
-                   : HP_INIT_XAVIER_UNIFORM;
+    if (init == HP_INIT_DEFAULT) {
+        /* The logits layer is drawn small (variance 1/(3 fan_in)) so that the first softmax is
+         * nearly uniform and the initial loss is near ln(classes), as the recipe's sanity check
+         * expects; Xavier there starts at ~1.4x ln(classes) on Fashion-MNIST. */
+        int last = 1;
+        for (int k = layer + 1; k < spec->nlayers; k++) last &= spec->layers[k].type != HP_LAYER_DENSE;
+        if (layer + 1 < spec->nlayers && spec->layers[layer + 1].type == HP_LAYER_RELU)
+            init = HP_INIT_KAIMING_UNIFORM;
+        else
+            init = last ? HP_INIT_FAN_IN_UNIFORM : HP_INIT_XAVIER_UNIFORM;
+    }
     double fan_out = spec->layers[layer].units, fan_in = 0;
     for (int k = 0; k < plan->nops; k++)
         if (plan->ops[k].layer == layer) fan_in = plan->ops[k].in;
@@ -162,6 +170,7 @@ hp_init hp_plan_init_rule(const hp_plan *plan, int layer, double *scale, int *no
     case HP_INIT_KAIMING_NORMAL: *scale = sqrt(2.0 / fan_in); break;
     case HP_INIT_XAVIER_UNIFORM: *scale = sqrt(6.0 / (fan_in + fan_out)); break;
     case HP_INIT_XAVIER_NORMAL: *scale = sqrt(2.0 / (fan_in + fan_out)); break;
+    case HP_INIT_FAN_IN_UNIFORM: *scale = 1.0 / sqrt(fan_in); break;
     default: *scale = 0; break; // HP_INIT_ZERO
     }
     return init;

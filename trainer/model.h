@@ -27,12 +27,15 @@ typedef enum hp_layer_type {
 } hp_layer_type;
 
 typedef enum hp_init {
-    HP_INIT_DEFAULT = 0,     /* Kaiming-uniform for layers followed by ReLU, Xavier-uniform otherwise */
+    HP_INIT_DEFAULT = 0,     /* Kaiming-uniform for layers followed by ReLU; fan-in-uniform for the last
+                                (logits) layer, so that the initial loss starts near ln(classes);
+                                Xavier-uniform otherwise */
     HP_INIT_KAIMING_UNIFORM, /* U(-b, b), b = sqrt(6 / fan_in)       (gain sqrt(2)) */
     HP_INIT_KAIMING_NORMAL,  /* N(0, 2 / fan_in) */
     HP_INIT_XAVIER_UNIFORM,  /* U(-b, b), b = sqrt(6 / (fan_in + fan_out)) */
     HP_INIT_XAVIER_NORMAL,   /* N(0, 2 / (fan_in + fan_out)) */
     HP_INIT_ZERO,            /* all zeros (e.g. a zero-initialised last layer) */
+    HP_INIT_FAN_IN_UNIFORM,  /* U(-b, b), b = 1 / sqrt(fan_in): PyTorch's nn.Linear default */
     HP_INIT_COUNT_
 } hp_init;
 

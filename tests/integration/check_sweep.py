@@ -22,6 +22,7 @@ status = trials["status"].map(lambda s: int(s))
 # the status column is an HDF5 enum: 2 = done, 3 = diverged
 expect(set(status) <= {2, 3}, f"statuses done/diverged only, got {set(status)}")
 done = trials[status == 2]
+expect((status == 3).any(), "lr up to 30 makes at least one trial diverge")
 expect(len(done) >= 3, "at least 3 trials done")
 expect((done["best_val_acc"] > 0.5).all(), "finished trials learn (val acc > 0.5)")
 expect((trials["lr"] > 0).all() and (trials["weight_decay"] > 0).all(), "positive values")

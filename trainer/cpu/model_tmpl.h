@@ -17,7 +17,6 @@ struct MODEL {
     REAL *losses; // [max_batch] per-example cross-entropy
     REAL *dbuf0;  // [max_batch, max_width] gradient ping-pong buffers
     REAL *dbuf1;  // [max_batch, max_width]
-    int last_B;   // batch size of the last forward pass
 };
 
 int MFN(create)(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch,
@@ -103,18 +102,18 @@ static double MFN(forward_)(struct MODEL *m, const REAL *x, const int32_t *y, in
     for (int k = 0; k < p->nops; k++) {
         const hp_plan_op *op = &p->ops[k];
         REAL *o = m->acts + op->act_off; // o [B, op->out]
-        if (op->type == HP_LAYER_DENSE)
-            LFN(hp_dense_forward)
-            (o, h, m->state + op->w_off, m->state + op->b_off, B, op->in, op->out, op->relu);
-        else
+        if (op->type == HP_LAYER_DENSE) {
+            const REAL *wt = m->state + op->w_off, *bias = m->state + op->b_off; // [out, in], [out]
+            LFN(hp_dense_forward)(o, h, wt, bias, B, op->in, op->out, op->relu);
+        } else {
             LFN(hp_relu_forward)(o, h, (int64_t)B * op->out);
+        }
         h = o;
     }
     // h = logits [B, nclasses]
     *correct = LFN(hp_xent_forward)(m->probs, m->losses, h, y, B, p->nclasses);
     double sum = 0;
     for (int b = 0; b < B; b++) sum += (double)m->losses[b];
-    m->last_B = B;
     return sum;
 }
 
@@ -139,8 +138,8 @@ void MFN(step)(struct MODEL *m, const REAL *x, const int32_t *y, int B, double *
         if (op->relu) LFN(hp_relu_backward)(d, d, o, (int64_t)B * op->out);
         // The first op with parameters needs no input gradient: nothing below it learns.
         REAL *dinp = k == p->first_param_op ? NULL : spare; // dinp [B, in]
-        LFN(hp_dense_backward)
-        (dinp, m->grad + op->w_off, m->grad + op->b_off, d, inp, m->state + op->w_off, B, op->in, op->out);
+        REAL *dwt = m->grad + op->w_off, *dbias = m->grad + op->b_off; // [out, in], [out]
+        LFN(hp_dense_backward)(dinp, dwt, dbias, d, inp, m->state + op->w_off, B, op->in, op->out);
         spare = d;
         d = dinp;
     }
