@@ -5,14 +5,16 @@
  * the batch buffer (as hp_trainer does), runs forward and backward, and updates. After
  * --warmup steps, --steps steps are timed. Prints one line:
  *     hpsweep images/s 12345.6 cpu-images/s 12400.1 steps 200 batch 128 threads 1 core Haswell ...
- * BLAS threads: OPENBLAS_NUM_THREADS, or --threads N. bench/run_bench_mlp.sh runs this beside
+ * Threads: --threads N, else OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (hp_backend_default_threads). bench/run_bench_mlp.sh runs this beside
  * PyTorch (bench_mlp_torch.py) with the same threads and batch and prints the ratio. */
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h> /* openblas_get_corename */
+
+#include "backend.h"
 #include "model.h"
 #include "optim.h"
 #include "rng.h"
@@ -44,7 +46,7 @@ int main(int argc, char **argv) {
     }
     int steps = arg_int(argc, argv, "--steps", 200), warmup = arg_int(argc, argv, "--warmup", 20);
     int B = arg_int(argc, argv, "--batch", 128), threads = arg_int(argc, argv, "--threads", -1);
-    if (threads > 0) openblas_set_num_threads(threads); // else OPENBLAS_NUM_THREADS decides
+    hp_backend_set_threads(threads > 0 ? threads : hp_backend_default_threads());
     enum { IN = 784, NC = 10, POOL = 8192 };
 
     hp_model_spec spec;
@@ -95,7 +97,7 @@ int main(int argc, char **argv) {
     // images per wall second (the figure), and per CPU second of the process (less sensitive to
     // other load on a shared machine; with several threads it also counts their spinning)
     printf("hpsweep images/s %.1f cpu-images/s %.1f steps %d batch %d threads %d core %s loss %.4f\n",
-           (double)steps * B / dt, (double)steps * B / cpu, steps, B, openblas_get_num_threads(),
+           (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_backend_threads(),
            openblas_get_corename(), loss);
     free(pool), free(xb), free(labels), free(yb);
     hp_optim_free(o);

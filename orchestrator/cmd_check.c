@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "dataload.h"
 #include "spec.h"
@@ -47,6 +48,7 @@ int hp_cmd_check(int argc, char **argv) {
         check_usage(stderr);
         return HP_EXIT_USAGE;
     }
+    hp_backend_set_threads(hp_backend_default_threads());
     hp_err err = {{0}};
     hp_spec spec;
     if (hp_spec_load(path, &spec, &err) != 0) {

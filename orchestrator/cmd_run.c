@@ -34,8 +34,9 @@ static void run_usage(FILE *f) {
             "options:\n"
             "  -o, --output FILE  results file (default: NAME.h5, NAME being the spec's name)\n"
             "  --force            overwrite FILE if it exists\n"
-            "  --threads T        BLAS threads per trainer rank (default: OPENBLAS_NUM_THREADS if set,\n"
-            "                     else the node's cores divided among the trainer ranks on it)\n"
+            "  --threads T        compute threads per trainer rank (default: OPENBLAS_NUM_THREADS or\n"
+            "                     OMP_NUM_THREADS if set, else the node's cores divided among the\n"
+            "                     trainer ranks on it); results do not depend on it\n"
             "  --quiet            no per-stage and per-trial lines, only the summary at the end\n"
             "  -h, --help         this text\n"
             "\n"
@@ -84,11 +85,13 @@ static int parse_args(int argc, char **argv, int loud, run_args *a) {
     return -1;
 }
 
-/* BLAS threads of a trainer rank: --threads, else OPENBLAS_NUM_THREADS, else the node's cores
- * shared among the trainer ranks on it (rank 0 only coordinates when there are others). */
+/* Compute threads of a trainer rank: --threads, else OPENBLAS_NUM_THREADS or OMP_NUM_THREADS,
+ * else the node's cores shared among the trainer ranks on it (rank 0 only coordinates when
+ * there are others). Results do not depend on the choice (trainer/cpu/gemm.h). */
 static int choose_threads(const run_args *a, int size, int rank, MPI_Comm comm, hp_err *err) {
     if (a->threads > 0) return (int)a->threads;
     const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!env || atoi(env) <= 0) env = getenv("OMP_NUM_THREADS");
     if (env && atoi(env) > 0) return atoi(env);
     int local_rank = 0, local_size = 1;
     if (hp_mpi_node_rank(comm, &local_rank, &local_size, err) != 0) return -1;

@@ -27,7 +27,8 @@ static void train_usage(FILE *f) {
             "  --wd Y        weight decay (overrides optimizer.weight_decay)\n"
             "  --epochs N    epochs (overrides train.epochs)\n"
             "  --seed S      seed of initialisation and data order (overrides seed)\n"
-            "  --threads T   BLAS threads (default: OPENBLAS_NUM_THREADS, else all cores)\n"
+            "  --threads T   compute threads (default: OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else\n"
+            "                all cores); results do not depend on it\n"
             "  --no-test     do not touch the test split\n"
             "  -h, --help    this text\n");
 }
@@ -89,7 +90,7 @@ int hp_cmd_train(int argc, char **argv) {
     if (wd >= 0) spec.optim.weight_decay = wd;
     if (epochs > 0) spec.train.epochs = (int)epochs;
     if (have_seed) spec.seed = seed;
-    if (threads > 0) hp_backend_set_threads((int)threads);
+    hp_backend_set_threads(threads > 0 ? (int)threads : hp_backend_default_threads());
 
     int rc = HP_EXIT_FAILURE;
     hp_splits data;

@@ -9,11 +9,16 @@
 
 #include <stddef.h>
 
-/* Set the number of BLAS threads of this process (>= 1). */
+/* Set the number of compute threads of this process (>= 1). The trainer's matrix products
+ * split their work into blocks that depend only on the shape (trainer/cpu/gemm.h), so the
+ * results are bit-identical for any thread count; OpenBLAS itself always runs one thread. */
 void hp_backend_set_threads(int n);
 /* The number in force. */
 int hp_backend_threads(void);
-/* One line describing the CPU backend, e.g. "OpenBLAS 0.3.21 (Haswell kernels, 2 threads)". */
+/* The default: OPENBLAS_NUM_THREADS if set (> 0), else OMP_NUM_THREADS if set, else all
+ * online cores. */
+int hp_backend_default_threads(void);
+/* One line describing the CPU backend, e.g. "OpenBLAS 0.3.21 ..., Haswell kernels, 2 threads". */
 void hp_backend_describe(char *buf, size_t len);
 /* Number of CUDA devices visible; 0 in a CPU-only build or when the driver reports none. */
 int hp_backend_cuda_devices(void);

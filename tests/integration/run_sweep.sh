@@ -5,7 +5,10 @@
 # usage: run_sweep.sh HPSWEEP_BINARY TESTS_DIR
 set -uo pipefail
 bin=$1; tests=$2
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+# No OPENBLAS_NUM_THREADS: alone, the one process uses every core; under mpirun the trainers
+# share them. Identical metrics then also show that results do not depend on thread counts.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 passed=0; failed=0
 ok()   { echo "ok: $*"; passed=$((passed + 1)); }
