@@ -30,6 +30,12 @@ static inline int64_t hp_dataset_dim(const hp_dataset *d) { return (int64_t)d->c
 int hp_idx_load(const char *images_path, const char *labels_path, int nclasses, hp_dataset *out,
                 hp_err *err);
 
+/* Read CIFAR-10 binary batches (each record: 1 label byte, then 3072 bytes: 1024 red, 1024 green,
+ * 1024 blue, row-major 32x32) from `npaths` files, concatenated in order, into *out (c = 3,
+ * h = w = 32, pixels / 255). Validates that each file's length is a positive multiple of 3073
+ * and labels < nclasses; errors name the file and the record. */
+int hp_cifar10_load(const char *const *paths, int npaths, int nclasses, hp_dataset *out, hp_err *err);
+
 /* Free what a data set owns and zero it. Safe on a zeroed struct. */
 void hp_dataset_free(hp_dataset *d);
 

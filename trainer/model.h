@@ -21,8 +21,24 @@
 #include "hp_err.h"
 
 typedef enum hp_layer_type {
-    HP_LAYER_DENSE = 0, /* units; weight [units, in] (PyTorch's Linear layout), bias [units] */
+    HP_LAYER_DENSE = 0, /* units; weight [units, in] (PyTorch's Linear layout), bias [units];
+                           flattens a [C, H, W] input */
     HP_LAYER_RELU,
+    /* Issue 4: the CNN toolbox. Activations are [B, C, H, W] (NCHW), as in PyTorch. */
+    HP_LAYER_CONV,        /* filters, kernel, stride, padding; weight [filters, C, k, k], bias [filters] */
+    HP_LAYER_BATCHNORM,   /* per channel (per feature after a dense layer); weight, bias [C];
+                             buffers running_mean, running_var [C]; momentum 0.1, eps 1e-5 */
+    HP_LAYER_MAXPOOL,     /* kernel, stride (default = kernel), padding */
+    HP_LAYER_AVGPOOL,     /* kernel, stride (default = kernel), padding (count_include_pad, as PyTorch) */
+    HP_LAYER_GLOBALAVGPOOL, /* [C, H, W] -> [C, 1, 1] */
+    HP_LAYER_DROPOUT,     /* p: inverted dropout (scaled by 1/(1-p) in training, identity in evaluation) */
+    HP_LAYER_FLATTEN,     /* [C, H, W] -> [C*H*W] (a no-op on memory) */
+    HP_LAYER_ADD,         /* residual: output = input + output of layer `from` (same shape) */
+    HP_LAYER_LEAKY_RELU,  /* slope (default 0.01) */
+    HP_LAYER_ELU,         /* alpha (default 1) */
+    HP_LAYER_GELU,        /* exact (erf) form, PyTorch's default */
+    HP_LAYER_TANH,
+    HP_LAYER_SIGMOID,
     HP_LAYER_COUNT_
 } hp_layer_type;
 
@@ -49,7 +65,19 @@ int hp_init_parse(const char *s);
 typedef struct hp_layer_spec {
     hp_layer_type type;
     int units;    /* dense: output features */
-    hp_init init; /* dense: weight initialisation; biases start at 0 */
+    hp_init init; /* dense, conv: weight initialisation; biases start at 0 */
+    int filters;  /* conv: output channels */
+    int kernel;   /* conv, pools: square kernel size */
+    int stride;   /* conv (default 1), pools (default = kernel) */
+    int padding;  /* conv, pools: zero padding on each side (default 0) */
+    int bias;     /* dense, conv: 1 (default) to have a bias; 0 e.g. for a conv followed by batch norm */
+    double p;     /* dropout probability in [0, 1) */
+    double slope; /* leaky_relu negative slope (default 0.01) */
+    double alpha; /* elu alpha (default 1) */
+    double momentum; /* batchnorm running-statistics momentum (default 0.1, PyTorch's convention) */
+    double eps;   /* batchnorm epsilon (default 1e-5) */
+    int from;     /* add: index (0-based, in this list) of the layer whose output is added; -1 = the
+                     model input */
     int line;     /* where the layer was declared in the spec (1-based, 0 if unknown) */
 } hp_layer_spec;
 

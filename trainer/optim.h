@@ -17,7 +17,11 @@
 #include "hp_err.h"
 
 typedef enum hp_optim_type {
-    HP_OPTIM_SGD = 0,
+    HP_OPTIM_SGD = 0,  /* momentum, nesterov, coupled L2 weight decay */
+    HP_OPTIM_ADAM,     /* betas, eps; coupled L2 weight decay (torch.optim.Adam) */
+    HP_OPTIM_ADAMW,    /* betas, eps; decoupled weight decay p -= lr*wd*p (torch.optim.AdamW) */
+    HP_OPTIM_RMSPROP,  /* alpha (smoothing), eps, momentum; coupled L2 (torch.optim.RMSprop) */
+    HP_OPTIM_ADAGRAD,  /* eps, initial_accumulator 0; coupled L2 (torch.optim.Adagrad) */
     HP_OPTIM_COUNT_
 } hp_optim_type;
 
@@ -29,8 +33,14 @@ typedef struct hp_optim_spec {
     double lr;           /* base learning rate (> 0) */
     double momentum;     /* [0, 1) */
     int nesterov;        /* 0 or 1; needs momentum > 0 */
-    double weight_decay; /* >= 0, coupled L2 for SGD */
+    double weight_decay; /* >= 0; coupled L2 except for AdamW (decoupled) */
+    double beta1, beta2; /* Adam/AdamW (defaults 0.9, 0.999) */
+    double eps;          /* Adam/AdamW 1e-8, RMSProp 1e-8, AdaGrad 1e-10 (PyTorch's defaults) */
+    double alpha;        /* RMSProp smoothing constant (default 0.99) */
 } hp_optim_spec;
+
+/* Fill the type's PyTorch defaults into the fields a spec left at 0 (beta1/beta2/eps/alpha). */
+void hp_optim_spec_defaults(hp_optim_spec *spec);
 
 typedef struct hp_optim hp_optim;
 

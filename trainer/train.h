@@ -10,10 +10,12 @@
 
 #include <stdint.h>
 
+#include "augment.h"
 #include "data.h"
 #include "hp_err.h"
 #include "model.h"
 #include "optim.h"
+#include "schedule.h"
 
 typedef struct hp_train_spec {
     int batch_size;        /* > 0 */
@@ -21,6 +23,10 @@ typedef struct hp_train_spec {
     double diverge_factor; /* a train loss above diverge_factor * initial loss is divergence (default 4) */
     int synthetic_ms;      /* > 0: no training; each epoch sleeps this long and reports made-up metrics
                               (orchestration benchmarks and tests; the orchestrator implements it) */
+    hp_sched_spec schedule;   /* learning-rate schedule (default constant) */
+    hp_augment_spec augment;  /* training-batch augmentation (default none) */
+    int patience;             /* early stopping: stop after this many epochs without a better validation
+                                 accuracy; 0 = off (default) */
 } hp_train_spec;
 
 typedef struct hp_epoch_metrics {
