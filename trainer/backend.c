@@ -29,11 +29,19 @@ int hp_backend_default_threads(void) {
 void hp_backend_describe(char *buf, size_t len) {
     const char *core = openblas_get_corename();
     const char *config = openblas_get_config();
-    snprintf(buf, len, "%s, %s kernels, %d thread%s", config ? config : "OpenBLAS", core ? core : "unknown",
-             hp_backend_threads(), hp_backend_threads() == 1 ? "" : "s");
+    int n = snprintf(buf, len, "%s, %s kernels, %d thread%s", config ? config : "OpenBLAS",
+                     core ? core : "unknown", hp_backend_threads(), hp_backend_threads() == 1 ? "" : "s");
+#ifdef HPSWEEP_HAVE_CUDA
+    if (n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, "; %d CUDA device(s) visible", hp_backend_cuda_devices());
+#else
+    (void)n;
+#endif
 }
 
+#ifndef HPSWEEP_HAVE_CUDA
+/* A CPU-only build sees no GPU; the CUDA build defines this in cuda/device.cu. */
 int hp_backend_cuda_devices(void) { return 0; }
+#endif
 
 int hp_backend_cpu_cores(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
