@@ -2,3 +2,6 @@
 # runs it beside PyTorch (bench_mlp_torch.py) and prints the ratio.
 add_executable(bench_mlp ${CMAKE_CURRENT_LIST_DIR}/bench_mlp.c)
 target_link_libraries(bench_mlp PRIVATE hp_trainer)
+# bench_cnn: the fashion_cnn network; run_bench_cnn.sh runs it beside PyTorch (bench_cnn_torch.py).
+add_executable(bench_cnn ${CMAKE_CURRENT_LIST_DIR}/bench_cnn.c)
+target_link_libraries(bench_cnn PRIVATE hp_trainer)

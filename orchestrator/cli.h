@@ -25,6 +25,7 @@ int hp_cmd_train(int argc, char **argv);
 int hp_cmd_run(int argc, char **argv);
 int hp_cmd_show(int argc, char **argv);
 int hp_cmd_check(int argc, char **argv);
+int hp_cmd_resume(int argc, char **argv);
 
 /* Print "hpsweep CMD: MESSAGE" to stderr. */
 void hp_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

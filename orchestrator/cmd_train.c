@@ -130,9 +130,15 @@ int hp_cmd_train(int argc, char **argv) {
             goto done;
         }
         total += m.seconds;
-        printf("epoch %3d/%d  lr %.3g  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.2f s\n", m.epoch,
-               spec.train.epochs, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.seconds);
+        printf("epoch %3d/%d  lr %.3g  train loss %.4f acc %.4f  val loss %.4f acc %.4f  update/weight %.1e  "
+               "%.2f s\n",
+               m.epoch, spec.train.epochs, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.update_ratio,
+               m.seconds);
         fflush(stdout);
+        if (m.stop_early) {
+            printf("early stop: no better validation accuracy for %d epochs (train.patience)\n", spec.train.patience);
+            break;
+        }
         if (m.diverged) {
             printf("diverged: the training loss became non-finite or exceeded %g x the initial loss; "
                    "lower the learning rate\n",

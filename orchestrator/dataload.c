@@ -2,29 +2,61 @@
 #include "dataload.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rng.h"
 
+/* One split's files as the format reads them: an IDX image and label file, or a list of
+ * CIFAR-10 binary batches. `what` names the split's files in later messages. */
+static int load_split(const hp_spec *spec, int test, hp_dataset *out, char *what, size_t cap, hp_err *err) {
+    const hp_data_spec *d = &spec->data;
+    if (strcmp(d->format, "idx") == 0) {
+        char lab[2 * HP_PATH_MAX];
+        if (hp_spec_data_path(d, test ? d->test_images : d->train_images, what, cap, err) != 0 ||
+            hp_spec_data_path(d, test ? d->test_labels : d->train_labels, lab, sizeof lab, err) != 0)
+            return -1;
+        return hp_idx_load(what, lab, d->nclasses, out, err);
+    }
+    if (strcmp(d->format, "cifar10") == 0) {
+        int n = test ? d->ntest_files : d->ntrain_files;
+        const char(*files)[HP_PATH_MAX] = test ? d->test_files : d->train_files;
+        if (n < 1 || n > HP_MAX_DATA_FILES)
+            return hp_errf(err, "%s: data.%s_files has %d files; give 1 to %d", spec->path, test ? "test" : "train", n,
+                           HP_MAX_DATA_FILES);
+        char(*paths)[2 * HP_PATH_MAX] = hp_calloc((size_t)n, sizeof *paths, "the data file paths", err);
+        if (!paths) return -1;
+        const char *ptrs[HP_MAX_DATA_FILES];
+        int rc = 0;
+        for (int i = 0; i < n && rc == 0; i++) {
+            rc = hp_spec_data_path(d, files[i], paths[i], sizeof paths[i], err);
+            ptrs[i] = paths[i];
+        }
+        if (rc == 0) {
+            snprintf(what, cap, "%s%s", paths[0], n > 1 ? " and the files after it" : "");
+            rc = hp_cifar10_load(ptrs, n, d->nclasses, out, err);
+        }
+        free(paths);
+        return rc;
+    }
+    return hp_errf(err, "%s: data.format '%s' is not supported; use idx or cifar10", spec->path, d->format);
+}
+
 int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *err) {
     const hp_data_spec *d = &spec->data;
     memset(out, 0, sizeof *out);
-    if (strcmp(d->format, "idx") != 0)
-        return hp_errf(err, "%s: data.format '%s' is not supported; use idx", spec->path, d->format);
 
-    char img[2 * HP_PATH_MAX], lab[2 * HP_PATH_MAX];
+    char what[2 * HP_PATH_MAX + 32];
     hp_dataset all = {0};
-    if (hp_spec_data_path(d, d->train_images, img, sizeof img, err) != 0 ||
-        hp_spec_data_path(d, d->train_labels, lab, sizeof lab, err) != 0 ||
-        hp_idx_load(img, lab, d->nclasses, &all, err) != 0)
-        return -1;
+    if (load_split(spec, 0, &all, what, sizeof what, err) != 0) return -1;
 
     if (d->val_size <= 0 || d->val_size >= all.n) {
+        long long n = (long long)all.n; /* before the free zeroes it */
         hp_dataset_free(&all);
         return hp_errf(err,
                        "%s: data.val_size %lld must lie in [1, %lld) for the %lld examples of %s; "
                        "a validation split is needed to select trials",
-                       spec->path, (long long)d->val_size, (long long)all.n, (long long)all.n, img);
+                       spec->path, (long long)d->val_size, n, n, what);
     }
     int rc = hp_dataset_split(&all, d->val_size, hp_key2(spec->seed, HP_STREAM_SPLIT), &out->train,
                               &out->val, err);
@@ -38,12 +70,9 @@ int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *e
         goto fail;
 
     if (with_test) {
-        if (hp_spec_data_path(d, d->test_images, img, sizeof img, err) != 0 ||
-            hp_spec_data_path(d, d->test_labels, lab, sizeof lab, err) != 0 ||
-            hp_idx_load(img, lab, d->nclasses, &out->test, err) != 0)
-            goto fail;
+        if (load_split(spec, 1, &out->test, what, sizeof what, err) != 0) goto fail;
         if (out->test.h != out->train.h || out->test.w != out->train.w || out->test.c != out->train.c) {
-            hp_errf(err, "%s: test images are %dx%dx%d but training images are %dx%dx%d", img, out->test.c,
+            hp_errf(err, "%s: test images are %dx%dx%d but training images are %dx%dx%d", what, out->test.c,
                     out->test.h, out->test.w, out->train.c, out->train.h, out->train.w);
             goto fail;
         }

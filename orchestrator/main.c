@@ -10,6 +10,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"run", hp_cmd_run, "run a staged hyperparameter sweep (alone, or under mpirun)"},
+    {"resume", hp_cmd_resume, "continue an interrupted sweep from its results file"},
     {"train", hp_cmd_train, "train one model from a spec, no search"},
     {"show", hp_cmd_show, "summarise a results file (also while the sweep writes it)"},
     {"check", hp_cmd_check, "validate a spec and print it with every default filled in"},

@@ -33,6 +33,19 @@ int hp_mpi_wait_probe(int source, int tag, MPI_Comm comm, MPI_Status *status, hp
     }
 }
 
+int hp_mpi_wait_probe_until(int source, int tag, MPI_Comm comm, const volatile sig_atomic_t *flag,
+                            MPI_Status *status, hp_err *err) {
+    long backoff = 20;
+    for (;;) {
+        int got = 0;
+        if (hp_mpi_probe(source, tag, comm, &got, status, err) != 0) return -1;
+        if (got) return 1;
+        if (flag && *flag) return 0;
+        hp_sleep_us(backoff);
+        if (backoff < 1000) backoff *= 2;
+    }
+}
+
 int hp_mpi_recv_bytes(void *buf, int bytes, int source, int tag, MPI_Comm comm, hp_err *err) {
     MPI_Status st;
     if (hp_mpi_wait_probe(source, tag, comm, &st, err) != 0) return -1;

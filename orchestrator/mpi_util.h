@@ -8,6 +8,7 @@
 #define HP_MPI_UTIL_H
 
 #include <mpi.h>
+#include <signal.h>
 
 #include "hp_err.h"
 
@@ -17,6 +18,11 @@ int hp_mpi_check(int rc, const char *what, hp_err *err);
 /* Wait (polling) until a message from `source` (or MPI_ANY_SOURCE) with `tag` (or MPI_ANY_TAG)
  * is there; fills *status. Does not receive it. */
 int hp_mpi_wait_probe(int source, int tag, MPI_Comm comm, MPI_Status *status, hp_err *err);
+
+/* The same, but gives up when *flag becomes non-zero (a signal): returns 1 when a message is
+ * there, 0 when the flag is set, -1 on error. */
+int hp_mpi_wait_probe_until(int source, int tag, MPI_Comm comm, const volatile sig_atomic_t *flag,
+                            MPI_Status *status, hp_err *err);
 
 /* Non-blocking probe: *flag 1 if a message is there. */
 int hp_mpi_probe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status, hp_err *err);

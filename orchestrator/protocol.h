@@ -1,18 +1,29 @@
 /* protocol.h - the messages between the coordinator (rank 0) and trainer ranks.
  *
- *   worker -> coordinator   READY     hp_msg_ready      once, at start: who I am, what I compute on
- *                           EPOCH     hp_msg_epoch      after each epoch; the worker then waits for VERDICT
- *                           RESULT    hp_msg_result     at the end of a trial; followed by SNAPSHOT if has_snapshot
- *                           SNAPSHOT  float[state_size] the best-on-validation state
- *   coordinator -> worker   TRIAL     hp_trial_plan     train this trial
- *                           VERDICT   int32             HP_VERDICT_CONTINUE or HP_VERDICT_STOP
- *                           STOP      (empty)           no more work: exit
+ *   worker -> coordinator   READY       hp_msg_ready       once, at start: who I am, what I compute on
+ *                           EPOCH       hp_msg_epoch       after each epoch; the worker then waits for VERDICT
+ *                           CHECKPOINT  hp_msg_checkpoint  after VERDICT continue, every checkpoint_every-th
+ *                                                          epoch that is not the trial's last; followed by
+ *                           CKPT_STATE  float[floats]      the checkpoint vector (train.h), if floats > 0
+ *                           RESULT      hp_msg_result      at the end of a trial; followed by SNAPSHOT if has_snapshot
+ *                           SNAPSHOT    float[state_size]  the best-on-validation state
+ *                           BYE         (empty)            a signal stopped me (my trial, if any, is left to
+ *                                                          its last checkpoint); I wait for STOP
+ *   coordinator -> worker   TRIAL       hp_msg_trial       train this trial (from its checkpoint if it has one),
+ *                           RESUME_STATE float[ckpt_floats] followed by the checkpoint vector if ckpt_floats > 0
+ *                           VERDICT     int32              HP_VERDICT_CONTINUE, _STOP (prune) or _ABORT (the
+ *                                                          sweep is stopping: drop the trial, send BYE)
+ *                           STOP        int32              no more work: exit; HP_STOP_DONE (the sweep is
+ *                                                          complete) or HP_STOP_INTERRUPTED (it stopped early)
  *
  * A worker that finished a trial (RESULT sent) is idle until it gets TRIAL or STOP; the
  * coordinator hands the next trial to whichever worker is idle first (dynamic dispatch).
  * Payloads are fixed-size structs sent as bytes: every rank runs the same hpsweep binary
  * (READY carries the protocol version and the struct sizes, and the coordinator refuses a
  * mismatch).
+ *
+ * Version 2 (issue 5): TRIAL carries a checkpoint to continue from; CHECKPOINT, CKPT_STATE,
+ * RESUME_STATE, BYE and the ABORT verdict are new.
  */
 #ifndef HP_PROTOCOL_H
 #define HP_PROTOCOL_H
@@ -23,31 +34,54 @@
 #include "train.h"
 #include "trial.h"
 
-#define HP_PROTOCOL_VERSION 1
+#define HP_PROTOCOL_VERSION 2
 
 enum hp_tag {
     HP_TAG_READY = 101,
     HP_TAG_EPOCH = 102,
     HP_TAG_RESULT = 103,
     HP_TAG_SNAPSHOT = 104,
+    HP_TAG_CHECKPOINT = 105,
+    HP_TAG_CKPT_STATE = 106,
+    HP_TAG_BYE = 107,
     HP_TAG_TRIAL = 201,
     HP_TAG_VERDICT = 202,
-    HP_TAG_STOP = 203
+    HP_TAG_STOP = 203,
+    HP_TAG_RESUME_STATE = 204
 };
+
+enum hp_stop_code { HP_STOP_DONE = 0, HP_STOP_INTERRUPTED = 1 };
 
 typedef struct hp_msg_ready {
     int32_t protocol_version;
     int32_t sizeof_plan, sizeof_epoch, sizeof_result; /* layout check across ranks */
+    int32_t sizeof_trial, sizeof_checkpoint;
     int32_t blas_threads;
     int32_t gpu;              /* GPU index bound, -1 for CPU */
     char host[32];
     char device[96];          /* what it computes on, one line */
 } hp_msg_ready;
 
+typedef struct hp_msg_trial {
+    hp_trial_plan plan;
+    int32_t checkpoint_every; /* checkpoint after every N-th epoch; 0: never */
+    int32_t has_checkpoint;   /* 1: continue from ckpt (its vector follows if ckpt_floats > 0) */
+    hp_train_ckpt ckpt;
+    double seconds_before;    /* the trial's wall time up to the checkpoint */
+    int64_t ckpt_floats;
+} hp_msg_trial;
+
 typedef struct hp_msg_epoch {
     int64_t trial;
     hp_epoch_metrics metrics;
 } hp_msg_epoch;
+
+typedef struct hp_msg_checkpoint {
+    int64_t trial;
+    hp_train_ckpt ckpt;
+    double seconds;           /* the trial's wall time so far */
+    int64_t floats;           /* floats in the CKPT_STATE message that follows; 0: none follows */
+} hp_msg_checkpoint;
 
 typedef struct hp_msg_result {
     hp_trial_result result;

@@ -1,6 +1,7 @@
-/* spec.c - the sweep spec: its schema, defaults and cross-field checks (see spec.h and
- * docs/spec.md), and writing a resolved spec back out. The YAML mechanics (loading, typed
- * fields, messages) are in spec_yaml.c. */
+/* spec.c - the sweep spec: the top level, the data and search sections, the checks across
+ * sections (see spec.h and docs/spec.md), and the public API. The model section is read in
+ * spec_model.c, optimizer and train in spec_train.c, the writer is spec_dump.c; the YAML
+ * mechanics (loading, typed fields, messages) are in spec_yaml.c. */
 #include "spec.h"
 
 #include <errno.h>
@@ -9,13 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec_yaml.h"
+#include "spec_parts.h"
 
-#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-/* Largest dense layer and largest stage the parser accepts: far beyond any real sweep, small
- * enough that sizes computed from them cannot overflow. */
-#define SPEC_MAX_UNITS (1 << 20)
+/* Largest stage and class count the parser accepts (see also spec_parts.h). */
 #define SPEC_MAX_TRIALS (1 << 20)
 #define SPEC_MAX_POINTS 1024
 #define SPEC_MAX_CLASSES 65536
@@ -25,20 +22,9 @@ static const char *const device_names[] = {"auto", "cpu", "cuda"};
 static const char *const scale_names[] = {"log", "linear"};
 static const char *const method_names[] = {"random", "grid"};
 static const char *const param_names[] = {"lr", "weight_decay"};
-static const char *const format_names[] = {"idx"};
+enum { FORMAT_IDX, FORMAT_CIFAR10, FORMAT_COUNT };
+static const char *const format_names[FORMAT_COUNT] = {"idx", "cifar10"};
 _Static_assert(NELEM(param_names) == HP_NPARAMS, "one name per searchable parameter");
-
-/* The trainer owns the names of its layer types, initialisations and optimizers (model.h,
- * optim.h); these fill a table for the field readers from its functions. */
-static void layer_type_names(const char *out[HP_LAYER_COUNT_]) {
-    for (int i = 0; i < HP_LAYER_COUNT_; i++) out[i] = hp_layer_type_name((hp_layer_type)i);
-}
-static void init_names(const char *out[HP_INIT_COUNT_]) {
-    for (int i = 0; i < HP_INIT_COUNT_; i++) out[i] = hp_init_name((hp_init)i);
-}
-static void optim_names(const char *out[HP_OPTIM_COUNT_]) {
-    for (int i = 0; i < HP_OPTIM_COUNT_; i++) out[i] = hp_optim_type_name((hp_optim_type)i);
-}
 
 static const char *name_of(const char *const *names, int n, int i) {
     return (i >= 0 && i < n) ? names[i] : "?";
@@ -47,22 +33,6 @@ const char *hp_param_name(hp_param p) { return name_of(param_names, NELEM(param_
 const char *hp_device_name(hp_device d) { return name_of(device_names, NELEM(device_names), (int)d); }
 const char *hp_scale_name(hp_scale s) { return name_of(scale_names, NELEM(scale_names), (int)s); }
 const char *hp_method_name(hp_method m) { return name_of(method_names, NELEM(method_names), (int)m); }
-
-/* ---- field table helpers ------------------------------------------------------------------ */
-#define F_NODE(k, p, fl) {.key = (k), .kind = SY_NODE, .dst = (p), .flags = (fl)}
-#define F_STR(k, buf) {.key = (k), .kind = SY_STR, .dst = (buf), .cap = sizeof(buf)}
-#define F_BOOL(k, p) {.key = (k), .kind = SY_BOOL, .dst = (p)}
-#define F_ENUM(k, p, tbl, fl) \
-    {.key = (k), .kind = SY_ENUM, .dst = (p), .names = (tbl), .nnames = NELEM(tbl), .flags = (fl)}
-#define F_INT(k, p, lo_, hi_) {.key = (k), .kind = SY_INT, .dst = (p), .lo = (lo_), .hi = (hi_)}
-#define F_I64(k, p, lo_, hi_) {.key = (k), .kind = SY_I64, .dst = (p), .lo = (lo_), .hi = (hi_)}
-#define F_NUM(k, p, lo_, hi_, fl) {.key = (k), .kind = SY_NUM, .dst = (p), .lo = (lo_), .hi = (hi_), .flags = (fl)}
-
-/* Marks the cross-field checks need after every section has been read. */
-typedef struct spec_marks {
-    yaml_node_t *layers;                  /* model.layers */
-    yaml_mark_t units[HP_MAX_LAYERS];     /* each dense layer's units value */
-} spec_marks;
 
 static void set_defaults(hp_spec *s) {
     hp_data_spec *d = &s->data;
@@ -79,8 +49,8 @@ static void set_defaults(hp_spec *s) {
     d->standardize = 1;
     s->seed = 0;
     s->device = HP_DEVICE_AUTO;
-    s->optim = (hp_optim_spec){.type = HP_OPTIM_SGD, .lr = 0.01, .momentum = 0, .nesterov = 0, .weight_decay = 0};
-    s->train = (hp_train_spec){.batch_size = 128, .epochs = 1, .diverge_factor = 4};
+    spec_optim_defaults(&s->optim, HP_OPTIM_SGD);
+    spec_train_defaults(&s->train);
     s->has_search = 0;
     for (int p = 0; p < HP_NPARAMS; p++)
         s->search.params[p] = (hp_param_range){.enabled = 0, .scale = HP_SCALE_LOG, .bound_low = 0,
@@ -109,101 +79,79 @@ static void default_name(const char *path, char *name, size_t cap) {
 }
 
 /* ---- sections ----------------------------------------------------------------------------- */
+int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
+              yaml_node_item_t **items, int *count) {
+    if (sy_expect(d, n, YAML_SEQUENCE_NODE, where)) return -1;
+    yaml_node_item_t *it = n->data.sequence.items.start;
+    ptrdiff_t c = n->data.sequence.items.top - it;
+    if (c == 0 && min == 1) return sy_fail(d, n->start_mark, "%s: the list is empty; give at least one", where);
+    if (c < min) return sy_fail(d, n->start_mark, "%s: %td %s, fewer than the %d needed", where, c, noun, min);
+    if (c > max)
+        return sy_fail(d, sy_node(d, it[max])->start_mark, "%s: %td %s, more than the %d allowed", where, c, noun, max);
+    *items = it;
+    *count = (int)c;
+    return 0;
+}
+
+/* The CIFAR-10 binary distribution (cifar-10-binary.tar.gz unpacks to cifar-10-batches-bin):
+ * five training batches of 10000 images and one test batch. */
+static void cifar10_defaults(hp_data_spec *ds) {
+    snprintf(ds->dir, sizeof ds->dir, "%s", "/usr/share/datasets/cifar-10-batches-bin");
+    ds->ntrain_files = 5;
+    for (int i = 0; i < 5; i++) snprintf(ds->train_files[i], sizeof ds->train_files[i], "data_batch_%d.bin", i + 1);
+    ds->ntest_files = 1;
+    snprintf(ds->test_files[0], sizeof ds->test_files[0], "%s", "test_batch.bin");
+}
+
+static int parse_files(sy_doc *d, yaml_node_t *n, const char *where, char files[][HP_PATH_MAX], int *nfiles) {
+    yaml_node_item_t *it;
+    int count;
+    if (spec_list(d, n, where, 1, HP_MAX_DATA_FILES, "files", &it, &count)) return -1;
+    memset(files, 0, sizeof(files[0]) * HP_MAX_DATA_FILES); /* no default name left behind the list */
+    for (int k = 0; k < count; k++) {
+        char path[48];
+        snprintf(path, sizeof path, "%s[%d]", where, k);
+        sy_field f = F_STR("file", files[k]);
+        if (sy_read_value(d, &f, sy_node(d, it[k]), path)) return -1;
+    }
+    *nfiles = count;
+    return 0;
+}
+
+/* The data section's keys depend on its format. */
+static const sy_variant data_variants[FORMAT_COUNT] = {
+    [FORMAT_IDX] = {"idx", "format dir train_images train_labels test_images test_labels classes val_size "
+                           "train_subset val_subset standardize"},
+    [FORMAT_CIFAR10] = {"cifar10", "format dir train_files test_files classes val_size train_subset val_subset "
+                                   "standardize"},
+};
+
 static int parse_data(sy_doc *d, yaml_node_t *n, hp_data_spec *ds) {
-    int format = 0;
+    int format = FORMAT_IDX;
+    yaml_node_t *train_files = NULL, *test_files = NULL;
     sy_field f[] = {
-        F_ENUM("format", &format, format_names, 0),
+        F_ENUM("format", &format, format_names, FORMAT_COUNT, 0),
         F_STR("dir", ds->dir),
         F_STR("train_images", ds->train_images),
         F_STR("train_labels", ds->train_labels),
         F_STR("test_images", ds->test_images),
         F_STR("test_labels", ds->test_labels),
+        F_NODE("train_files", &train_files, 0),
+        F_NODE("test_files", &test_files, 0),
         F_INT("classes", &ds->nclasses, 2, SPEC_MAX_CLASSES),
         F_I64("val_size", &ds->val_size, 0, INFINITY),
         F_I64("train_subset", &ds->train_subset, 0, INFINITY),
         F_I64("val_subset", &ds->val_subset, 0, INFINITY),
         F_BOOL("standardize", &ds->standardize),
     };
-    if (sy_read_map(d, n, "data", f, NELEM(f))) return -1;
+    if (sy_read_tag(d, n, "data", &f[0])) return -1;
+    if (format == FORMAT_CIFAR10) cifar10_defaults(ds);
+    if (sy_read_variant(d, n, "data", "format", data_variants, FORMAT_COUNT, format, f, NELEM(f))) return -1;
     snprintf(ds->format, sizeof ds->format, "%s", format_names[format]);
+    if (train_files && parse_files(d, train_files, "data.train_files", ds->train_files, &ds->ntrain_files))
+        return -1;
+    if (test_files && parse_files(d, test_files, "data.test_files", ds->test_files, &ds->ntest_files)) return -1;
     return 0;
-}
-
-static int parse_layer(sy_doc *d, yaml_node_t *n, int i, hp_layer_spec *l, yaml_mark_t *units_mark) {
-    char where[48];
-    snprintf(where, sizeof where, "model.layers[%d]", i);
-    int type = 0, init = HP_INIT_DEFAULT, units = 0;
-    const char *types[HP_LAYER_COUNT_], *inits[HP_INIT_COUNT_];
-    layer_type_names(types);
-    init_names(inits);
-    sy_field f[] = {
-        F_ENUM("type", &type, types, SY_REQUIRED),
-        F_INT("units", &units, 1, SPEC_MAX_UNITS),
-        F_ENUM("init", &init, inits, 0),
-    };
-    if (sy_read_map(d, n, where, f, NELEM(f))) return -1;
-    l->type = (hp_layer_type)type;
-    l->init = (hp_init)init;
-    l->units = units;
-    l->line = (int)n->start_mark.line + 1;
-    *units_mark = f[1].mark;
-    if (l->type == HP_LAYER_DENSE) {
-        if (!f[1].seen) return sy_fail(d, n->start_mark, "%s: a dense layer needs 'units'", where);
-        return 0;
-    }
-    for (int k = 1; k < NELEM(f); k++)
-        if (f[k].seen)
-            return sy_fail(d, f[k].key_mark, "%s: '%s' applies only to dense layers, not to %s", where,
-                           f[k].key, types[type]);
-    return 0;
-}
-
-static int parse_model(sy_doc *d, yaml_node_t *n, hp_model_spec *m, spec_marks *mk) {
-    yaml_node_t *layers = NULL;
-    sy_field f[] = {F_NODE("layers", &layers, SY_REQUIRED)};
-    if (sy_read_map(d, n, "model", f, NELEM(f))) return -1;
-    if (sy_expect(d, layers, YAML_SEQUENCE_NODE, "model.layers")) return -1;
-    mk->layers = layers;
-    yaml_node_item_t *it = layers->data.sequence.items.start;
-    ptrdiff_t count = layers->data.sequence.items.top - it;
-    if (count == 0)
-        return sy_fail(d, layers->start_mark, "model.layers: the list is empty; a model needs at least one layer");
-    if (count > HP_MAX_LAYERS)
-        return sy_fail(d, sy_node(d, it[HP_MAX_LAYERS])->start_mark,
-                       "model.layers: %td layers, more than the %d allowed", count, HP_MAX_LAYERS);
-    m->nlayers = (int)count;
-    for (int i = 0; i < m->nlayers; i++)
-        if (parse_layer(d, sy_node(d, it[i]), i, &m->layers[i], &mk->units[i])) return -1;
-    return 0;
-}
-
-static int parse_optim(sy_doc *d, yaml_node_t *n, hp_optim_spec *o) {
-    int type = (int)o->type;
-    const char *types[HP_OPTIM_COUNT_];
-    optim_names(types);
-    sy_field f[] = {
-        F_ENUM("type", &type, types, 0),
-        F_NUM("lr", &o->lr, 0, INFINITY, SY_LO_OPEN),
-        F_NUM("momentum", &o->momentum, 0, 1, SY_HI_OPEN),
-        F_BOOL("nesterov", &o->nesterov),
-        F_NUM("weight_decay", &o->weight_decay, 0, INFINITY, 0),
-    };
-    if (sy_read_map(d, n, "optimizer", f, NELEM(f))) return -1;
-    o->type = (hp_optim_type)type;
-    if (o->nesterov && o->momentum == 0)
-        return sy_fail(d, f[3].mark, "optimizer.nesterov: Nesterov momentum needs momentum > 0 "
-                                     "(momentum is 0); set optimizer.momentum or nesterov: false");
-    return 0;
-}
-
-static int parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t) {
-    sy_field f[] = {
-        F_INT("batch_size", &t->batch_size, 1, INFINITY),
-        F_INT("epochs", &t->epochs, 1, INFINITY),
-        F_NUM("diverge_factor", &t->diverge_factor, 1, INFINITY, SY_LO_OPEN),
-        F_INT("synthetic_ms", &t->synthetic_ms, 0, 3600000),
-    };
-    return sy_read_map(d, n, "train", f, NELEM(f));
 }
 
 /* One searched parameter: {low, high, scale, bounds}. */
@@ -215,7 +163,7 @@ static int parse_range(sy_doc *d, yaml_node_t *n, hp_param p, hp_param_range *r)
     sy_field f[] = {
         F_NUM("low", &r->low, -INFINITY, INFINITY, 0),
         F_NUM("high", &r->high, -INFINITY, INFINITY, 0),
-        F_ENUM("scale", &scale, scale_names, 0),
+        F_ENUM("scale", &scale, scale_names, NELEM(scale_names), 0),
         F_NODE("bounds", &bounds, 0),
     };
     f[0].flags = f[1].flags = SY_REQUIRED;
@@ -282,20 +230,22 @@ static int parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
     return 0;
 }
 
-static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_spec *st) {
+static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_spec *st, yaml_mark_t *epochs_mark) {
     char where[48];
     snprintf(where, sizeof where, "search.stages[%d]", i);
     int method = 0;
     *st = (hp_stage_spec){.top_k = 3, .margin = 0.25}; /* epochs 0: train.epochs, filled later */
     sy_field f[] = {
-        F_ENUM("method", &method, method_names, SY_REQUIRED),
+        F_ENUM("method", &method, method_names, NELEM(method_names), SY_REQUIRED),
         F_INT("trials", &st->trials, 1, SPEC_MAX_TRIALS),
         F_INT("points", &st->points, 2, SPEC_MAX_POINTS),
         F_INT("epochs", &st->epochs, 1, INFINITY),
         F_INT("top_k", &st->top_k, 1, INFINITY),
         F_NUM("margin", &st->margin, 0, INFINITY, 0),
+        F_I64("train_subset", &st->train_subset, 0, INFINITY),
     };
     if (sy_read_map(d, n, where, f, NELEM(f))) return -1;
+    *epochs_mark = f[3].seen ? f[3].mark : n->start_mark;
     st->method = (hp_method)method;
     const sy_field *trials = &f[1], *points = &f[2];
     if (st->method == HP_METHOD_RANDOM) {
@@ -322,7 +272,7 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_
     return 0;
 }
 
-static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
+static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_marks *mk) {
     yaml_node_t *params = NULL, *stages = NULL;
     sy_field f[] = {
         F_NODE("params", &params, SY_REQUIRED),
@@ -344,7 +294,47 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
                        "search.stages: %td stages, more than the %d allowed", count, HP_MAX_STAGES);
     ss->nstages = (int)count;
     for (int i = 0; i < ss->nstages; i++)
-        if (parse_stage(d, sy_node(d, it[i]), i, nenabled, &ss->stages[i])) return -1;
+        if (parse_stage(d, sy_node(d, it[i]), i, nenabled, &ss->stages[i], &mk->stage_epochs[i])) return -1;
+    return 0;
+}
+
+/* Checks that need more than one section. */
+static int check_across(sy_doc *d, const hp_spec *s, const spec_marks *mk) {
+    char a[32], b[32];
+    /* The logits' width is set by the last dense or conv layer. A dense one must have
+     * data.classes units; a conv one is left to the model's shape check (its output is
+     * filters x H x W until pooled and flattened). */
+    int last = -1;
+    for (int i = 0; i < s->model.nlayers; i++)
+        if (s->model.layers[i].type == HP_LAYER_DENSE || s->model.layers[i].type == HP_LAYER_CONV) last = i;
+    if (last < 0)
+        return sy_fail(d, mk->layers->start_mark, "model.layers: no dense or conv layer; a model needs one to "
+                       "produce its data.classes (%d) outputs (a last dense layer with units: %d)",
+                       s->data.nclasses, s->data.nclasses);
+    const hp_layer_spec *l = &s->model.layers[last];
+    if (l->type == HP_LAYER_DENSE && l->units != s->data.nclasses)
+        return sy_fail(d, mk->units[last], "model.layers[%d].units: the last dense layer has %d units but "
+                       "data.classes is %d; they must be equal", last, l->units, s->data.nclasses);
+
+    const hp_sched_spec *sc = &s->train.schedule;
+    if (mk->has_warmup && sc->warmup_epochs >= s->train.epochs)
+        return sy_fail(d, mk->warmup, "train.schedule.warmup_epochs: '%d' is not less than train.epochs (%d): "
+                       "the warm-up would fill the whole training", sc->warmup_epochs, s->train.epochs);
+    for (int i = 0; i < s->search.nstages; i++) {
+        int e = s->search.stages[i].epochs ? s->search.stages[i].epochs : s->train.epochs;
+        if (sc->warmup_epochs >= e) /* hp_sched_create would refuse every trial of the stage */
+            return sy_fail(d, mk->stage_epochs[i], "search.stages[%d].epochs: %d epochs is not more than "
+                           "train.schedule.warmup_epochs (%d): the stage's trials would be all warm-up; give it more "
+                           "epochs or warm up less", i, e, sc->warmup_epochs);
+    }
+    /* A floor at or above the starting rate would make the schedule climb (cosine, linear) or
+     * never act (plateau). With lr searched, compare with the low end of its range. */
+    const hp_param_range *lr = &s->search.params[HP_PARAM_LR];
+    double base = lr->enabled ? lr->low : s->optim.lr;
+    if (mk->has_min_lr && sc->min_lr >= base)
+        return sy_fail(d, mk->min_lr, "train.schedule.min_lr: '%s' is not below the learning rate %s (%s); the "
+                       "final rate must be lower than the starting one", sy_fmt_num(sc->min_lr, a),
+                       sy_fmt_num(base, b), lr->enabled ? "the low end of search.params.lr" : "optimizer.lr");
     return 0;
 }
 
@@ -354,7 +344,7 @@ static int parse_root(sy_doc *d, hp_spec *s) {
     sy_field f[] = {
         F_STR("name", s->name),
         {.key = "seed", .kind = SY_U64, .dst = &s->seed},
-        F_ENUM("device", &device, device_names, 0),
+        F_ENUM("device", &device, device_names, NELEM(device_names), 0),
         F_NODE("data", &data, 0),
         F_NODE("model", &model, SY_REQUIRED),
         F_NODE("optimizer", &optim, 0),
@@ -366,25 +356,14 @@ static int parse_root(sy_doc *d, hp_spec *s) {
     spec_marks mk;
     memset(&mk, 0, sizeof mk);
     if (data && parse_data(d, data, &s->data)) return -1;
-    if (parse_model(d, model, &s->model, &mk)) return -1;
-    if (optim && parse_optim(d, optim, &s->optim)) return -1;
-    if (train && parse_train(d, train, &s->train)) return -1;
+    if (spec_parse_model(d, model, &s->model, &mk)) return -1;
+    if (optim && spec_parse_optim(d, optim, &s->optim)) return -1;
+    if (train && spec_parse_train(d, train, &s->train, &mk)) return -1;
     if (search) {
         s->has_search = 1;
-        if (parse_search(d, search, &s->search)) return -1;
+        if (parse_search(d, search, &s->search, &mk)) return -1;
     }
-
-    /* The logits' width is the last dense layer's units; it must be the number of classes. */
-    int last = -1;
-    for (int i = 0; i < s->model.nlayers; i++)
-        if (s->model.layers[i].type == HP_LAYER_DENSE) last = i;
-    if (last < 0)
-        return sy_fail(d, mk.layers->start_mark, "model.layers: no dense layer; the last dense layer's units "
-                                                  "must equal data.classes (%d)", s->data.nclasses);
-    if (s->model.layers[last].units != s->data.nclasses)
-        return sy_fail(d, mk.units[last], "model.layers[%d].units: the last dense layer has %d units but "
-                       "data.classes is %d; they must be equal", last, s->model.layers[last].units,
-                       s->data.nclasses);
+    if (check_across(d, s, &mk)) return -1;
     for (int i = 0; i < s->search.nstages; i++)
         if (s->search.stages[i].epochs == 0) s->search.stages[i].epochs = s->train.epochs;
     return 0;
@@ -490,74 +469,3 @@ int hp_spec_data_path(const hp_data_spec *d, const char *file, char *out, size_t
     return 0;
 }
 
-/* ---- writing a resolved spec --------------------------------------------------------------- */
-
-/* A double-quoted YAML string (the parser refuses control characters, so only " and \ need
- * escaping). */
-static void put_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
-    char a[32], b[32];
-    const hp_data_spec *d = &s->data;
-    fputs("name: ", f);
-    put_str(f, s->name);
-    fprintf(f, "\nseed: %llu\ndevice: %s\n", (unsigned long long)s->seed, hp_device_name(s->device));
-    fprintf(f, "data:\n  format: %s\n", d->format);
-    const char *const keys[] = {"dir", "train_images", "train_labels", "test_images", "test_labels"};
-    const char *const vals[] = {d->dir, d->train_images, d->train_labels, d->test_images, d->test_labels};
-    for (int i = 0; i < NELEM(keys); i++) {
-        fprintf(f, "  %s: ", keys[i]);
-        put_str(f, vals[i]);
-        fputc('\n', f);
-    }
-    fprintf(f, "  classes: %d\n  val_size: %lld\n  train_subset: %lld\n  val_subset: %lld\n  standardize: %s\n",
-            d->nclasses, (long long)d->val_size, (long long)d->train_subset, (long long)d->val_subset,
-            d->standardize ? "true" : "false");
-    fputs("model:\n  layers:\n", f);
-    for (int i = 0; i < s->model.nlayers; i++) {
-        const hp_layer_spec *l = &s->model.layers[i];
-        if (l->type == HP_LAYER_DENSE)
-            fprintf(f, "    - {type: %s, units: %d, init: %s}\n", hp_layer_type_name(l->type), l->units,
-                    hp_init_name(l->init));
-        else
-            fprintf(f, "    - {type: %s}\n", hp_layer_type_name(l->type));
-    }
-    const hp_optim_spec *o = &s->optim;
-    fprintf(f, "optimizer:\n  type: %s\n  lr: %s\n  momentum: %s\n  nesterov: %s\n",
-            hp_optim_type_name(o->type), sy_fmt_num(o->lr, a), sy_fmt_num(o->momentum, b),
-            o->nesterov ? "true" : "false");
-    fprintf(f, "  weight_decay: %s\n", sy_fmt_num(o->weight_decay, a));
-    fprintf(f, "train:\n  batch_size: %d\n  epochs: %d\n  diverge_factor: %s\n", s->train.batch_size,
-            s->train.epochs, sy_fmt_num(s->train.diverge_factor, a));
-    if (s->train.synthetic_ms > 0) fprintf(f, "  synthetic_ms: %d\n", s->train.synthetic_ms);
-    if (s->has_search) {
-        const hp_search_spec *ss = &s->search;
-        fputs("search:\n  params:\n", f);
-        for (int p = 0; p < HP_NPARAMS; p++) {
-            const hp_param_range *r = &ss->params[p];
-            if (!r->enabled) continue;
-            fprintf(f, "    %s: {low: %s, ", hp_param_name((hp_param)p), sy_fmt_num(r->low, a));
-            fprintf(f, "high: %s, scale: %s, ", sy_fmt_num(r->high, a), hp_scale_name(r->scale));
-            fprintf(f, "bounds: [%s, %s]}\n", sy_fmt_num(r->bound_low, a), sy_fmt_num(r->bound_high, b));
-        }
-        fprintf(f, "  keep_snapshots: %d\n  stages:\n", ss->keep_snapshots);
-        for (int i = 0; i < ss->nstages; i++) {
-            const hp_stage_spec *st = &ss->stages[i];
-            if (st->method == HP_METHOD_GRID)
-                fprintf(f, "    - {method: grid, points: %d, ", st->points);
-            else
-                fprintf(f, "    - {method: random, trials: %d, ", st->trials);
-            fprintf(f, "epochs: %d, top_k: %d, margin: %s}\n", st->epochs, st->top_k, sy_fmt_num(st->margin, a));
-        }
-    }
-    if (fflush(f) != 0 || ferror(f))
-        return hp_errf(err, "writing the spec '%s': %s", s->name, strerror(errno));
-    return 0;
-}

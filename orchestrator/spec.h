@@ -21,15 +21,23 @@
 
 #define HP_PATH_MAX 1024
 #define HP_NAME_MAX 64
+#define HP_MAX_DATA_FILES 16      /* files in one of data.train_files, data.test_files */
 
 typedef struct hp_data_spec {
-    char format[16];              /* "idx" (default) */
-    char dir[HP_PATH_MAX];        /* folder the file names below are relative to;
-                                     default /usr/share/datasets/fashion-mnist */
+    char format[16];              /* "idx" (default) or "cifar10" */
+    char dir[HP_PATH_MAX];        /* folder the file names below are relative to; default
+                                     /usr/share/datasets/fashion-mnist (idx),
+                                     /usr/share/datasets/cifar-10-batches-bin (cifar10) */
+    /* format idx: one image file and one label file per split */
     char train_images[HP_PATH_MAX]; /* default train-images-idx3-ubyte.gz */
     char train_labels[HP_PATH_MAX]; /* default train-labels-idx1-ubyte.gz */
     char test_images[HP_PATH_MAX];  /* default t10k-images-idx3-ubyte.gz */
     char test_labels[HP_PATH_MAX];  /* default t10k-labels-idx1-ubyte.gz */
+    /* format cifar10: binary batch files, concatenated in order (0 files for idx) */
+    int ntrain_files;               /* default 5: data_batch_1.bin .. data_batch_5.bin */
+    char train_files[HP_MAX_DATA_FILES][HP_PATH_MAX];
+    int ntest_files;                /* default 1: test_batch.bin */
+    char test_files[HP_MAX_DATA_FILES][HP_PATH_MAX];
     int nclasses;                 /* default 10 */
     int64_t val_size;             /* examples held out of the training file for validation; default 5000 */
     int64_t train_subset;         /* use only this many training examples (after the split); 0 = all */
@@ -62,6 +70,8 @@ typedef struct hp_stage_spec {
     int epochs;        /* > 0 */
     int top_k;         /* the stage's ranges narrow around the top_k trials of the stage before; default 3 */
     double margin;     /* narrowing margin, in decades on a log scale (fraction of range on linear); default 0.25 */
+    int64_t train_subset; /* > 0: this stage's trials train on only the first N examples of the training
+                             split (cheap coarse stages); 0 (default) = data.train_subset's choice */
 } hp_stage_spec;
 
 typedef struct hp_search_spec {

@@ -2,6 +2,7 @@
  * out of its mappings, with one-line "PATH:LINE:COL: message" errors. */
 #include "spec_yaml.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -388,30 +389,9 @@ static void join_names(const char *const *names, int n, char *buf, size_t cap) {
     }
 }
 
-static int read_enum(sy_doc *d, const yaml_node_t *n, const char *where, const char *const *names,
-                     int nnames, int *out) {
-    char got[96], valid[512];
-    join_names(names, nnames, valid, sizeof valid);
-    if (n->type != YAML_SCALAR_NODE || is_null(n))
-        return sy_fail(d, n->start_mark, "%s: expected one of %s, got %s", where, valid,
-                       sy_describe(n, got, sizeof got));
-    for (int i = 0; i < nnames; i++)
-        if (strlen(names[i]) == slen(n) && memcmp(names[i], sval(n), slen(n)) == 0) {
-            *out = i;
-            return 0;
-        }
-    return sy_fail(d, n->start_mark, "%s: unknown value %s; valid values: %s", where,
-                   sy_describe(n, got, sizeof got), valid);
-}
-
-int sy_expect(sy_doc *d, yaml_node_t *n, yaml_node_type_t type, const char *where) {
-    char got[96];
-    if (n->type == type) return 0;
-    return sy_fail(d, n->start_mark, "%s: expected %s, got %s", *where ? where : "the spec",
-                   type == YAML_MAPPING_NODE ? "a mapping" : "a list", sy_describe(n, got, sizeof got));
-}
-
-/* Levenshtein distance, for "did you mean" (keys are short; longer strings give up). */
+/* Levenshtein distance, ignoring case (so "adamW" finds "adamw" before "adam"), for "did you
+ * mean" (keys are short; longer strings give up). */
+static int same_char(char x, char y) { return tolower((unsigned char)x) == tolower((unsigned char)y); }
 static int edit_distance(const char *a, size_t na, const char *b) {
     size_t nb = strlen(b);
     if (na > 63 || nb > 63) return 99;
@@ -422,7 +402,7 @@ static int edit_distance(const char *a, size_t na, const char *b) {
         row[0] = (int)i;
         for (size_t j = 1; j <= nb; j++) {
             int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
+            int best = diag + !same_char(a[i - 1], b[j - 1]);
             if (up + 1 < best) best = up + 1;
             if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
             row[j] = best;
@@ -432,31 +412,70 @@ static int edit_distance(const char *a, size_t na, const char *b) {
     return row[nb];
 }
 
-static int unknown_key(sy_doc *d, const yaml_node_t *key, const char *where, const sy_field *f, int nf) {
-    char valid[512], k[64], hint[96] = "";
-    size_t o = 0;
-    valid[0] = '\0';
-    for (int i = 0; i < nf && o < sizeof valid; i++) {
-        int w = snprintf(valid + o, sizeof valid - o, "%s%s", i ? ", " : "", f[i].key);
-        if (w < 0) break;
-        o += (size_t)w;
-    }
-    int best = 3, besti = -1; /* suggest a key at most 2 edits away */
-    for (int i = 0; i < nf; i++) {
-        int dist = edit_distance(sval(key), slen(key), f[i].key);
-        if (dist < best && (size_t)dist < slen(key)) {
+/* " (did you mean 'x'?)" for the candidate at most 2 edits from the scalar (and fewer edits
+ * than its length, so that "a" does not suggest "lr"), or "". */
+static const char *did_you_mean(const yaml_node_t *n, const char *const *cand, int ncand, char *buf, size_t cap) {
+    int best = 3, besti = -1;
+    buf[0] = '\0';
+    for (int i = 0; i < ncand; i++) {
+        int dist = edit_distance(sval(n), slen(n), cand[i]);
+        if (dist < best && (size_t)dist < slen(n)) {
             best = dist;
             besti = i;
         }
     }
-    if (besti >= 0) snprintf(hint, sizeof hint, " (did you mean '%s'?)", f[besti].key);
-    clip(sval(key), slen(key), 40, k, sizeof k);
-    if (*where)
-        return sy_fail(d, key->start_mark, "unknown key '%s' in %s; valid keys: %s%s", k, where, valid, hint);
-    return sy_fail(d, key->start_mark, "unknown key '%s' at the top level; valid keys: %s%s", k, valid, hint);
+    if (besti >= 0) snprintf(buf, cap, " (did you mean '%s'?)", cand[besti]);
+    return buf;
 }
 
-static int read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) {
+static int read_enum(sy_doc *d, const yaml_node_t *n, const char *where, const char *const *names,
+                     int nnames, int *out) {
+    char got[96], valid[512], hint[96];
+    join_names(names, nnames, valid, sizeof valid);
+    if (n->type != YAML_SCALAR_NODE || is_null(n))
+        return sy_fail(d, n->start_mark, "%s: expected one of %s, got %s", where, valid,
+                       sy_describe(n, got, sizeof got));
+    for (int i = 0; i < nnames; i++)
+        if (strlen(names[i]) == slen(n) && memcmp(names[i], sval(n), slen(n)) == 0) {
+            *out = i;
+            return 0;
+        }
+    return sy_fail(d, n->start_mark, "%s: unknown value %s; valid values: %s%s", where,
+                   sy_describe(n, got, sizeof got), valid, did_you_mean(n, names, nnames, hint, sizeof hint));
+}
+
+int sy_expect(sy_doc *d, yaml_node_t *n, yaml_node_type_t type, const char *where) {
+    char got[96];
+    if (n->type == type) return 0;
+    return sy_fail(d, n->start_mark, "%s: expected %s, got %s", *where ? where : "the spec",
+                   type == YAML_MAPPING_NODE ? "a mapping" : "a list", sy_describe(n, got, sizeof got));
+}
+
+/* "in model.layers[0] (type: conv)", "in optimizer", "at the top level" */
+static const char *place(const char *where, const char *what, char *buf, size_t cap) {
+    if (!*where)
+        snprintf(buf, cap, "at the top level");
+    else if (what)
+        snprintf(buf, cap, "in %s (%s)", where, what);
+    else
+        snprintf(buf, cap, "in %s", where);
+    return buf;
+}
+
+static int unknown_key(sy_doc *d, const yaml_node_t *key, const char *where, const char *what, const sy_field *f,
+                       int nf) {
+    char valid[512], k[64], hint[96], at[160];
+    const char *names[SY_MAX_FIELDS];
+    int n = nf < SY_MAX_FIELDS ? nf : SY_MAX_FIELDS;
+    for (int i = 0; i < n; i++) names[i] = f[i].key;
+    join_names(names, n, valid, sizeof valid);
+    did_you_mean(key, names, n, hint, sizeof hint);
+    clip(sval(key), slen(key), 40, k, sizeof k);
+    return sy_fail(d, key->start_mark, "unknown key '%s' %s; valid keys: %s%s", k, place(where, what, at, sizeof at),
+                   valid, hint);
+}
+
+int sy_read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) {
     char got[96], range[128];
     sy_fmt_range(f->lo, f->hi, f->flags, range, sizeof range);
     switch (f->kind) {
@@ -500,7 +519,8 @@ static int read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path) 
     return hp_errf(d->err, "%s: internal error: field kind %d", path, (int)f->kind);
 }
 
-int sy_read_map(sy_doc *d, yaml_node_t *map, const char *where, sy_field *fields, int nf) {
+static int read_map(sy_doc *d, yaml_node_t *map, const char *where, const char *what, sy_field *fields, int nf) {
+    char at[160];
     if (sy_expect(d, map, YAML_MAPPING_NODE, where)) return -1;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *key = sy_node(d, p->key), *val = sy_node(d, p->value);
@@ -515,27 +535,124 @@ int sy_read_map(sy_doc *d, yaml_node_t *map, const char *where, sy_field *fields
                 f = &fields[i];
         /* Unknown keys are rejected before duplicates are looked for, so the keys seen so far
          * are distinct known keys and a field's `seen` flag finds a duplicate in O(1). */
-        if (!f) return unknown_key(d, key, where, fields, nf);
+        if (!f) return unknown_key(d, key, where, what, fields, nf);
         if (f->seen && f->key_mark.line == key->start_mark.line)
-            return sy_fail(d, key->start_mark, "duplicate key '%s' %s%s: first on line %lu column %lu, again "
-                           "on line %lu column %lu", f->key, *where ? "in " : "at the top level", where,
+            return sy_fail(d, key->start_mark, "duplicate key '%s' %s: first on line %lu column %lu, again "
+                           "on line %lu column %lu", f->key, place(where, NULL, at, sizeof at),
                            (unsigned long)f->key_mark.line + 1, (unsigned long)f->key_mark.column + 1,
                            (unsigned long)key->start_mark.line + 1, (unsigned long)key->start_mark.column + 1);
         if (f->seen)
-            return sy_fail(d, key->start_mark, "duplicate key '%s' %s%s: first on line %lu, again on line %lu",
-                           f->key, *where ? "in " : "at the top level", where, (unsigned long)f->key_mark.line + 1,
+            return sy_fail(d, key->start_mark, "duplicate key '%s' %s: first on line %lu, again on line %lu",
+                           f->key, place(where, NULL, at, sizeof at), (unsigned long)f->key_mark.line + 1,
                            (unsigned long)key->start_mark.line + 1);
         f->seen = 1;
         f->key_mark = key->start_mark;
         f->mark = val->start_mark;
         snprintf(path, sizeof path, "%s%s%s", where, *where ? "." : "", f->key);
-        if (read_value(d, f, val, path)) return -1;
+        if (sy_read_value(d, f, val, path)) return -1;
     }
     for (int i = 0; i < nf; i++)
         if ((fields[i].flags & SY_REQUIRED) && !fields[i].seen) {
-            if (*where)
-                return sy_fail(d, map->start_mark, "%s: missing required key '%s'", where, fields[i].key);
-            return sy_fail(d, map->start_mark, "missing required key '%s' at the top level", fields[i].key);
+            if (!*where)
+                return sy_fail(d, map->start_mark, "missing required key '%s' at the top level", fields[i].key);
+            if (what)
+                return sy_fail(d, map->start_mark, "%s (%s): missing required key '%s'", where, what, fields[i].key);
+            return sy_fail(d, map->start_mark, "%s: missing required key '%s'", where, fields[i].key);
         }
+    return 0;
+}
+
+int sy_read_map(sy_doc *d, yaml_node_t *map, const char *where, sy_field *fields, int nf) {
+    return read_map(d, map, where, NULL, fields, nf);
+}
+
+/* ---- mappings whose keys depend on a variant ---------------------------------------------- */
+
+/* The next name of a space-separated key list; *required = 1 for a '*' suffix. Returns its
+ * length (0 at the end) and advances *p. */
+static size_t next_key(const char **p, const char **name, int *required) {
+    const char *s = *p;
+    while (*s == ' ') s++;
+    const char *e = s;
+    while (*e && *e != ' ' && *e != '*') e++;
+    *name = s;
+    *required = *e == '*';
+    *p = *required ? e + 1 : e;
+    return (size_t)(e - s);
+}
+
+int sy_keys_has(const char *keys, const char *key, size_t n) {
+    const char *name;
+    int req;
+    for (size_t len; (len = next_key(&keys, &name, &req)) > 0;)
+        if (len == n && memcmp(name, key, n) == 0) return 1;
+    return 0;
+}
+
+int sy_read_tag(sy_doc *d, yaml_node_t *map, const char *where, sy_field *tag) {
+    char path[192], valid[512];
+    if (sy_expect(d, map, YAML_MAPPING_NODE, where)) return -1;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = sy_node(d, p->key), *val = sy_node(d, p->value);
+        if (!key || !val) return hp_errf(d->err, "%s: internal error: dangling YAML node", d->path);
+        if (key->type != YAML_SCALAR_NODE || strlen(tag->key) != slen(key) ||
+            memcmp(tag->key, sval(key), slen(key)) != 0)
+            continue;
+        snprintf(path, sizeof path, "%s.%s", where, tag->key);
+        return sy_read_value(d, tag, val, path); /* `seen` stays 0: the full read sees the key again */
+    }
+    if (!(tag->flags & SY_REQUIRED)) return 0;
+    join_names(tag->names, tag->nnames, valid, sizeof valid);
+    return sy_fail(d, map->start_mark, "%s: missing required key '%s' (one of %s)", where, tag->key, valid);
+}
+
+int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *tag, const sy_variant *v,
+                    int nv, int chosen, sy_field *fields, int nf) {
+    char what[96], valid[512], others[256], k[64], got[96];
+    const sy_variant *me = &v[chosen];
+    snprintf(what, sizeof what, "%s: %s", tag, me->name);
+    /* the keys of this variant, in the order its list gives them */
+    sy_field sel[SY_MAX_FIELDS];
+    int idx[SY_MAX_FIELDS], n = 0, req;
+    const char *keys = me->keys, *name;
+    size_t vo = 0;
+    valid[0] = '\0';
+    for (size_t len; (len = next_key(&keys, &name, &req)) > 0;) {
+        int j = 0;
+        while (j < nf && !(strlen(fields[j].key) == len && memcmp(fields[j].key, name, len) == 0)) j++;
+        if (j == nf || n == SY_MAX_FIELDS)
+            return hp_errf(d->err, "%s: internal error: no field for key '%.*s' of %s", d->path, (int)len, name, what);
+        idx[n] = j;
+        sel[n] = fields[j];
+        if (req) sel[n].flags |= SY_REQUIRED;
+        n++;
+        int w = snprintf(valid + vo, sizeof valid - vo, "%s%.*s", vo ? ", " : "", (int)len, name);
+        if (w > 0 && (size_t)w < sizeof valid - vo) vo += (size_t)w;
+    }
+    if (sy_expect(d, map, YAML_MAPPING_NODE, where)) return -1;
+    /* A key of another variant gets its own message: the key is right, the type is not. */
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = sy_node(d, p->key), *val = sy_node(d, p->value);
+        if (!key || !val || key->type != YAML_SCALAR_NODE || is_null(key)) continue; /* read_map reports */
+        if (sy_keys_has(me->keys, sval(key), slen(key))) continue;
+        size_t oo = 0;
+        others[0] = '\0';
+        for (int j = 0; j < nv; j++) {
+            if (j == chosen || !sy_keys_has(v[j].keys, sval(key), slen(key))) continue;
+            int w = snprintf(others + oo, sizeof others - oo, "%s%s", oo ? ", " : "", v[j].name);
+            if (w > 0 && (size_t)w < sizeof others - oo) oo += (size_t)w;
+        }
+        if (!oo) continue; /* unknown everywhere: read_map reports it */
+        clip(sval(key), slen(key), 40, k, sizeof k);
+        return sy_fail(d, key->start_mark, "%s: key '%s' (set to %s) does not apply to %s %s, only to %s; "
+                       "valid keys for %s: %s", where, k, sy_describe(val, got, sizeof got), tag, me->name,
+                       others, me->name, valid);
+    }
+    if (read_map(d, map, where, what, sel, n)) return -1;
+    for (int i = 0; i < n; i++) {
+        fields[idx[i]].seen = sel[i].seen;
+        fields[idx[i]].key_mark = sel[i].key_mark;
+        fields[idx[i]].mark = sel[i].mark;
+    }
     return 0;
 }

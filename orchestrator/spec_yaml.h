@@ -18,6 +18,7 @@
 /* Limits that keep a hostile file from costing time or memory (see docs/spec.md). */
 #define SY_MAX_TEXT (1u << 20) /* bytes in a spec */
 #define SY_MAX_DEPTH 16        /* nesting of mappings and lists; the schema needs 5 */
+#define SY_MAX_FIELDS 32       /* keys of one mapping */
 
 typedef struct sy_doc {
     const char *path;   /* name used in messages */
@@ -79,6 +80,37 @@ typedef struct sy_field {
  * key present is converted into its dst; keys not present leave dst untouched (the
  * caller's default). */
 int sy_read_map(sy_doc *d, yaml_node_t *map, const char *where, sy_field *fields, int nf);
+
+/* Convert one value node into f->dst as f's kind and range say (a list item, or a key read
+ * ahead of its mapping); `path` names it in messages. */
+int sy_read_value(sy_doc *d, sy_field *f, yaml_node_t *v, const char *path);
+
+/* ---- mappings whose valid keys depend on a variant -----------------------------------------
+ * A layer's keys depend on its type, an optimizer's on its type, the data section's on its
+ * format. Each variant lists its keys, space-separated, with a '*' after a required one:
+ * {"conv", "type filters* kernel* stride padding bias init"}. The caller reads the tag first
+ * (sy_read_tag), then the whole mapping against the one table of every key of every variant
+ * (sy_read_variant), which keeps only the chosen variant's keys. A key that belongs to another
+ * variant is reported as not applying to this one ("key 'units' (set to '5') does not apply to
+ * type relu, only to dense; valid keys for relu: type"); any other unknown key as usual, with
+ * the variant named and a "did you mean" among its keys. */
+typedef struct sy_variant {
+    const char *name; /* the tag's value: "conv" */
+    const char *keys; /* the keys valid for it, in the order messages list them */
+} sy_variant;
+
+/* Read the tag field (an SY_ENUM, e.g. "type") of mapping `map` ahead of the other keys. Absent:
+ * an error if tag->flags has SY_REQUIRED, else *dst keeps the caller's default. */
+int sy_read_tag(sy_doc *d, yaml_node_t *map, const char *where, sy_field *tag);
+
+/* Read `map` as variant v[chosen] of v[0..nv), against fields[0..nf) (every key of every
+ * variant; each variant's keys must have a field). Fills `seen`, `key_mark` and `mark` of the
+ * fields read, like sy_read_map. */
+int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *tag, const sy_variant *v,
+                    int nv, int chosen, sy_field *fields, int nf);
+
+/* 1 if the space-separated key list names key (n bytes; a '*' suffix is ignored). */
+int sy_keys_has(const char *keys, const char *key, size_t n);
 
 /* Require a mapping / a sequence at `where`. */
 int sy_expect(sy_doc *d, yaml_node_t *n, yaml_node_type_t type, const char *where);

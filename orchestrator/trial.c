@@ -2,6 +2,7 @@
 #include "trial.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,18 +15,46 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Sleep `ms` milliseconds in slices of at most 10 ms; returns 1 early if *cancel got set. */
+static int sleep_ms(int ms, const volatile sig_atomic_t *cancel) {
+    for (int left = ms; left > 0;) {
+        if (cancel && *cancel) return 1;
+        int step = left < 10 ? left : 10;
+        struct timespec ts = {0, (long)step * 1000000L};
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+        left -= step;
+    }
+    return cancel && *cancel;
+}
+
+static int checkpoint_due(const hp_trial_start *st, const hp_trial_plan *plan, const hp_trial_hooks *hooks,
+                          int epoch) {
+    return hooks->on_checkpoint && st->checkpoint_every > 0 && epoch % st->checkpoint_every == 0 &&
+           epoch < plan->epochs;
+}
+
 /* The synthetic trainer (train.synthetic_ms > 0): each epoch sleeps that long and reports an
  * accuracy that is a smooth function of log10(lr) and log10(wd), peaking at lr 1e-2, wd 1e-4.
  * It exercises dispatch, recording and narrowing without training anything (benchmarks and
- * orchestration tests); lr > 1 "diverges". */
-static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const hp_trial_hooks *hooks,
-                           hp_trial_result *res, double t0, hp_err *err) {
+ * orchestration tests); lr > 1 "diverges". Its checkpoints carry no vector. */
+static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const hp_trial_start *st,
+                           const hp_trial_hooks *hooks, hp_trial_result *res, double t0, int *cancelled,
+                           hp_err *err) {
     double a = log10(plan->values[HP_PARAM_LR]) + 2.0, b = log10(plan->values[HP_PARAM_WD] + 1e-12) + 4.0;
     res->initial_loss = log((double)spec->data.nclasses);
-    for (int e = 1; e <= plan->epochs; e++) {
-        struct timespec ts = {spec->train.synthetic_ms / 1000, (long)(spec->train.synthetic_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0) {
+    int first = 1;
+    if (st->resume && st->resume->epochs_done >= 0 && st->resume->epochs_done <= plan->epochs) {
+        first = st->resume->epochs_done + 1;
+        res->epochs_done = st->resume->epochs_done;
+        res->best_epoch = st->resume->best_epoch;
+        if (res->best_epoch > 0) {
+            res->best_val_acc = st->resume->best_val_acc;
+            res->best_val_loss = st->resume->best_val_loss;
         }
+    }
+    for (int e = first; e <= plan->epochs; e++) {
+        if (sleep_ms(spec->train.synthetic_ms, st->cancel)) return *cancelled = 1, 0;
         hp_epoch_metrics m = {0};
         m.epoch = e;
         m.lr = plan->values[HP_PARAM_LR];
@@ -37,6 +66,7 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
         m.diverged = plan->values[HP_PARAM_LR] > 1.0;
         int v = hooks->on_epoch(hooks->ctx, plan, &m, err);
         if (v < 0) return -1;
+        if (v == HP_VERDICT_ABORT) return *cancelled = 1, 0;
         res->epochs_done = e;
         if (m.diverged) {
             res->status = HP_TRIAL_DIVERGED;
@@ -52,22 +82,49 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
             res->status = HP_TRIAL_PRUNED;
             break;
         }
+        if (checkpoint_due(st, plan, hooks, e)) {
+            hp_train_ckpt ck;
+            memset(&ck, 0, sizeof ck);
+            ck.version = HP_TRAIN_CKPT_VERSION;
+            ck.epochs_done = e;
+            ck.best_epoch = res->best_epoch;
+            ck.best_val_acc = res->best_val_acc;
+            ck.best_val_loss = res->best_val_loss;
+            ck.initial_loss = res->initial_loss;
+            ck.lr = m.lr;
+            if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + now_seconds() - t0, err) !=
+                0)
+                return -1;
+        }
     }
-    res->seconds = now_seconds() - t0;
+    res->seconds = st->seconds_before + now_seconds() - t0;
     /* No model, so no snapshot: the coordinator skips the test evaluation of synthetic sweeps. */
     return hooks->on_result(hooks->ctx, plan, res, NULL, 0, err);
 }
 
+/* Hand the trainer's checkpoint to the hook; *vec is allocated on first use (once a trial). */
+static int send_checkpoint(hp_trainer *t, const hp_trial_plan *plan, const hp_trial_start *st,
+                           const hp_trial_hooks *hooks, float **vec, double t0, hp_err *err) {
+    int64_t n = hp_trainer_checkpoint_size(t);
+    if (!*vec && !(*vec = hp_calloc((size_t)n, sizeof(float), "the checkpoint", err))) return -1;
+    hp_train_ckpt ck;
+    hp_trainer_checkpoint_save(t, *vec, &ck);
+    return hooks->on_checkpoint(hooks->ctx, plan, &ck, *vec, n, st->seconds_before + now_seconds() - t0, err);
+}
+
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
-                     const hp_trial_hooks *hooks, hp_err *err) {
+                     const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err) {
+    static const hp_trial_start fresh = {0};
+    const hp_trial_start *st = start ? start : &fresh;
     double t0 = now_seconds();
+    *cancelled = 0;
     hp_trial_result res;
     memset(&res, 0, sizeof res);
     res.trial = plan->id;
     res.status = HP_TRIAL_DONE;
     res.best_val_acc = NAN;
     res.best_val_loss = NAN;
-    if (spec->train.synthetic_ms > 0) return synthetic_trial(spec, plan, hooks, &res, t0, err);
+    if (spec->train.synthetic_ms > 0) return synthetic_trial(spec, plan, st, hooks, &res, t0, cancelled, err);
 
     hp_optim_spec optim = spec->optim;
     optim.lr = plan->values[HP_PARAM_LR];
@@ -80,22 +137,39 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     if (hp_trainer_create(&spec->model, &optim, &train, &data->train, &data->val, plan->seed, &t, &terr) != 0) {
         res.status = HP_TRIAL_FAILED;
         snprintf(res.message, sizeof res.message, "%.127s", terr.msg); /* cut to the field */
-        res.seconds = now_seconds() - t0;
+        res.seconds = st->seconds_before + now_seconds() - t0;
         return hooks->on_result(hooks->ctx, plan, &res, NULL, 0, err);
     }
+    double before = 0;
+    /* A checkpoint that does not load leaves the trainer untouched: start from the beginning. */
+    if (st->resume && hp_trainer_checkpoint_load(t, st->resume_vec, st->resume_n, st->resume, &terr) == 0)
+        before = st->seconds_before;
+    hp_trial_start eff = *st;
+    eff.seconds_before = before;
+    hp_trainer_set_cancel(t, st->cancel);
     res.initial_loss = hp_trainer_initial_loss(t);
-    for (int e = 0; e < plan->epochs; e++) {
+    float *vec = NULL;
+    int rc = 0;
+    for (int e = hp_trainer_epochs_done(t); e < plan->epochs; e++) {
         hp_epoch_metrics m;
         if (hp_trainer_epoch(t, &m, &terr) != 0) {
             res.status = HP_TRIAL_FAILED;
             snprintf(res.message, sizeof res.message, "epoch %d: %.100s", e + 1, terr.msg);
             break;
         }
+        if (m.cancelled) {
+            *cancelled = 1;
+            goto out;
+        }
         res.epochs_done = m.epoch;
         int v = hooks->on_epoch(hooks->ctx, plan, &m, err);
         if (v < 0) {
-            hp_trainer_free(t);
-            return -1;
+            rc = -1;
+            goto out;
+        }
+        if (v == HP_VERDICT_ABORT) {
+            *cancelled = 1;
+            goto out;
         }
         if (m.diverged) {
             res.status = HP_TRIAL_DIVERGED;
@@ -108,7 +182,12 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
             snprintf(res.message, sizeof res.message, "stopped by the coordinator after epoch %d", m.epoch);
             break;
         }
+        if (checkpoint_due(&eff, plan, hooks, m.epoch) && send_checkpoint(t, plan, &eff, hooks, &vec, t0, err) != 0) {
+            rc = -1;
+            goto out;
+        }
     }
+    res.epochs_done = hp_trainer_epochs_done(t);
     int best_epoch = 0;
     double acc = NAN, loss = NAN;
     const float *best = hp_trainer_best_state(t, &best_epoch, &acc, &loss);
@@ -117,10 +196,11 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
         res.best_val_acc = acc;
         res.best_val_loss = loss;
     }
-    res.seconds = now_seconds() - t0;
+    res.seconds = before + now_seconds() - t0;
     hp_model *model = hp_trainer_model(t);
-    int rc = hooks->on_result(hooks->ctx, plan, &res, best_epoch > 0 ? best : NULL,
-                              hp_model_state_size(model), err);
+    rc = hooks->on_result(hooks->ctx, plan, &res, best_epoch > 0 ? best : NULL, hp_model_state_size(model), err);
+out:
+    free(vec);
     hp_trainer_free(t);
     return rc;
 }

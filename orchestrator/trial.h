@@ -5,10 +5,17 @@
  * by epoch, and after each epoch asks `on_epoch` for a verdict (continue or stop: the
  * coordinator's word, carried over MPI or by a direct call). At the end it hands the outcome
  * and the best-on-validation snapshot to `on_result`, before the trainer's memory is freed.
+ *
+ * Checkpoints (issue 5): after every checkpoint_every-th epoch that the verdict lets continue
+ * (and that is not the trial's last), the trainer's checkpoint goes to `on_checkpoint`. A trial
+ * can start from such a checkpoint and then runs exactly as if it had never stopped. A
+ * cancellation flag (a signal) stops the trial at the next batch; nothing is reported then:
+ * the trial is left to its last checkpoint.
  */
 #ifndef HP_TRIAL_H
 #define HP_TRIAL_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "dataload.h"
@@ -17,7 +24,9 @@
 #include "spec.h"
 #include "train.h"
 
-typedef enum hp_verdict { HP_VERDICT_CONTINUE = 0, HP_VERDICT_STOP = 1 } hp_verdict;
+/* CONTINUE: train on. STOP: prune the trial (recorded as pruned). ABORT: the sweep is stopping;
+ * drop the trial without a result (it resumes from its last checkpoint). */
+typedef enum hp_verdict { HP_VERDICT_CONTINUE = 0, HP_VERDICT_STOP = 1, HP_VERDICT_ABORT = 2 } hp_verdict;
 
 /* The outcome of a trial, as recorded in /trials. */
 typedef struct hp_trial_result {
@@ -40,11 +49,29 @@ typedef struct hp_trial_hooks {
     int (*on_result)(void *ctx, const hp_trial_plan *plan, const hp_trial_result *r,
                      const float *snapshot, int64_t state_size, hp_err *err);
     void *ctx;
+    /* After an epoch that continues, when a checkpoint is due (may be NULL: none taken). vec
+     * holds n floats (0 for a synthetic trial); seconds is the trial's wall time so far.
+     * Returns 0, or -1 on a communication or recording error. */
+    int (*on_checkpoint)(void *ctx, const hp_trial_plan *plan, const hp_train_ckpt *ckpt, const float *vec,
+                         int64_t n, double seconds, hp_err *err);
 } hp_trial_hooks;
 
+/* How to start a trial. Zero-initialised: from the beginning, no checkpoints, no cancellation. */
+typedef struct hp_trial_start {
+    int checkpoint_every;          /* checkpoint after every N-th epoch; 0: never */
+    const hp_train_ckpt *resume;   /* continue from this checkpoint (NULL: from the start) */
+    const float *resume_vec;       /* its vector, resume_n floats (0 for a synthetic trial) */
+    int64_t resume_n;
+    double seconds_before;         /* the trial's wall time before the checkpoint */
+    const volatile sig_atomic_t *cancel; /* non-zero: stop at the next batch, report nothing */
+} hp_trial_start;
+
 /* Run the trial. A trial that diverges or fails is an outcome, not an error: it is reported
- * through on_result with its status and message. Returns -1 only when a hook failed. */
+ * through on_result with its status and message. A checkpoint that does not fit the trainer
+ * (another build) is ignored and the trial starts from the beginning, which gives the same
+ * result. Sets *cancelled to 1 when the cancellation flag or an ABORT verdict stopped it (no
+ * result reported), else 0. Returns -1 only when a hook failed. */
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
-                     const hp_trial_hooks *hooks, hp_err *err);
+                     const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err);
 
 #endif

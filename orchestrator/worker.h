@@ -1,5 +1,7 @@
 /* worker.h - the loop of a trainer rank (rank > 0): announce itself, then train the trials the
- * coordinator hands out until told to stop. See protocol.h for the messages. */
+ * coordinator hands out until told to stop. See protocol.h for the messages. A stop signal
+ * (signals.h) ends the running epoch at its next batch; the rank then says BYE and waits for
+ * STOP. It never touches the results file, so nothing it does can damage it. */
 #ifndef HP_WORKER_H
 #define HP_WORKER_H
 
@@ -10,7 +12,9 @@
 #include "protocol.h"
 #include "spec.h"
 
+/* Returns 0 after STOP; *interrupted = 1 when the coordinator says the sweep stopped early
+ * (a signal here or elsewhere). -1 on a communication error. */
 int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, MPI_Comm comm,
-                  hp_err *err);
+                  int *interrupted, hp_err *err);
 
 #endif

@@ -127,7 +127,7 @@ static void ins_str(hid_t t, const char *name, size_t off, size_t n, int *ok) {
 }
 
 void hp_h5_types_close(hp_h5_types *t) {
-    hid_t *ids[] = {&t->status, &t->trial, &t->curve, &t->stage, &t->final, &t->layout};
+    hid_t *ids[] = {&t->status, &t->trial, &t->curve, &t->stage, &t->final, &t->layout, &t->ckpt};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         if (*ids[i] >= 0) H5Tclose(*ids[i]);
         *ids[i] = -1;
@@ -135,7 +135,7 @@ void hp_h5_types_close(hp_h5_types *t) {
 }
 
 int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
-    t->status = t->trial = t->curve = t->stage = t->final = t->layout = -1;
+    t->status = t->trial = t->curve = t->stage = t->final = t->layout = t->ckpt = -1;
     int ok = 1;
 
     t->status = H5Tenum_create(H5T_NATIVE_INT32);
@@ -210,6 +210,30 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     ins(t->layout, "offset", F(hp_tensor_info, offset), H5T_NATIVE_INT64, &ok);
     ins(t->layout, "size", F(hp_tensor_info, size), H5T_NATIVE_INT64, &ok);
     ins(t->layout, "is_buffer", F(hp_tensor_info, is_buffer), H5T_NATIVE_INT, &ok);
+
+    if (ok && (t->ckpt = H5Tcreate(H5T_COMPOUND, sizeof(hp_checkpoint_record))) < 0) ok = 0;
+    ins(t->ckpt, "trial", F(hp_checkpoint_record, trial), H5T_NATIVE_INT64, &ok);
+    ins(t->ckpt, "epochs_done", F(hp_checkpoint_record, epochs_done), H5T_NATIVE_INT32, &ok);
+    ins(t->ckpt, "best_epoch", F(hp_checkpoint_record, best_epoch), H5T_NATIVE_INT32, &ok);
+    ins(t->ckpt, "best_val_acc", F(hp_checkpoint_record, best_val_acc), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->ckpt, "best_val_loss", F(hp_checkpoint_record, best_val_loss), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->ckpt, "initial_loss", F(hp_checkpoint_record, initial_loss), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->ckpt, "lr", F(hp_checkpoint_record, lr), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->ckpt, "seconds", F(hp_checkpoint_record, seconds), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->ckpt, "version", F(hp_checkpoint_record, version), H5T_NATIVE_INT32, &ok);
+    ins(t->ckpt, "has_rng", F(hp_checkpoint_record, has_rng), H5T_NATIVE_INT32, &ok);
+    if (ok) {
+        hsize_t two = 2, four = 4;
+        hid_t rng = H5Tarray_create2(H5T_NATIVE_UINT64, 1, &two);
+        hid_t sched = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &four);
+        if (rng < 0 || sched < 0) ok = 0;
+        ins(t->ckpt, "rng", F(hp_checkpoint_record, rng), rng, &ok);
+        ins(t->ckpt, "sched", F(hp_checkpoint_record, sched), sched, &ok);
+        if (rng >= 0) H5Tclose(rng);
+        if (sched >= 0) H5Tclose(sched);
+    }
+    ins(t->ckpt, "model_floats", F(hp_checkpoint_record, model_floats), H5T_NATIVE_INT64, &ok);
+    ins(t->ckpt, "optim_floats", F(hp_checkpoint_record, optim_floats), H5T_NATIVE_INT64, &ok);
 #undef F
 
     if (!ok) {

@@ -20,12 +20,16 @@
 #define HP_DS_LAYOUT "/model/layout"
 #define HP_DS_SNAP "/snapshots/state"
 #define HP_DS_FINAL "/final"
+#define HP_GROUP_CKPT "/checkpoints"
+#define HP_DS_CKPT_INDEX "/checkpoints/index"
+#define HP_DS_CKPT_STATE "/checkpoints/state"
 
 /* Rows per chunk of each extendible table (a chunk is the unit HDF5 writes and flushes). */
 #define HP_CHUNK_TRIALS 64
 #define HP_CHUNK_CURVES 256
 #define HP_CHUNK_STAGES 8
 #define HP_CHUNK_FINAL 4
+#define HP_CHUNK_CKPT 16
 
 /* Largest snapshot row: HDF5 chunks are limited to 4 GiB, and a snapshot row is one chunk. */
 #define HP_MAX_STATE_SIZE ((int64_t)1 << 30)
@@ -37,6 +41,7 @@ typedef struct hp_h5_types {
     hid_t stage;  /* hp_stage_record */
     hid_t final;  /* hp_final_record */
     hid_t layout; /* hp_tensor_info */
+    hid_t ckpt;   /* hp_checkpoint_record */
 } hp_h5_types;
 
 /* Build every memory type. On failure all are closed and err says why. */

@@ -7,6 +7,7 @@
  * (H5Drefresh) so it sees every row the writer flushed so far.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,12 +30,16 @@ struct hp_results_reader {
     hp_tensor_info *layout;
     int ntensors;
     int64_t state_size;
+    hid_t ck_index, ck_state; /* /checkpoints, -1 when the file has none (older builds) */
+    int64_t ck_width;
 };
 
 void hp_results_close_read(hp_results_reader *r) {
     if (!r) return;
     for (int i = 0; i < RD_COUNT; i++)
         if (r->ds[i] >= 0) H5Dclose(r->ds[i]);
+    if (r->ck_index >= 0) H5Dclose(r->ck_index);
+    if (r->ck_state >= 0) H5Dclose(r->ck_state);
     hp_h5_types_close(&r->t);
     if (r->file >= 0) H5Fclose(r->file);
     hp_h5_clear();
@@ -89,6 +94,103 @@ static int read_header(hp_results_reader *r, hp_err *err) {
         attr_u64(r, "data_hash_val", &h->meta.data_hash[1], err) < 0 ||
         attr_u64(r, "data_hash_test", &h->meta.data_hash[2], err) < 0)
         return -1;
+    /* Optional (written since resume exists). */
+    const char *opt[2] = {"spec_name", "spec_path"};
+    char *dst[2] = {h->meta.spec_name, h->meta.spec_path};
+    size_t cap[2] = {sizeof h->meta.spec_name, sizeof h->meta.spec_path};
+    for (int i = 0; i < 2; i++) {
+        char *v = NULL;
+        got = hp_h5_attr_read_str(r->file, opt[i], &v, NULL, r->path, err);
+        if (got < 0) return -1;
+        if (got == 1) snprintf(dst[i], cap[i], "%s", v);
+        free(v);
+    }
+    int64_t every = 0;
+    got = hp_h5_attr_read_i64(r->file, "checkpoint_every", &every, r->path, err);
+    if (got < 0) return -1;
+    h->meta.checkpoint_every = got == 1 && every >= 0 && every <= INT32_MAX ? (int32_t)every : 0;
+    return 0;
+}
+
+/* /checkpoints, when the file has it: the index table and the float32 state rows. */
+static int open_checkpoints(hp_results_reader *r, hp_err *err) {
+    htri_t ex = H5Lexists(r->file, HP_GROUP_CKPT, H5P_DEFAULT);
+    if (ex < 0) return hp_h5_fail(err, r->path, "looking up " HP_GROUP_CKPT);
+    if (ex == 0) return 0;
+    r->ck_index = hp_h5_open_table(r->file, HP_DS_CKPT_INDEX, r->t.ckpt, 1, r->path, err);
+    if (r->ck_index < 0) return -1;
+    r->ck_state = hp_h5_open_table(r->file, HP_DS_CKPT_STATE, -1, 2, r->path, err);
+    if (r->ck_state < 0) return -1;
+    hid_t ft = H5Dget_type(r->ck_state), space = H5Dget_space(r->ck_state);
+    hsize_t dims[2] = {0, 0};
+    int ok = ft >= 0 && space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) >= 0;
+    int is_f32 = ok && H5Tget_class(ft) == H5T_FLOAT && H5Tget_size(ft) == 4;
+    if (ft >= 0) H5Tclose(ft);
+    if (space >= 0) H5Sclose(space);
+    if (!ok) return hp_h5_fail(err, r->path, "reading the shape of " HP_DS_CKPT_STATE);
+    if (!is_f32 || dims[1] < 1)
+        return hp_errf(err, "results file %s: %s is not a float32 table with columns", r->path, HP_DS_CKPT_STATE);
+    r->ck_width = (int64_t)dims[1];
+    r->header.meta.checkpoint_width = r->ck_width;
+    return 0;
+}
+
+int64_t hp_results_reader_checkpoint_width(const hp_results_reader *r) { return r->ck_width; }
+
+int hp_results_read_checkpoints(hp_results_reader *r, hp_checkpoint_record **rows, int64_t *n, hp_err *err) {
+    *rows = NULL;
+    *n = 0;
+    if (r->ck_index < 0) return 0;
+    if (r->swmr && H5Drefresh(r->ck_index) < 0) return hp_h5_fail(err, r->path, "refreshing " HP_DS_CKPT_INDEX);
+    int64_t count = hp_h5_rows(r->ck_index, HP_DS_CKPT_INDEX, r->path, err);
+    if (count <= 0) return count < 0 ? -1 : 0;
+    hp_checkpoint_record *buf = hp_calloc((size_t)count, sizeof *buf, HP_DS_CKPT_INDEX, err);
+    if (!buf) return -1;
+    hsize_t cnt = (hsize_t)count, off = 0;
+    hid_t fspace = H5Dget_space(r->ck_index), mspace = H5Screate_simple(1, &cnt, NULL);
+    int ok = fspace >= 0 && mspace >= 0 &&
+             H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) >= 0 &&
+             H5Dread(r->ck_index, r->t.ckpt, mspace, fspace, H5P_DEFAULT, buf) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) {
+        free(buf);
+        return hp_h5_fail(err, r->path, "reading " HP_DS_CKPT_INDEX);
+    }
+    for (int64_t i = 0; i < count; i++) {
+        hp_checkpoint_record *c = &buf[i];
+        if (c->trial >= 0 && (c->model_floats < 0 || c->optim_floats < 0 ||
+                              2 * c->model_floats + c->optim_floats > r->ck_width || c->epochs_done < 0)) {
+            hp_errf(err, "results file %s: %s row %lld is inconsistent (model %lld + optimizer %lld floats, width "
+                         "%lld, epochs %d)",
+                    r->path, HP_DS_CKPT_INDEX, (long long)i, (long long)c->model_floats, (long long)c->optim_floats,
+                    (long long)r->ck_width, (int)c->epochs_done);
+            free(buf);
+            return -1;
+        }
+    }
+    *rows = buf;
+    *n = count;
+    return 0;
+}
+
+int hp_results_read_checkpoint_state(hp_results_reader *r, int64_t slot, float *vec, int64_t n, hp_err *err) {
+    if (r->ck_state < 0) return hp_errf(err, "results file %s has no %s", r->path, HP_DS_CKPT_STATE);
+    if (r->swmr && H5Drefresh(r->ck_state) < 0) return hp_h5_fail(err, r->path, "refreshing " HP_DS_CKPT_STATE);
+    int64_t rows = hp_h5_rows(r->ck_state, HP_DS_CKPT_STATE, r->path, err);
+    if (rows < 0) return -1;
+    if (slot < 0 || slot >= rows || n < 1 || n > r->ck_width)
+        return hp_errf(err, "results file %s: checkpoint slot %lld with %lld floats does not exist (%s has %lld rows "
+                            "of %lld)",
+                       r->path, (long long)slot, (long long)n, HP_DS_CKPT_STATE, (long long)rows,
+                       (long long)r->ck_width);
+    hsize_t off[2] = {(hsize_t)slot, 0}, cnt[2] = {1, (hsize_t)n};
+    hid_t fspace = H5Dget_space(r->ck_state), mspace = H5Screate_simple(2, cnt, NULL);
+    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+             H5Dread(r->ck_state, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, vec) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) return hp_h5_fail(err, r->path, "reading a row of " HP_DS_CKPT_STATE);
     return 0;
 }
 
@@ -264,8 +366,9 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     hp_results_reader *r = hp_calloc(1, sizeof *r, "the results reader", err);
     if (!r) return -1;
     r->file = -1;
+    r->ck_index = r->ck_state = -1;
     for (int i = 0; i < RD_COUNT; i++) r->ds[i] = -1;
-    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = -1;
+    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = r->t.ckpt = -1;
     size_t plen = strlen(path);
     r->path = hp_calloc(plen + 1, 1, "the results file name", err);
     if (!r->path) {
@@ -303,6 +406,7 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
         if (r->ds[i] < 0) ok = 0;
     }
     if (ok && read_layout(r, err) < 0) ok = 0;
+    if (ok && open_checkpoints(r, err) < 0) ok = 0;
     if (!ok) {
         hp_results_close_read(r);
         return -1;

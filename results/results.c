@@ -17,25 +17,14 @@
 #include <unistd.h>
 
 #include "h5schema.h"
+#include "results_impl.h"
 
 #ifndef HPSWEEP_VERSION
 #define HPSWEEP_VERSION "unknown"
 #endif
 
-enum { DS_TRIALS, DS_CURVES, DS_STAGES, DS_LAYOUT, DS_SNAP, DS_FINAL, DS_COUNT };
 static const char *const ds_names[DS_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,
                                                HP_DS_LAYOUT, HP_DS_SNAP, HP_DS_FINAL};
-
-struct hp_results {
-    char *path;
-    hid_t file;
-    hid_t ds[DS_COUNT];
-    hp_h5_types t;
-    int64_t rows[DS_COUNT]; /* rows written so far (layout: its fixed size) */
-    int64_t state_size;     /* floats per snapshot row */
-    hid_t dxpl;             /* transfers through tconv/bkg below */
-    void *tconv, *bkg;      /* HDF5's type-conversion buffers, allocated once (see xfer_init) */
-};
 
 /* Bytes of each conversion buffer: whole rows are converted in pieces of this size. */
 #define HP_TCONV_BYTES (64 * 1024)
@@ -56,8 +45,10 @@ static hp_results *results_alloc(const char *path, hp_err *err) {
     if (!r) return NULL;
     r->file = -1;
     r->dxpl = -1;
+    r->ck_index = r->ck_state = -1;
+    r->lock_fd = -1;
     for (int i = 0; i < DS_COUNT; i++) r->ds[i] = -1;
-    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = -1;
+    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = r->t.ckpt = -1;
     size_t n = strlen(path);
     r->path = hp_calloc(n + 1, 1, "the results file name", err);
     if (!r->path) {
@@ -77,10 +68,13 @@ static int results_release(hp_results *r, hp_err *err) {
             snprintf(what, sizeof what, "closing %s", ds_names[i]);
             rc = hp_h5_fail(err, r->path, what);
         }
+    if (hp_results_ckpt_release(r, rc == 0 ? err : NULL) < 0 && rc == 0) rc = -1;
     hp_h5_types_close(&r->t);
     if (r->dxpl >= 0) H5Pclose(r->dxpl);
     if (r->file >= 0 && H5Fclose(r->file) < 0 && rc == 0)
         rc = hp_h5_fail(err, r->path, "closing the file (final flush)");
+    hp_results_unlock(r->lock_fd); /* after the close: the file is complete before another writer may open it */
+    free(r->ck);
     free(r->tconv);
     free(r->bkg);
     free(r->path);
@@ -133,7 +127,7 @@ static int check_layout(const char *path, const hp_tensor_info *layout, int n, i
     return 0;
 }
 
-static hid_t create_table(hp_results *r, const char *name, hid_t mtype, hsize_t rows,
+hid_t hp_results_create_table(hp_results *r, const char *name, hid_t mtype, hsize_t rows,
                           hsize_t chunk, int extendible, hp_err *err) {
     hid_t ft = H5Tcopy(mtype);
     hsize_t dims = rows, maxd = extendible ? H5S_UNLIMITED : rows;
@@ -208,6 +202,18 @@ static int write_root_attrs(hp_results *r, const hp_results_meta *meta, const ch
         hp_h5_attr_write_u64(r->file, "data_hash_val", meta->data_hash[1], r->path, err) < 0 ||
         hp_h5_attr_write_u64(r->file, "data_hash_test", meta->data_hash[2], r->path, err) < 0)
         return -1;
+    /* Written since resume exists (readers treat them as optional): the spec's resolved name
+     * and the path it was read from (to parse the stored text exactly as at the start), and
+     * the checkpoint interval the sweep was started with. */
+    char name[sizeof meta->spec_name], spath[sizeof meta->spec_path];
+    memcpy(name, meta->spec_name, sizeof name);
+    memcpy(spath, meta->spec_path, sizeof spath);
+    CLEAN(name);
+    CLEAN(spath);
+    if (hp_h5_attr_write_str(r->file, "spec_name", name, strlen(name), r->path, err) < 0 ||
+        hp_h5_attr_write_str(r->file, "spec_path", spath, strlen(spath), r->path, err) < 0 ||
+        hp_h5_attr_write_i32(r->file, "checkpoint_every", meta->checkpoint_every, r->path, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -229,16 +235,31 @@ static int create_file(const char *path, const hp_results_meta *meta, const char
                             "it, or continue it with `hpsweep resume %s`", path, path);
     hp_h5_quiet();
 
+    /* The file is built under PATH.creating and appears at PATH only once every object exists
+     * and SWMR writing started, so a kill during creation never leaves a half-made PATH. */
+    size_t plen = strlen(path);
+    char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
+    if (!tmp) return -1;
+    snprintf(tmp, plen + 16, "%s.creating", path);
+    if (unlink(tmp) < 0 && errno != ENOENT) {
+        hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
     hp_results *r = results_alloc(path, err);
-    if (!r) return -1;
+    if (!r) {
+        free(tmp);
+        return -1;
+    }
     r->state_size = state_size;
     hid_t fapl = hp_h5_fapl(1);
     if (fapl < 0) {
         hp_h5_fail(err, path, "setting up file access (libver bounds, locking)");
         results_release(r, NULL);
+        free(tmp);
         return -1;
     }
-    r->file = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    r->file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (r->file < 0) {
         char reason[256];
@@ -250,24 +271,26 @@ static int create_file(const char *path, const hp_results_meta *meta, const char
             hp_errf(err, "results file %s: cannot create it: %s (does the folder exist and can "
                          "you write to it?)", path, reason);
         results_release(r, NULL);
+        free(tmp);
         return -1;
     }
 
-    int ok = hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0 &&
-             write_root_attrs(r, meta, created_utc, err) == 0 &&
+    int ok = hp_results_lock(tmp, &r->lock_fd, err) == 0 && hp_h5_types_create(&r->t, err) == 0 &&
+             xfer_init(r, err) == 0 && write_root_attrs(r, meta, created_utc, err) == 0 &&
              make_group(r, "/model", err) == 0 && make_group(r, "/snapshots", err) == 0;
-    if (ok) r->ds[DS_TRIALS] = create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err);
+    if (ok) r->ds[DS_TRIALS] = hp_results_create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err);
     if (ok && r->ds[DS_TRIALS] < 0) ok = 0;
-    if (ok) r->ds[DS_CURVES] = create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err);
+    if (ok) r->ds[DS_CURVES] = hp_results_create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err);
     if (ok && r->ds[DS_CURVES] < 0) ok = 0;
-    if (ok) r->ds[DS_STAGES] = create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err);
+    if (ok) r->ds[DS_STAGES] = hp_results_create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err);
     if (ok && r->ds[DS_STAGES] < 0) ok = 0;
-    if (ok) r->ds[DS_FINAL] = create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err);
+    if (ok) r->ds[DS_FINAL] = hp_results_create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err);
     if (ok && r->ds[DS_FINAL] < 0) ok = 0;
-    if (ok) r->ds[DS_LAYOUT] = create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0,
+    if (ok) r->ds[DS_LAYOUT] = hp_results_create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0,
                                             err);
     if (ok && r->ds[DS_LAYOUT] < 0) ok = 0;
     if (ok && create_snapshots(r, err) < 0) ok = 0;
+    if (ok && hp_results_ckpt_create(r, meta->checkpoint_width, err) < 0) ok = 0;
     if (ok) {
         hp_tensor_info *copy = hp_calloc((size_t)ntensors, sizeof *copy, "the model layout", err);
         if (!copy) ok = 0;
@@ -284,13 +307,26 @@ static int create_file(const char *path, const hp_results_meta *meta, const char
     /* Everything exists: from here on only dataset extents and contents change. */
     if (ok && (H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0 || H5Fstart_swmr_write(r->file) < 0))
         ok = hp_h5_fail(err, path, "starting SWMR writing") == 0;
+    /* Publish it: link() fails if PATH appeared meanwhile (never overwrite); file systems
+     * without hard links get rename(). The open file and its lock follow the inode. */
+    if (ok && link(tmp, path) == 0) {
+        unlink(tmp);
+    } else if (ok && errno == EEXIST) {
+        ok = hp_errf(err, "results file %s already exists; choose another output path, remove it, or continue it "
+                          "with `hpsweep resume %s`",
+                     path, path) == 0;
+    } else if (ok && (stat(path, &st) == 0 || rename(tmp, path) != 0)) {
+        ok = hp_errf(err, "results file %s: cannot move %s into place: %s", path, tmp, strerror(errno)) == 0;
+    }
     if (!ok) {
         results_release(r, NULL);
         /* The file is ours (created with EXCL) and incomplete: remove it so a retry works. */
-        if (unlink(path) < 0 && errno != ENOENT)
-            hp_err_prefix(err, "(could not remove the incomplete file: %s)", strerror(errno));
+        if (unlink(tmp) < 0 && errno != ENOENT)
+            hp_err_prefix(err, "(could not remove the incomplete file %s: %s)", tmp, strerror(errno));
+        free(tmp);
         return -1;
     }
+    free(tmp);
     *out = r;
     return 0;
 }
@@ -302,14 +338,12 @@ int hp_results_create(const char *path, const hp_results_meta *meta, const hp_te
 
 /* ---- appending and updating ---------------------------------------------------------------- */
 
-/* Write rows [start, start+n) of a 1-D table, growing it as needed, then flush the dataset. */
-static int write_rows(hp_results *r, int which, hid_t mtype, int64_t start, int64_t n,
-                      const void *buf, const char *what, hp_err *err) {
-    hid_t ds = r->ds[which];
+int hp_results_write_table(hp_results *r, hid_t ds, int64_t *rows, hid_t mtype, int64_t start, int64_t n,
+                           const void *buf, const char *what, hp_err *err) {
     hsize_t end = (hsize_t)(start + n), off = (hsize_t)start, cnt = (hsize_t)n;
     hid_t fspace = -1, mspace = -1;
     int rc = -1;
-    if (end > (hsize_t)r->rows[which] && H5Dset_extent(ds, &end) < 0) goto fail;
+    if (end > (hsize_t)*rows && H5Dset_extent(ds, &end) < 0) goto fail;
     if (n > 0) {
         if ((fspace = H5Dget_space(ds)) < 0 ||
             H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
@@ -318,13 +352,19 @@ static int write_rows(hp_results *r, int which, hid_t mtype, int64_t start, int6
             goto fail;
     }
     if (H5Dflush(ds) < 0) goto fail;
-    if ((int64_t)end > r->rows[which]) r->rows[which] = (int64_t)end;
+    if ((int64_t)end > *rows) *rows = (int64_t)end;
     rc = 0;
 fail:
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
     if (rc < 0) hp_h5_fail(err, r->path, what);
     return rc;
+}
+
+/* Write rows [start, start+n) of table `which`, growing it as needed, then flush it. */
+static int write_rows(hp_results *r, int which, hid_t mtype, int64_t start, int64_t n,
+                      const void *buf, const char *what, hp_err *err) {
+    return hp_results_write_table(r, r->ds[which], &r->rows[which], mtype, start, n, buf, what, err);
 }
 
 static int check_status(const hp_results *r, const hp_trial_record *t, hp_err *err) {
@@ -391,6 +431,17 @@ int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *e
                        (long long)r->rows[DS_TRIALS]);
     return write_rows(r, DS_CURVES, r->t.curve, r->rows[DS_CURVES], 1, rec,
                       "appending a row to " HP_DS_CURVES, err);
+}
+
+int hp_results_write_curve(hp_results *r, int64_t row, const hp_curve_record *rec, hp_err *err) {
+    if (row < 0 || row > r->rows[DS_CURVES])
+        return hp_errf(err, "results file %s: curve row %lld is out of range (the file has %lld)", r->path,
+                       (long long)row, (long long)r->rows[DS_CURVES]);
+    if (rec->trial < 0 || rec->trial >= r->rows[DS_TRIALS])
+        return hp_errf(err, "results file %s: curve row for unknown trial %lld (the file has "
+                            "%lld trials)", r->path, (long long)rec->trial,
+                       (long long)r->rows[DS_TRIALS]);
+    return write_rows(r, DS_CURVES, r->t.curve, row, 1, rec, "writing a row of " HP_DS_CURVES, err);
 }
 
 int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp_err *err) {
@@ -469,6 +520,10 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
     hp_h5_quiet();
     hp_results *r = results_alloc(path, err);
     if (!r) return -1;
+    if (hp_results_lock(path, &r->lock_fd, err) < 0) {
+        results_release(r, NULL);
+        return -1;
+    }
     hid_t fapl = hp_h5_fapl(1);
     if (fapl >= 0) r->file = H5Fopen(path, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, fapl);
     if (fapl >= 0) H5Pclose(fapl);
@@ -508,6 +563,7 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
         if (ok && r->state_size < 1)
             ok = hp_errf(err, "results file %s: %s has no columns", path, HP_DS_SNAP) == 0;
     }
+    if (ok && hp_results_ckpt_open(r, err) < 0) ok = 0;
     if (!ok) {
         results_release(r, NULL);
         return -1;
@@ -553,7 +609,13 @@ static int copy_rows(hp_results_reader *rd, hp_results *w, hp_err *err) {
 
 int hp_results_recover(const char *path, hp_err *err) {
     hp_results_reader *rd = NULL;
-    if (hp_results_open_read(path, &rd, err) < 0) return -1;
+    int lock_fd = -1;
+    /* No other writer may hold the file: replacing it under a live sweep would lose its rows. */
+    if (hp_results_lock(path, &lock_fd, err) < 0) return -1;
+    if (hp_results_open_read(path, &rd, err) < 0) {
+        hp_results_unlock(lock_fd);
+        return -1;
+    }
     const hp_results_header *h = hp_results_reader_header(rd);
     const hp_tensor_info *layout = NULL;
     int nt = hp_results_read_layout(rd, &layout);
@@ -561,6 +623,7 @@ int hp_results_recover(const char *path, hp_err *err) {
     char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
     if (!tmp) {
         hp_results_close_read(rd);
+        hp_results_unlock(lock_fd);
         return -1;
     }
     snprintf(tmp, plen + 16, "%s.recovering", path);
@@ -569,6 +632,7 @@ int hp_results_recover(const char *path, hp_err *err) {
                 strerror(errno));
         free(tmp);
         hp_results_close_read(rd);
+        hp_results_unlock(lock_fd);
         return -1;
     }
     hp_results *w = NULL;
@@ -576,6 +640,7 @@ int hp_results_recover(const char *path, hp_err *err) {
     if (rc == 0 && w->state_size != hp_results_reader_state_size(rd))
         rc = hp_errf(err, "results file %s: its layout does not cover its snapshot rows", path);
     if (rc == 0) rc = copy_rows(rd, w, err);
+    if (rc == 0) rc = hp_results_ckpt_copy(rd, w, err);
     if (w && hp_results_close(w, rc == 0 ? err : NULL) < 0) rc = -1;
     hp_results_close_read(rd);
     /* rename() replaces the old file atomically: a crash now leaves the old or the new one. */
@@ -586,6 +651,7 @@ int hp_results_recover(const char *path, hp_err *err) {
         hp_err_prefix(err, "recovering %s", path);
         unlink(tmp);
     }
+    hp_results_unlock(lock_fd); /* after the rename: no second writer saw the old file meanwhile */
     free(tmp);
     return rc;
 }

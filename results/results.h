@@ -15,6 +15,13 @@
  *                     /trials.snapshot_row points into it (-1: none kept)
  *   /final            compound, extendible; test-set evaluation of the chosen trial(s)
  *                     (hp_final_record)
+ *   /checkpoints/index compound, extendible; one row per slot (hp_checkpoint_record): the
+ *                     latest end-of-epoch checkpoint of a running trial, trial -1 = free slot
+ *   /checkpoints/state float32 [slots, width], extendible; slot i's vector (model state,
+ *                     optimizer state, best snapshot: train.h), where the index row says so
+ *   Root attributes added with resume (optional when reading): spec_name, spec_path,
+ *   checkpoint_every. Files without /checkpoints (older builds) read and resume fine; their
+ *   running trials restart.
  *
  * Strings are fixed-length and NUL-terminated within their field (the writer cuts longer ones;
  * h5py reads them as bytes); the status field is an HDF5 enum, so h5dump and h5py show names.
@@ -91,19 +98,43 @@ typedef struct hp_final_record {
     double test_acc;
 } hp_final_record;
 
-/* Root metadata written once at creation. */
+/* The latest checkpoint of a running trial (train.h's hp_train_ckpt plus bookkeeping). */
+typedef struct hp_checkpoint_record {
+    int64_t trial;             /* -1: a free slot */
+    int32_t epochs_done;       /* taken after this epoch */
+    int32_t best_epoch;
+    double best_val_acc, best_val_loss;
+    double initial_loss;
+    double lr;
+    double seconds;            /* the trial's wall time up to the checkpoint */
+    int32_t version;           /* the trainer's checkpoint version */
+    int32_t has_rng;
+    uint64_t rng[2];
+    double sched[4];
+    int64_t model_floats;      /* the slot's state row holds 2 * model_floats + optim_floats */
+    int64_t optim_floats;      /* floats; both 0: no state row (synthetic trials) */
+} hp_checkpoint_record;
+
+/* Root metadata written once at creation. Zero-initialise it: fields added later default to
+ * "none". */
 typedef struct hp_results_meta {
     const char *spec_yaml;     /* the whole spec text */
     uint64_t spec_len;
     char spec_sha256[65];      /* hex */
     uint64_t seed;
     uint64_t data_hash[3];     /* train, val, test */
+    char spec_name[64];        /* the spec's resolved name ("" if unknown) */
+    char spec_path[1024];      /* the path the spec was read from; resume parses the stored text
+                                  under this name, so defaults derived from it match */
+    int32_t checkpoint_every;  /* checkpoint interval in epochs the sweep started with (0 = off) */
+    int64_t checkpoint_width;  /* floats per /checkpoints/state row; 0: 1 (no vectors) */
 } hp_results_meta;
 
 typedef struct hp_results hp_results;
 
 /* Create a new file (fails if it exists: the caller decides about --force / --resume). The
- * layout fixes the snapshot width. Starts SWMR writing once every object exists. */
+ * layout fixes the snapshot width, meta->checkpoint_width the checkpoint width (objects cannot
+ * be added once SWMR writing started). Starts SWMR writing once every object exists. */
 int hp_results_create(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
                       int ntensors, hp_results **out, hp_err *err);
 /* Append a planned stage and its trials (status pending). A trial's id is its row, so ids
@@ -114,6 +145,20 @@ int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_t
 /* Overwrite trial row `rec->id`. */
 int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *err);
 int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *err);
+/* Write curve row `row`: an existing row is overwritten, row == the current count appends.
+ * Resume rewrites in place the rows of epochs that ran again after the last checkpoint, so
+ * each (trial, epoch) has one row (docs/resume.md). */
+int hp_results_write_curve(hp_results *r, int64_t row, const hp_curve_record *rec, hp_err *err);
+/* Store a running trial's checkpoint: its vector (n floats, n <= the checkpoint width; n 0
+ * for none) goes into a free slot other than the trial's current one and is flushed, then
+ * that slot's index row, then the old slot is freed. A kill at any point leaves the old
+ * checkpoint or the new one valid (readers take the latest epoch of a trial). */
+int hp_results_write_checkpoint(hp_results *r, const hp_checkpoint_record *rec, const float *vec,
+                                int64_t n, hp_err *err);
+/* Free the slot(s) of a trial (when it finished). */
+int hp_results_drop_checkpoint(hp_results *r, int64_t trial, hp_err *err);
+/* Floats per checkpoint vector; 0 if the file has no /checkpoints (written by an older build). */
+int64_t hp_results_checkpoint_width(const hp_results *r);
 /* Append a snapshot row (state_size floats); returns its row index in *row. */
 int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err);
 /* Write a snapshot into row `row`: an existing row is overwritten (used to keep only the top
@@ -138,6 +183,10 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err);
  * hpsweep_version becomes this build's. Needs room for a second copy while it runs. Uses
  * only public HDF5 calls (an alternative to `h5clear -s --increment=0`). */
 int hp_results_recover(const char *path, hp_err *err);
+/* Open a file to continue it (resume): hp_results_open_append, and when that fails because
+ * the file was not closed cleanly (its writer was killed) and no writer holds it,
+ * hp_results_recover first (*recovered = 1). Refuses a file another hpsweep is writing. */
+int hp_results_open_resume(const char *path, int *recovered, hp_results **out, hp_err *err);
 /* Rows so far in /trials, /curves, /stages, /snapshots/state; floats per snapshot row. */
 int64_t hp_results_ntrials(const hp_results *r);
 int64_t hp_results_ncurves(const hp_results *r);
@@ -176,5 +225,14 @@ int64_t hp_results_reader_state_size(const hp_results_reader *r);
 int64_t hp_results_read_nsnapshots(hp_results_reader *r, hp_err *err);
 /* Read snapshot `row` into state [state_size]. */
 int hp_results_read_snapshot(hp_results_reader *r, int64_t row, float *state, hp_err *err);
+/* /checkpoints/index, every slot (free ones have trial -1); NULL, 0 if the file has none. */
+int hp_results_read_checkpoints(hp_results_reader *r, hp_checkpoint_record **rows, int64_t *n,
+                                hp_err *err);
+/* The state row of checkpoint slot `slot` into vec [n], n = 2 * model_floats + optim_floats
+ * of its index row (checked against the width). */
+int hp_results_read_checkpoint_state(hp_results_reader *r, int64_t slot, float *vec, int64_t n,
+                                     hp_err *err);
+/* Floats per checkpoint row; 0 if the file has no /checkpoints. */
+int64_t hp_results_reader_checkpoint_width(const hp_results_reader *r);
 
 #endif

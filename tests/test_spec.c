@@ -5,34 +5,20 @@
  * from inline strings through hp_spec_parse: each must fail with -1, leave the output
  * zeroed, and give one line with the file name, "line:col", the key and the value at fault.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "spec.h"
 
-#define SPEC_DIR HP_TEST_DIR "/spec/"
+#include "spec_helpers.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int is_zeroed(const hp_spec *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < sizeof *s; i++)
-        if (p[i]) return 0;
-    return 1;
-}
-
-/* Expect failure with every string of want[] in the message. */
-static void expect_fail(const char *label, int rc, const hp_spec *s, const hp_err *err, const char *const *want) {
-    if (getenv("HP_TEST_VERBOSE")) printf("%-26s %s\n", label, err->msg); /* to read the messages */
-    CHECK(rc == -1, "%s: expected -1, got %d", label, rc);
-    CHECK(is_zeroed(s), "%s: the output spec must be left zeroed on error", label);
-    CHECK(strchr(err->msg, '\n') == NULL, "%s: the message must be one line: %s", label, err->msg);
-    for (int i = 0; want[i]; i++)
-        CHECK(strstr(err->msg, want[i]) != NULL, "%s: message lacks \"%s\": %s", label, want[i], err->msg);
-}
+#define is_zeroed spec_is_zeroed
+#define expect_fail spec_expect_fail
 
 static int slurp(const char *path, char **text, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -147,23 +133,12 @@ static void test_full(void) {
     }
     free(text);
 
-    /* the dump reads back to the same values */
-    char *dump = NULL;
-    size_t dlen = 0;
-    FILE *f = open_memstream(&dump, &dlen);
-    CHECK(f != NULL, "open_memstream");
-    if (f) {
-        CHECK(hp_spec_dump(&s, f, &err) == 0, "hp_spec_dump: %s", err.msg);
-        CHECK(fclose(f) == 0, "fclose");
-        rc = hp_spec_parse(dump, dlen, "dump.yaml", &m, &err);
-        CHECK(rc == 0, "parsing the dump: %s\n%s", err.msg, dump);
-        if (rc == 0) {
-            /* layer lines differ (one layer per line in the dump); compare the rest */
-            for (int i = 0; i < m.model.nlayers; i++) m.model.layers[i].line = s.model.layers[i].line;
-            check_full(&m);
-            hp_spec_free(&m);
-        }
-        free(dump);
+    /* the dump reads back to the same values, field by field */
+    if (spec_roundtrip(&s, &m, "good_full.yaml") == 0) {
+        /* layer lines differ (one layer per line in the dump); compare the rest */
+        for (int i = 0; i < m.model.nlayers; i++) m.model.layers[i].line = s.model.layers[i].line;
+        check_full(&m);
+        hp_spec_free(&m);
     }
     hp_spec_free(&s);
     CHECK(is_zeroed(&s), "hp_spec_free zeroes the spec");
@@ -196,6 +171,21 @@ static void check_defaults(const hp_spec *s, const char *name) {
     CHECK(s->train.batch_size == 128 && s->train.epochs == 1 && s->train.diverge_factor == 4,
           "train defaults: batch %d epochs %d diverge %g", s->train.batch_size, s->train.epochs,
           s->train.diverge_factor);
+    CHECK(s->model.layers[0].bias == 1, "a dense layer has a bias by default");
+    CHECK(s->data.ntrain_files == 0 && s->data.ntest_files == 0, "no CIFAR-10 files for idx");
+    CHECK(s->optim.beta1 == 0 && s->optim.beta2 == 0 && s->optim.eps == 0 && s->optim.alpha == 0,
+          "SGD takes no betas, eps or alpha: %g %g %g %g", s->optim.beta1, s->optim.beta2, s->optim.eps,
+          s->optim.alpha);
+    const hp_train_spec *t = &s->train;
+    const hp_sched_spec *sc = &t->schedule;
+    CHECK(t->patience == 0, "no early stopping by default: patience %d", t->patience);
+    CHECK(sc->type == HP_SCHED_CONSTANT && sc->warmup_epochs == 0 && sc->step_size == 0 && sc->gamma == 0.1 &&
+              sc->nmilestones == 0 && sc->min_lr == 0 && sc->patience == 10 && sc->threshold == 1e-4,
+          "schedule defaults: type %d warmup %d step %d gamma %g milestones %d min_lr %g patience %d threshold %g",
+          (int)sc->type, sc->warmup_epochs, sc->step_size, sc->gamma, sc->nmilestones, sc->min_lr, sc->patience,
+          sc->threshold);
+    CHECK(t->augment.flip == 0 && t->augment.shift == 0 && t->augment.cutout == 0 && t->augment.mixup == 0,
+          "no augmentation by default");
     CHECK(s->has_search == 0 && s->search.nstages == 0, "no search");
     for (int p = 0; p < HP_NPARAMS; p++)
         CHECK(s->search.params[p].enabled == 0, "param %d not searched", p);
@@ -312,30 +302,38 @@ static void test_names_and_paths(void) {
           err.msg);
 }
 
-/* The example specs shipped in sweeps/ must stay valid. */
+/* Every example spec shipped in sweeps/ must stay valid, have a search, and dump to a spec
+ * that reads back the same. */
 static void test_examples(void) {
-    static const char *const names[] = {"quickstart.yaml", "fashion_mlp.yaml"};
-    for (int i = 0; i < 2; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/../sweeps/%s", HP_TEST_DIR, names[i]);
-        hp_spec s;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/../sweeps", HP_TEST_DIR);
+    DIR *dp = opendir(dir);
+    CHECK(dp != NULL, "opendir %s", dir);
+    if (!dp) return;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dp)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 5, ".yaml") != 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        hp_spec s, back;
         hp_err err = {{0}};
         int rc = hp_spec_load(path, &s, &err);
-        CHECK(rc == 0, "example %s: %s", names[i], err.msg);
-        if (rc == 0) {
-            CHECK(s.has_search && s.search.nstages > 0, "example %s has a search", names[i]);
-            hp_spec_free(&s);
-        }
+        CHECK(rc == 0, "example %s: %s", e->d_name, err.msg);
+        if (rc) continue;
+        n++;
+        CHECK(s.has_search && s.search.nstages > 0, "example %s has a search", e->d_name);
+        if (spec_roundtrip(&s, &back, e->d_name) == 0) hp_spec_free(&back);
+        hp_spec_free(&s);
     }
+    closedir(dp);
+    CHECK(n >= 4, "%d example specs in sweeps/, want at least 4 (quickstart, fashion_mlp, fashion_cnn, "
+                  "resnet_cifar)", n);
 }
 
 /* ---- bad specs: files ----------------------------------------------------------------------- */
 
-typedef struct bad_case {
-    const char *label;
-    const char *text;        /* inline text, or NULL for a file */
-    const char *want[6];     /* substrings of the message */
-} bad_case;
+typedef spec_bad_case bad_case;
 
 static void test_bad_files(void) {
     static const bad_case cases[] = {
@@ -344,12 +342,15 @@ static void test_bad_files(void) {
                                       "line 3, column 7"}},
         {"bad_unknown_key.yaml", NULL,
          {"bad_unknown_key.yaml:5:3:",
-          "unknown key 'lrr' in optimizer; valid keys: type, lr, momentum, nesterov, weight_decay"}},
+          "unknown key 'lrr' in optimizer (type: sgd); valid keys: type, lr, momentum, nesterov, weight_decay",
+          "did you mean 'lr'?"}},
         {"bad_duplicate_key.yaml", NULL,
          {"bad_duplicate_key.yaml:7:3:", "duplicate key 'lr' in optimizer", "line 5", "line 7"}},
         {"bad_lr_type.yaml", NULL, {"bad_lr_type.yaml:5:7:", "optimizer.lr: expected a number, got 'fast'"}},
         {"bad_layer_type.yaml", NULL,
-         {"bad_layer_type.yaml:4:14:", "model.layers[1].type", "'conv'", "valid values: dense, relu"}},
+         {"bad_layer_type.yaml:4:14:", "model.layers[1].type: unknown value 'conv2d'",
+          "valid values: dense, relu, conv, batchnorm, maxpool, avgpool, globalavgpool, dropout, flatten, add, "
+          "leaky_relu, elu, gelu, tanh, sigmoid", "(did you mean 'conv'?)"}},
         {"bad_bounds.yaml", NULL,
          {"bad_bounds.yaml:6:64:", "search.params.weight_decay.bounds", "[1e-05, 1]", "does not contain",
           "[1e-06, 0.1]"}},
@@ -401,7 +402,8 @@ static const bad_case inline_cases[] = {
      {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, device, data, model",
       "did you mean 'optimizer'?"}},
     {"unknown layer key", "model:\n  layers:\n    - {type: dense, unit: 10}\n",
-     {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0]; valid keys: type, units, init"}},
+     {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0] (type: dense); valid keys: type, units, init, bias",
+      "(did you mean 'units'?)"}},
     {"unknown stage key", MODEL SEARCH_LR "  stages:\n    - {method: random, trails: 3}\n",
      {"x.yaml:8:24:", "unknown key 'trails' in search.stages[0]", "did you mean 'trials'?"}},
     {"duplicate top key", MODEL "seed: 1\nseed: 2\n", {"x.yaml:5:1:", "duplicate key 'seed' at the top level", "line 4"}},
@@ -450,17 +452,21 @@ static const bad_case inline_cases[] = {
     /* enums */
     {"unknown init", "model:\n  layers:\n    - {type: dense, units: 10, init: he}\n",
      {"x.yaml:3:38:", "model.layers[0].init: unknown value 'he'", "kaiming_uniform", "xavier_normal"}},
-    {"unknown optimizer", MODEL "optimizer:\n  type: adam\n", {"x.yaml:5:9:", "optimizer.type: unknown value 'adam'; valid values: sgd"}},
+    {"unknown optimizer", MODEL "optimizer:\n  type: lamb\n",
+     {"x.yaml:5:9:", "optimizer.type: unknown value 'lamb'; valid values: sgd, adam, adamw, rmsprop, adagrad"}},
     {"unknown device", "device: gpu\n" MODEL, {"x.yaml:1:9:", "device: unknown value 'gpu'; valid values: auto, cpu, cuda"}},
-    {"unknown format", MODEL "data:\n  format: csv\n", {"x.yaml:5:11:", "data.format: unknown value 'csv'; valid values: idx"}},
+    {"unknown format", MODEL "data:\n  format: csv\n", {"x.yaml:5:11:", "data.format: unknown value 'csv'; valid values: idx, cifar10"}},
     {"unknown scale", MODEL "search:\n  params:\n    lr: {low: 1.0e-4, high: 1, scale: log2}\n  stages: [{method: random, trials: 2}]\n",
      {"x.yaml:6:39:", "search.params.lr.scale: unknown value 'log2'; valid values: log, linear"}},
     {"unknown method", MODEL SEARCH_LR "  stages:\n    - {method: bayes, trials: 3}\n",
      {"x.yaml:8:16:", "search.stages[0].method: unknown value 'bayes'; valid values: random, grid"}},
     /* layers */
-    {"dense without units", "model:\n  layers:\n    - {type: dense}\n", {"x.yaml:3:7:", "model.layers[0]: a dense layer needs 'units'"}},
-    {"relu with units", MODEL "    - {type: relu, units: 5}\n", {"x.yaml:4:20:", "model.layers[1]: 'units' applies only to dense layers"}},
-    {"no dense layer", "model:\n  layers:\n    - {type: relu}\n", {"x.yaml:3:5:", "model.layers: no dense layer"}},
+    {"dense without units", "model:\n  layers:\n    - {type: dense}\n",
+     {"x.yaml:3:7:", "model.layers[0] (type: dense): missing required key 'units'"}},
+    {"relu with units", MODEL "    - {type: relu, units: 5}\n",
+     {"x.yaml:4:20:", "model.layers[1]: key 'units' (set to '5') does not apply to type relu, only to dense",
+      "valid keys for relu: type"}},
+    {"no dense layer", "model:\n  layers:\n    - {type: relu}\n", {"x.yaml:3:5:", "model.layers: no dense or conv layer"}},
     {"last layer vs classes", "model:\n  layers:\n    - {type: dense, units: 64}\n    - {type: relu}\n    - {type: dense, units: 12}\n",
      {"x.yaml:5:28:", "model.layers[2].units", "12 units", "data.classes is 10"}},
     /* optimizer */
@@ -504,15 +510,7 @@ static const bad_case inline_cases[] = {
      {"x.yaml:7:48:", "search.stages[0].margin: '-0.1' is out of range; it must be >= 0"}},
 };
 
-static void test_bad_inline(void) {
-    for (size_t i = 0; i < sizeof inline_cases / sizeof inline_cases[0]; i++) {
-        const bad_case *c = &inline_cases[i];
-        hp_spec s;
-        hp_err err = {{0}};
-        int rc = hp_spec_parse(c->text, strlen(c->text), "x.yaml", &s, &err);
-        expect_fail(c->label, rc, &s, &err, c->want);
-    }
-}
+static void test_bad_inline(void) { spec_run_bad(inline_cases, sizeof inline_cases / sizeof inline_cases[0]); }
 
 /* Limits that need generated text: layers and stages beyond the maximum. */
 static void test_limits(void) {

@@ -9,40 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobs.h"
 #include "check.h"
 #include "rng.h"
 #include "train.h"
 
 enum { NC = 4, DIM = 8, NTRAIN = 600, NVAL = 200, EPOCHS = 6, BATCH = 32 };
 
-/* Gaussian blobs: class k centred at a random +-1 vertex, noise sd 1.1 (about 95% separable).
- * Standardised-like. */
-static int make_blobs(hp_dataset *d, int64_t n, uint64_t key) {
-    memset(d, 0, sizeof *d);
-    d->n = n;
-    d->c = 1, d->h = 2, d->w = 4;
-    d->nclasses = NC;
-    d->x = calloc((size_t)n * DIM, sizeof(float));
-    d->y = calloc((size_t)n, sizeof(int32_t));
-    if (!d->x || !d->y) return -1;
-    hp_rng centres = hp_rng_make(777); // same centres for train and validation
-    float mu[NC][DIM];
-    for (int k = 0; k < NC; k++)
-        for (int j = 0; j < DIM; j++) mu[k][j] = hp_rng_uniform(&centres) < 0.5 ? -1.0f : 1.0f;
-    hp_rng r = hp_rng_make(key);
-    for (int64_t i = 0; i < n; i++) {
-        int k = (int)hp_rng_below(&r, NC);
-        d->y[i] = k;
-        for (int j = 0; j < DIM; j++) d->x[i * DIM + j] = mu[k][j] + 1.1f * (float)hp_rng_normal(&r);
-    }
-    return 0;
-}
-
-static void free_blobs(hp_dataset *d) {
-    free(d->x);
-    free(d->y);
-    memset(d, 0, sizeof *d);
-}
+static int make_blobs(hp_dataset *d, int64_t n, uint64_t key) { return hp_test_blobs(d, n, NC, 1, 2, 4, key); }
+static void free_blobs(hp_dataset *d) { hp_test_blobs_free(d); }
 
 static hp_model_spec mlp(hp_init last) {
     hp_model_spec s;

@@ -5,5 +5,6 @@ hp_add_test(test_softmax_xent SOURCES test_softmax_xent.c fixture.c LIBS hp_trai
 hp_add_test(test_mlp SOURCES test_mlp.c fixture.c LIBS hp_trainer)
 hp_add_test(test_optim SOURCES test_optim.c fixture.c LIBS hp_trainer)
 hp_add_test(test_model SOURCES test_model.c LIBS hp_trainer)
-hp_add_test(test_train SOURCES test_train.c LIBS hp_trainer)
+hp_add_test(test_train SOURCES test_train.c blobs.c LIBS hp_trainer)
+hp_add_test(test_train_features SOURCES test_train_features.c blobs.c LIBS hp_trainer)
 hp_add_test(test_gemm SOURCES test_gemm.c LIBS hp_trainer)

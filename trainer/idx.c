@@ -11,16 +11,15 @@
  * checked: a short read is told apart from a corrupt stream with gzerror(), and after the
  * announced payload one more read proves that nothing follows.
  */
-/* For madvise(MADV_HUGEPAGE), a Linux extension outside POSIX; guarded where it is used. */
-#define _DEFAULT_SOURCE
 #include "data.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <zlib.h>
+
+#include "dataset_alloc.h"
 
 #define IDX_TYPE_UBYTE 0x08
 /* Sanity limits on header dims: n must index with int32 (splits and shuffles use int32
@@ -225,31 +224,6 @@ static int idx_payload(idx_file *F, uint64_t want, const char *what, unsigned ch
     return 0;
 }
 
-/* The feature array is the one big allocation of a run (188 MB for Fashion-MNIST). On these VMs
- * every fresh 4 KiB page costs ~10 us to fault in (0.5 s for 188 MB), so where the kernel offers
- * transparent huge pages the block is 2 MiB-aligned and marked for them (~10x fewer faults).
- * The hint is advisory: if it fails, the memory is simply used with normal pages. The block is
- * freed with free() like any other, and is fully written by the reader (not zeroed here). */
-static float *alloc_features(uint64_t nfloat, const char *path, hp_err *err) {
-    uint64_t bytes = nfloat * sizeof(float);
-#if defined(MADV_HUGEPAGE)
-    const uint64_t huge = 1u << 21;
-    if (bytes >= 4 * huge) {
-        uint64_t rounded = (bytes + huge - 1) / huge * huge; /* aligned_alloc: size multiple of align */
-        float *x = aligned_alloc((size_t)huge, (size_t)rounded);
-        if (x) {
-            (void)!madvise(x, (size_t)rounded, MADV_HUGEPAGE); /* advisory; failure is harmless */
-            return x;
-        }
-    }
-#endif
-    float *x = malloc((size_t)bytes);
-    if (!x)
-        hp_errf(err, "%s: out of memory allocating %llu bytes for image features", path,
-                (unsigned long long)bytes);
-    return x;
-}
-
 static int load_images(const char *path, hp_dataset *d, hp_err *err) {
     idx_file F = {path, NULL};
     uint32_t dims[3] = {0, 0, 0};
@@ -274,7 +248,7 @@ static int load_images(const char *path, hp_dataset *d, hp_err *err) {
     snprintf(what, sizeof what, "%u images of %ux%u", dims[0], dims[1], dims[2]);
     /* Allocated before the payload is known to be there: a header that lies about a huge n
      * costs only virtual memory, since pages are touched as data actually arrives. */
-    x = alloc_features(bytes, path, err);
+    x = hp_dataset_alloc_features(bytes, path, err);
     if (!x) goto fail;
     if (idx_payload(&F, bytes, what, NULL, x, err) != 0) goto fail;
     if (idx_close(&F, err) != 0) goto fail;

@@ -24,7 +24,8 @@ typedef enum hp_layer_type {
     HP_LAYER_DENSE = 0, /* units; weight [units, in] (PyTorch's Linear layout), bias [units];
                            flattens a [C, H, W] input */
     HP_LAYER_RELU,
-    /* Issue 4: the CNN toolbox. Activations are [B, C, H, W] (NCHW), as in PyTorch. */
+    /* Issue 4: the CNN toolbox. Shapes, parameter layouts and the input are PyTorch's NCHW
+       (the CPU model keeps its activations channel-major inside: cpu/model_plan.h). */
     HP_LAYER_CONV,        /* filters, kernel, stride, padding; weight [filters, C, k, k], bias [filters] */
     HP_LAYER_BATCHNORM,   /* per channel (per feature after a dense layer); weight, bias [C];
                              buffers running_mean, running_var [C]; momentum 0.1, eps 1e-5 */
@@ -32,7 +33,8 @@ typedef enum hp_layer_type {
     HP_LAYER_AVGPOOL,     /* kernel, stride (default = kernel), padding (count_include_pad, as PyTorch) */
     HP_LAYER_GLOBALAVGPOOL, /* [C, H, W] -> [C, 1, 1] */
     HP_LAYER_DROPOUT,     /* p: inverted dropout (scaled by 1/(1-p) in training, identity in evaluation) */
-    HP_LAYER_FLATTEN,     /* [C, H, W] -> [C*H*W] (a no-op on memory) */
+    HP_LAYER_FLATTEN,     /* [C, H, W] -> [C*H*W] in PyTorch's (c, h, w) order; a dense layer flattens
+                             an image input implicitly, so this is optional before one */
     HP_LAYER_ADD,         /* residual: output = input + output of layer `from` (same shape) */
     HP_LAYER_LEAKY_RELU,  /* slope (default 0.01) */
     HP_LAYER_ELU,         /* alpha (default 1) */
@@ -70,16 +72,24 @@ typedef struct hp_layer_spec {
     int kernel;   /* conv, pools: square kernel size */
     int stride;   /* conv (default 1), pools (default = kernel) */
     int padding;  /* conv, pools: zero padding on each side (default 0) */
-    int bias;     /* dense, conv: 1 (default) to have a bias; 0 e.g. for a conv followed by batch norm */
+    int bias;     /* dense, conv: HP_BIAS_ON (1) or HP_BIAS_DEFAULT (0): with a bias (PyTorch's default);
+                     HP_BIAS_OFF (-1): none, e.g. for a conv followed by batch norm. 0 means "the
+                     default" so that a zero-initialised spec keeps its biases; the spec parser
+                     writes 1 or -1. */
     double p;     /* dropout probability in [0, 1) */
+    /* For the four fields below 0 means the default (a zeroed spec gets PyTorch's values). */
     double slope; /* leaky_relu negative slope (default 0.01) */
     double alpha; /* elu alpha (default 1) */
-    double momentum; /* batchnorm running-statistics momentum (default 0.1, PyTorch's convention) */
+    double momentum; /* batchnorm running-statistics momentum in (0, 1] (default 0.1, PyTorch's
+                        convention: running = (1 - momentum) * running + momentum * batch) */
     double eps;   /* batchnorm epsilon (default 1e-5) */
     int from;     /* add: index (0-based, in this list) of the layer whose output is added; -1 = the
                      model input */
     int line;     /* where the layer was declared in the spec (1-based, 0 if unknown) */
 } hp_layer_spec;
+
+/* hp_layer_spec.bias */
+enum { HP_BIAS_OFF = -1, HP_BIAS_DEFAULT = 0, HP_BIAS_ON = 1 };
 
 #define HP_MAX_LAYERS 64
 
@@ -103,8 +113,9 @@ typedef struct hp_tensor_info {
 typedef struct hp_model hp_model;
 
 /* Build a model for inputs of shape [c, h, w] (flattened for dense layers) and `nclasses`
- * outputs. Fails with a message naming the layer (and its spec line) when shapes do not fit,
- * e.g. when the last layer's width differs from nclasses. */
+ * outputs. Fails with a message naming the layer (index, type, spec line), the shape it
+ * receives and what it expected when shapes do not fit, e.g. a conv kernel larger than its
+ * padded input, or a last layer whose width differs from nclasses. */
 int hp_model_create(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch,
                     hp_model **out, hp_err *err);
 void hp_model_free(hp_model *m);
@@ -115,10 +126,20 @@ float *hp_model_state(hp_model *m);              /* [state_size] */
 float *hp_model_grad(hp_model *m);               /* [param_count] */
 int hp_model_layout(const hp_model *m, const hp_tensor_info **tensors); /* returns the count */
 
-/* Initialise every parameter from the counter-based stream `key` (see rng.h). */
+/* Initialise every parameter from the counter-based stream `key` (see rng.h): weights by their
+ * rule, biases 0, batch-norm weight 1 and bias 0, running mean 0 and running variance 1. Also
+ * sets the dropout stream (hp_model_rng_state) to key hp_key2(key, HP_STREAM_DROPOUT), step 0. */
 void hp_model_init(hp_model *m, uint64_t key);
 
-/* One training step's forward and backward pass on a batch: x [B, c*h*w], y [B].
+/* Dropout randomness: the mask of training step s (the count of hp_model_step calls that
+ * computed something) in spec layer i comes from the stream hp_key3(key, s, i). A checkpoint
+ * saves (key, step); restoring them (and the state) makes the next steps draw the same masks. */
+void hp_model_rng_state(const hp_model *m, uint64_t *key, uint64_t *step);
+void hp_model_set_rng_state(hp_model *m, uint64_t key, uint64_t step);
+
+/* One training step's forward and backward pass on a batch: x [B, c*h*w] (NCHW), y [B].
+ * Training mode: batch norm normalises with the batch statistics and updates its running
+ * statistics (state buffers); dropout draws masks (see hp_model_rng_state).
  * Overwrites the gradient vector with d(mean loss)/d(params). Returns the summed (not mean)
  * loss over the batch in *loss_sum and the number of correct argmax predictions in *correct.
  * Needs 1 <= B <= max_batch and labels in [0, nclasses); a B outside that range computes
@@ -126,7 +147,8 @@ void hp_model_init(hp_model *m, uint64_t key);
 void hp_model_step(hp_model *m, const float *x, const int32_t *y, int B, double *loss_sum,
                    int64_t *correct);
 
-/* Forward only, in evaluation mode; same outputs as hp_model_step, no gradients. */
+/* Forward only, in evaluation mode (batch norm uses its running statistics, dropout is the
+ * identity; nothing in the state changes); same outputs as hp_model_step, no gradients. */
 void hp_model_eval(hp_model *m, const float *x, const int32_t *y, int B, double *loss_sum,
                    int64_t *correct);
 
@@ -149,6 +171,8 @@ int64_t hp_model64_param_count(const hp_model64 *m);
 double *hp_model64_state(hp_model64 *m);
 double *hp_model64_grad(hp_model64 *m);
 void hp_model64_init(hp_model64 *m, uint64_t key);
+void hp_model64_rng_state(const hp_model64 *m, uint64_t *key, uint64_t *step);
+void hp_model64_set_rng_state(hp_model64 *m, uint64_t key, uint64_t step);
 void hp_model64_step(hp_model64 *m, const double *x, const int32_t *y, int B, double *loss_sum,
                      int64_t *correct);
 void hp_model64_eval(hp_model64 *m, const double *x, const int32_t *y, int B, double *loss_sum,

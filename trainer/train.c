@@ -7,26 +7,7 @@
 #include <time.h>
 
 #include "rng.h"
-
-struct hp_trainer {
-    hp_model *model;
-    hp_optim *optim;
-    hp_train_spec spec; /* diverge_factor resolved (0 -> 4) */
-    double lr;
-    const hp_dataset *train, *val; /* borrowed */
-    uint64_t seed;
-    int batch;      /* examples per step: min(batch_size, train->n) */
-    int dim;        /* features per example */
-    int32_t *perm;  /* [train->n] the epoch's order */
-    float *xb;      /* [batch, dim] gathered batch */
-    int32_t *yb;    /* [batch] its labels */
-    float *best;    /* [nstate] best-on-validation state */
-    float *scratch; /* [nstate] the live state while hp_trainer_evaluate swaps another in */
-    int best_epoch;
-    double best_acc, best_loss;
-    double initial_loss;
-    int epochs_done;
-};
+#include "train_impl.h"
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -71,6 +52,30 @@ static void gather(hp_trainer *t, int64_t start, int B) {
         memcpy(t->xb + (int64_t)b * t->dim, d->x + i * t->dim, row);
         t->yb[b] = d->y[i];
     }
+}
+
+/* ||p - p_before|| / ||p_before|| over all parameters and per weight tensor (ndim >= 2): how big
+ * the epoch's last update was relative to the weights. */
+static void update_ratios(hp_trainer *t, hp_epoch_metrics *m) {
+    const float *p = hp_model_state(t->model);
+    const hp_tensor_info *ti = NULL;
+    int nt = hp_model_layout(t->model, &ti);
+    double du = 0, pw = 0;
+    m->nratios = 0;
+    for (int k = 0; k < nt; k++) {
+        if (ti[k].is_buffer) continue;
+        double d2 = 0, w2 = 0;
+        for (int64_t i = ti[k].offset; i < ti[k].offset + ti[k].size; i++) {
+            double d = (double)p[i] - (double)t->before[i];
+            d2 += d * d;
+            w2 += (double)t->before[i] * (double)t->before[i];
+        }
+        du += d2;
+        pw += w2;
+        if (ti[k].ndim >= 2 && m->nratios < HP_MAX_RATIOS)
+            m->layer_ratio[m->nratios++] = w2 > 0 ? (float)sqrt(d2 / w2) : (float)NAN;
+    }
+    m->update_ratio = pw > 0 ? sqrt(du / pw) : NAN;
 }
 
 /* Mean loss and accuracy of the model's current state on d, in batches. */
@@ -121,8 +126,23 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
         check_dataset(val, "validation", t->dim, train->nclasses, err) != 0 ||
         hp_optim_create(optim, hp_model_param_count(t->model), &t->optim, err) != 0)
         goto fail;
+    if (t->spec.augment.mixup > 0) {
+        hp_errf(err, "trainer: train.augment.mixup %g is not supported by this trainer yet (the loss would "
+                     "need soft targets); set it to 0",
+                t->spec.augment.mixup);
+        goto fail;
+    }
+    if (hp_sched_create(&t->spec.schedule, optim->lr, t->spec.epochs, &t->sched, err) != 0) goto fail;
+    t->c = train->c;
+    t->h = train->h;
+    t->w = train->w;
+    if (hp_augment_active(&t->spec.augment) &&
+        !(t->aug = hp_calloc((size_t)t->dim, sizeof(float), "the augmentation scratch", err)))
+        goto fail;
     int64_t ns = hp_model_state_size(t->model);
-    if (!(t->perm = hp_calloc((size_t)train->n, sizeof(int32_t), "the epoch order", err)) ||
+    if (!(t->before = hp_calloc((size_t)hp_model_param_count(t->model), sizeof(float), "the update-ratio copy",
+                                err)) ||
+        !(t->perm = hp_calloc((size_t)train->n, sizeof(int32_t), "the epoch order", err)) ||
         !(t->xb = hp_calloc((size_t)t->batch * (size_t)t->dim, sizeof(float), "the batch", err)) ||
         !(t->yb = hp_calloc((size_t)t->batch, sizeof(int32_t), "the batch labels", err)) ||
         !(t->best = hp_calloc((size_t)ns, sizeof(float), "the best snapshot", err)) ||
@@ -152,6 +172,9 @@ void hp_trainer_free(hp_trainer *t) {
     if (!t) return;
     hp_model_free(t->model);
     hp_optim_free(t->optim);
+    hp_sched_free(t->sched);
+    free(t->aug);
+    free(t->before);
     free(t->perm);
     free(t->xb);
     free(t->yb);
@@ -177,17 +200,26 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
     int epoch = t->epochs_done + 1;
     memset(m, 0, sizeof *m);
     m->epoch = epoch;
+    t->lr = hp_sched_lr(t->sched, epoch - 1); /* schedules count epochs from 0 */
     m->lr = t->lr;
 
     epoch_order(t, epoch);
+    /* Augmentation draws from a stream keyed by (seed, epoch), like the shuffle: no state. */
+    hp_rng aug = hp_rng_make(hp_key3(t->seed, HP_STREAM_AUGMENT, (uint64_t)epoch));
+    int64_t np = hp_model_param_count(t->model);
     float *params = hp_model_state(t->model);
     const float *grads = hp_model_grad(t->model);
     double limit = t->spec.diverge_factor * t->initial_loss;
     double loss_sum = 0;
     int64_t hits = 0, seen = 0, n = t->train->n;
     for (int64_t s = 0; s < n; s += t->batch) {
+        if (t->cancel && *t->cancel) { // a signal asked to stop: the epoch is abandoned (train.h)
+            m->cancelled = 1;
+            return 0;
+        }
         int B = n - s < t->batch ? (int)(n - s) : t->batch; // the last partial batch is kept
         gather(t, s, B);
+        if (t->aug) hp_augment_batch(&t->spec.augment, t->xb, B, t->c, t->h, t->w, &aug, t->aug);
         double l;
         int64_t c;
         hp_model_step(t->model, t->xb, t->yb, B, &l, &c);
@@ -201,7 +233,10 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
             m->diverged = 1;
             break;
         }
+        int last = s + t->batch >= n;
+        if (last) memcpy(t->before, params, (size_t)np * sizeof(float));
         hp_optim_step(t->optim, params, grads, t->lr);
+        if (last) update_ratios(t, m);
     }
     m->train_loss = loss_sum / (double)seen;
     m->train_acc = (double)hits / (double)seen;
@@ -217,6 +252,9 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
             t->best_acc = m->val_acc;
             t->best_loss = m->val_loss;
         }
+        hp_sched_observe(t->sched, epoch - 1, m->val_loss);
+        /* Early stopping: `patience` epochs in a row without a better validation accuracy. */
+        if (t->spec.patience > 0 && epoch - t->best_epoch >= t->spec.patience) m->stop_early = 1;
     }
     t->epochs_done = epoch;
     m->seconds = now_seconds() - t0;

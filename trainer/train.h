@@ -8,6 +8,7 @@
 #ifndef HP_TRAIN_H
 #define HP_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "augment.h"
@@ -29,6 +30,8 @@ typedef struct hp_train_spec {
                                  accuracy; 0 = off (default) */
 } hp_train_spec;
 
+#define HP_MAX_RATIOS 16
+
 typedef struct hp_epoch_metrics {
     int epoch;          /* 1-based */
     double lr;          /* learning rate in force during the epoch */
@@ -38,6 +41,16 @@ typedef struct hp_epoch_metrics {
     double val_acc;
     double seconds;     /* wall time of the epoch, training and validation */
     int diverged;       /* 1 if the loss became NaN/Inf or exceeded diverge_factor * initial loss */
+    int stop_early;     /* 1 if `patience` epochs passed without a better validation accuracy: the
+                           caller should stop the trial (it is done, not failed) */
+    double update_ratio; /* ||lr * update|| / ||params|| of the epoch's last step, over all parameters:
+                            the recipe wants about 1e-3 (much larger: lr too high; much smaller: too low) */
+    int nratios;        /* entries of layer_ratio (<= HP_MAX_RATIOS) */
+    float layer_ratio[HP_MAX_RATIOS]; /* the same per weight tensor, in layout order (biases and buffers
+                                         excluded) */
+    int cancelled;      /* 1 if the cancellation flag (hp_trainer_set_cancel) stopped the epoch part way:
+                           the trainer's state is then mid-epoch and must be discarded (resume from the
+                           last checkpoint); no other field is meaningful */
 } hp_epoch_metrics;
 
 typedef struct hp_trainer hp_trainer;
@@ -75,5 +88,51 @@ const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_
 /* Evaluate a state vector (e.g. the best snapshot) on a data set: mean loss and accuracy. */
 int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, double *loss,
                         double *acc, hp_err *err);
+
+/* ---- checkpoints and cancellation (train_ckpt.c) ---------------------------------------- *
+ * A checkpoint is everything that makes the next epoch run exactly as it would have without
+ * an interruption: the model's state vector (parameters and buffers), the optimizer's state,
+ * the best-on-validation snapshot with its metrics, the epochs done, the initial loss, the
+ * model's random stream (dropout) and the schedule's state. The epoch's shuffle and
+ * augmentation streams are keyed by (seed, epoch) and need no state. So a trainer created
+ * with the same specs, data and seed, loaded from the checkpoint taken after epoch e, trains
+ * epoch e+1 bit-identically to one that never stopped (test_train_ckpt.c checks it).
+ *
+ * The float part is one vector: [model state | optimizer state | best snapshot]; the rest
+ * is the fixed-size hp_train_ckpt. Checkpoints are taken and restored between epochs only. */
+#define HP_TRAIN_CKPT_VERSION 1
+
+typedef struct hp_train_ckpt {
+    int32_t version;        /* HP_TRAIN_CKPT_VERSION */
+    int32_t epochs_done;    /* the checkpoint was taken after this epoch (1-based) */
+    int32_t best_epoch;     /* 0: no epoch validated yet */
+    int32_t has_rng;        /* 1 if rng[] holds the model's random stream */
+    double best_val_acc, best_val_loss;
+    double initial_loss;
+    double lr;              /* learning rate of the last epoch (informative) */
+    uint64_t rng[2];        /* the model's random stream (dropout key, step) */
+    double sched[4];        /* the schedule's state (hp_sched_get_state; 0 when stateless) */
+    int64_t model_floats;   /* parts of the vector: model state, optimizer state; the best */
+    int64_t optim_floats;   /* snapshot follows with model_floats more */
+} hp_train_ckpt;
+
+/* Floats in this trainer's checkpoint vector. */
+int64_t hp_trainer_checkpoint_size(const hp_trainer *t);
+/* The same before any trainer exists (to size the results file's /checkpoints): for a model
+ * built on inputs [c, h, w] with nclasses outputs and this optimizer. */
+int hp_trainer_checkpoint_size_for(const hp_model_spec *model, const hp_optim_spec *optim, int c, int h,
+                                   int w, int nclasses, int64_t *out, hp_err *err);
+/* Copy the trainer's state into vec [hp_trainer_checkpoint_size] and *meta. */
+void hp_trainer_checkpoint_save(const hp_trainer *t, float *vec, hp_train_ckpt *meta);
+/* Restore a checkpoint into a trainer created with the same specs, data and seed (and no
+ * epoch trained yet, or any: everything is overwritten). Fails, naming the mismatch, when
+ * the version or the sizes differ (a different model or optimizer). */
+int hp_trainer_checkpoint_load(hp_trainer *t, const float *vec, int64_t n, const hp_train_ckpt *meta,
+                               hp_err *err);
+
+/* Cancellation: while *flag is non-zero, hp_trainer_epoch stops before its next batch and
+ * returns with m->cancelled = 1 (a signal handler sets the flag; see cli docs). The trainer is
+ * then mid-epoch: discard it, or restore a checkpoint. NULL clears it. */
+void hp_trainer_set_cancel(hp_trainer *t, const volatile sig_atomic_t *flag);
 
 #endif

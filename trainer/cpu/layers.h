@@ -13,10 +13,10 @@
  * Backward functions OVERWRITE their gradient outputs (they never accumulate), so no
  * gradient buffer needs to be zeroed before a step.
  *
- * dense_forward:   out [B, n_out]; inp [B, n_in]; weight [n_out, n_in]; bias [n_out].
+ * dense_forward:   out [B, n_out]; inp [B, n_in]; weight [n_out, n_in]; bias [n_out] or NULL (none).
  *                  relu != 0 fuses a ReLU after the bias add (same pass).
  * dense_backward:  dinp [B, n_in] (NULL: not computed, e.g. for the first layer);
- *                  dweight [n_out, n_in]; dbias [n_out]; dout [B, n_out]; inp [B, n_in];
+ *                  dweight [n_out, n_in]; dbias [n_out] (NULL: no bias); dout [B, n_out]; inp [B, n_in];
  *                  weight [n_out, n_in].
  * relu_forward:    out [n] = max(inp [n], 0); NaN propagates as in torch.relu; out may be inp.
  * relu_backward:   dinp [n] = dout [n] where out [n] > 0, else 0 (the subgradient PyTorch

@@ -16,11 +16,12 @@ void SFX(hp_dense_forward)(REAL *out, const REAL *inp, const REAL *weight, const
     GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, (REAL)1, inp, n_in, weight, n_in, (REAL)0,
          out, n_out);
     // out [B, n_out] += bias [n_out], then ReLU in the same pass while the row is in cache.
+    if (!bias && !relu) return;
     for (int b = 0; b < B; b++) {
         REAL *row = out + (int64_t)b * n_out; // row [n_out]
         if (relu) {
             for (int o = 0; o < n_out; o++) {
-                REAL v = row[o] + bias[o];
+                REAL v = bias ? row[o] + bias[o] : row[o];
                 row[o] = v < (REAL)0 ? (REAL)0 : v; // NaN stays NaN (v < 0 is false)
             }
         } else {
@@ -32,8 +33,8 @@ void SFX(hp_dense_forward)(REAL *out, const REAL *inp, const REAL *weight, const
 void SFX(hp_dense_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
                             const REAL *weight, int B, int n_in, int n_out) {
     // dbias [n_out] = sum over b of dout [B, n_out]; the first row assigns, so no clearing.
-    for (int o = 0; o < n_out; o++) dbias[o] = dout[o];
-    for (int b = 1; b < B; b++) {
+    if (dbias) for (int o = 0; o < n_out; o++) dbias[o] = dout[o];
+    for (int b = 1; dbias && b < B; b++) {
         const REAL *row = dout + (int64_t)b * n_out; // row [n_out]
         for (int o = 0; o < n_out; o++) dbias[o] += row[o];
     }

@@ -1,0 +1,400 @@
+/* cmd_sweep.c - see cmd_sweep.h. The steps, each agreed across ranks (MPI_Allreduce) before
+ * the next, so bad input never leaves a half-made file and every rank exits with the code:
+ *   1. rank 0 gets the spec (from SPEC, or from the results file on resume) and decides what
+ *      to do with the output (create, continue, refuse); the spec text goes to every rank;
+ *   2. every rank loads the data (rank 0 with the test split);
+ *   3. rank 0 creates the file, or checks the data against it and reopens it (recovering a
+ *      file whose writer was killed);
+ *   4. rank 0 coordinates, ranks 1..N-1 train; a stop signal ends it with HP_EXIT_INTERRUPTED.
+ */
+#include "cmd_sweep.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "coordinator.h"
+#include "dataload.h"
+#include "mpi_util.h"
+#include "protocol.h"
+#include "resume.h"
+#include "results.h"
+#include "sha256.h"
+#include "signals.h"
+#include "spec.h"
+#include "worker.h"
+
+/* hp_cli_int where loud, else the same check without a message. */
+static int int_opt(const char *cmd, const char *opt, const char *val, long long lo, long long hi, int loud,
+                   long long *out) {
+    if (loud) return hp_cli_int(cmd, opt, val, lo, hi, out);
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(val, &end, 10);
+    if (errno || end == val || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int hp_sweep_common_opt(int argc, char **argv, int *i, int loud, hp_sweep_args *a) {
+    const char *val = NULL;
+    int r;
+    /* Every rank parses; only rank 0 (loud) prints, so errors appear once. */
+    if ((r = hp_cli_opt(argc, argv, i, a->cmd, "--threads", NULL, 1, &val)) != 0)
+        return r < 0 || int_opt(a->cmd, "--threads", val, 1, 4096, loud, &a->threads) != 0 ? -1 : 1;
+    if ((r = hp_cli_opt(argc, argv, i, a->cmd, "--checkpoint-every", NULL, 1, &val)) != 0)
+        return r < 0 || int_opt(a->cmd, "--checkpoint-every", val, 0, 1000000, loud, &a->checkpoint_every) != 0 ? -1
+                                                                                                                : 1;
+    if (strcmp(argv[*i], "--quiet") == 0) return a->quiet = 1, 1;
+    return 0;
+}
+
+/* Compute threads of a trainer rank: --threads, else OPENBLAS_NUM_THREADS or OMP_NUM_THREADS,
+ * else the node's cores shared among the trainer ranks on it (rank 0 only coordinates when
+ * there are others). Results do not depend on the choice (trainer/cpu/gemm.h). */
+static int choose_threads(const hp_sweep_args *a, int size, int rank, MPI_Comm comm, hp_err *err) {
+    if (a->threads > 0) return (int)a->threads;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!env || atoi(env) <= 0) env = getenv("OMP_NUM_THREADS");
+    if (env && atoi(env) > 0) return atoi(env);
+    int local_rank = 0, local_size = 1;
+    if (hp_mpi_node_rank(comm, &local_rank, &local_size, err) != 0) return -1;
+    int trainers = local_size;
+    if (size > 1) {
+        /* Is rank 0 (which does not train) on this node? */
+        int here = rank == 0, any = 0;
+        MPI_Comm node;
+        if (hp_mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+                         "MPI_Comm_split_type", err) != 0)
+            return -1;
+        int rc = hp_mpi_check(MPI_Allreduce(&here, &any, 1, MPI_INT, MPI_MAX, node), "MPI_Allreduce", err);
+        MPI_Comm_free(&node);
+        if (rc != 0) return -1;
+        trainers -= any;
+    }
+    int cores = hp_backend_cpu_cores();
+    int t = trainers > 0 ? cores / trainers : cores;
+    return t < 1 ? 1 : t;
+}
+
+/* Agree across ranks on how a step went: returns the worst (largest) code of all. A rank
+ * other than 0 keeps its own message only where rank 0 succeeded, so that an error every rank
+ * meets (a bad spec, a missing data file) is printed once, by rank 0. */
+static int agree(int code, MPI_Comm comm, int rank, hp_err *err) {
+    int worst = code, root = code;
+    if (MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS ||
+        MPI_Bcast(&root, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
+        return HP_EXIT_FAILURE;
+    if (rank != 0 && root != HP_EXIT_OK) err->msg[0] = '\0';
+    return worst;
+}
+
+enum { MODE_NEW = 0, MODE_CONTINUE = 1, MODE_COMPLETE = 2 };
+
+typedef struct sweep_state {
+    hp_spec spec;
+    hp_splits data;
+    hp_resume resume;     /* rank 0, MODE_CONTINUE / MODE_COMPLETE */
+    int mode;
+    int checkpoint_every;
+    char path[HP_PATH_MAX + 8];
+} sweep_state;
+
+/* Step 1 on rank 0: the spec and what to do with the output. Returns an exit code. */
+static int decide(const hp_sweep_args *a, sweep_state *s, hp_err *err) {
+    struct stat sb;
+    if (a->spec_path) {
+        if (hp_spec_load(a->spec_path, &s->spec, err) != 0) return HP_EXIT_USAGE;
+        if (!s->spec.has_search)
+            return hp_errf(err, "%s has no search: section; add one (see docs/spec.md) or use 'hpsweep train'",
+                           a->spec_path),
+                   HP_EXIT_USAGE;
+        snprintf(s->path, sizeof s->path, "%s", a->output ? a->output : "");
+        if (!a->output) snprintf(s->path, sizeof s->path, "%s.h5", s->spec.name);
+        if (stat(s->path, &sb) != 0) return s->mode = MODE_NEW, HP_EXIT_OK; /* --resume without a file: start */
+        if (a->force) return s->mode = MODE_NEW, HP_EXIT_OK;                  /* removed once the data loaded */
+        if (!a->resume)
+            return hp_errf(err, "%s exists; pass --resume to continue it (same spec), --force to overwrite it, or "
+                                "-o to write elsewhere",
+                           s->path),
+                   HP_EXIT_EXISTS;
+        if (hp_resume_load(s->path, &s->resume, err) != 0)
+            return hp_err_prefix(err, "cannot continue it (--resume)"), HP_EXIT_EXISTS;
+        char sha[65];
+        hp_sha256_hex(s->spec.text, s->spec.text_len, sha);
+        if (strcmp(sha, s->resume.meta.spec_sha256) != 0)
+            return hp_errf(err,
+                           "%s was started from another spec (sha256 %.12s...), not %s (sha256 %.12s...); to continue "
+                           "it use 'hpsweep resume %s' (it uses the spec stored in the file), or pass --force to "
+                           "start over, or -o to write elsewhere",
+                           s->path, s->resume.meta.spec_sha256, a->spec_path, sha, s->path),
+                   HP_EXIT_EXISTS;
+    } else {
+        snprintf(s->path, sizeof s->path, "%s", a->output);
+        if (hp_resume_load(s->path, &s->resume, err) != 0) return HP_EXIT_USAGE;
+        const hp_results_meta *m = &s->resume.meta;
+        const char *name = m->spec_path[0] ? m->spec_path : s->path;
+        if (hp_spec_parse(s->resume.spec_text, m->spec_len, name, &s->spec, err) != 0)
+            return hp_err_prefix(err, "the spec stored in %s", s->path), HP_EXIT_USAGE;
+        if (!s->spec.has_search)
+            return hp_errf(err, "the spec stored in %s has no search: section; it is not a sweep", s->path),
+                   HP_EXIT_USAGE;
+    }
+    s->mode = MODE_CONTINUE;
+    if (s->resume.meta.spec_name[0]) snprintf(s->spec.name, sizeof s->spec.name, "%s", s->resume.meta.spec_name);
+    int64_t finished = 0;
+    for (int64_t i = 0; i < s->resume.ntrials; i++) finished += hp_trial_finished(s->resume.trials[i].status);
+    if (finished == hp_search_total_trials(&s->spec) &&
+        (s->resume.nfinal > 0 || s->resume.best_trial < 0 || s->spec.train.synthetic_ms > 0))
+        s->mode = MODE_COMPLETE;
+    return HP_EXIT_OK;
+}
+
+/* Step 1 continued: rank 0's spec text and mode reach every rank. */
+static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
+    int64_t hdr[2] = {s->mode, (int64_t)s->spec.text_len};
+    char name[HP_PATH_MAX];
+    snprintf(name, sizeof name, "%s", rank == 0 ? s->spec.path : "");
+    if (hp_mpi_check(MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm), "MPI_Bcast", err) != 0 ||
+        hp_mpi_check(MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, comm), "MPI_Bcast", err) != 0)
+        return HP_EXIT_FAILURE;
+    char *text = rank == 0 ? s->spec.text : hp_calloc((size_t)hdr[1] + 1, 1, "the spec text", err);
+    if (!text) return HP_EXIT_FAILURE;
+    int rc = hp_mpi_check(MPI_Bcast(text, (int)hdr[1], MPI_CHAR, 0, comm), "MPI_Bcast", err);
+    if (rank != 0 && rc == 0) {
+        s->mode = (int)hdr[0];
+        rc = hp_spec_parse(text, (uint64_t)hdr[1], name, &s->spec, err);
+    }
+    if (rank != 0) free(text);
+    return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
+}
+
+/* Step 3, new file: the layout fixes the snapshot width, the model and optimizer the
+ * checkpoint width. */
+static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
+    const hp_spec *spec = &s->spec;
+    const hp_splits *data = &s->data;
+    struct stat sb;
+    if (a->force && stat(s->path, &sb) == 0 && unlink(s->path) != 0)
+        return hp_errf(err, "cannot remove %s for --force: %s", s->path, strerror(errno)), HP_EXIT_FAILURE;
+    hp_model *m = NULL;
+    if (hp_model_create(&spec->model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err) !=
+        0)
+        return hp_err_prefix(err, "%s", spec->path), HP_EXIT_USAGE;
+    const hp_tensor_info *layout = NULL;
+    int ntensors = hp_model_layout(m, &layout);
+    hp_results_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.spec_yaml = spec->text;
+    meta.spec_len = spec->text_len;
+    hp_sha256_hex(spec->text, spec->text_len, meta.spec_sha256);
+    meta.seed = spec->seed;
+    meta.data_hash[0] = hp_dataset_hash(&data->train);
+    meta.data_hash[1] = hp_dataset_hash(&data->val);
+    meta.data_hash[2] = hp_dataset_hash(&data->test);
+    snprintf(meta.spec_name, sizeof meta.spec_name, "%s", spec->name);
+    snprintf(meta.spec_path, sizeof meta.spec_path, "%s", spec->path);
+    meta.checkpoint_every = s->checkpoint_every;
+    int rc = 0;
+    if (s->checkpoint_every > 0)
+        rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
+                                            spec->data.nclasses, &meta.checkpoint_width, err);
+    if (rc == 0) rc = hp_results_create(s->path, &meta, layout, ntensors, out, err);
+    hp_model_free(m);
+    return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
+}
+
+/* Step 3, continuing: the data must be what the sweep started with; then reopen the file. */
+static int reopen_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
+    const hp_dataset *sets[3] = {&s->data.train, &s->data.val, &s->data.test};
+    const char *names[3] = {"training", "validation", "test"};
+    for (int i = 0; i < 3; i++) {
+        uint64_t h = hp_dataset_hash(sets[i]);
+        if (h != s->resume.meta.data_hash[i])
+            return hp_errf(err,
+                           "%s: the %s split differs from the one the sweep started with (hash %016llx, now %016llx); "
+                           "restore the data files the spec names, or start a new sweep",
+                           s->path, names[i], (unsigned long long)s->resume.meta.data_hash[i], (unsigned long long)h),
+                   HP_EXIT_EXISTS;
+    }
+    int recovered = 0;
+    if (hp_results_open_resume(s->path, &recovered, out, err) != 0) return HP_EXIT_FAILURE;
+    if (recovered && !a->quiet)
+        printf("%s was not closed cleanly (its writer was killed): recovered every flushed row\n", s->path);
+    return HP_EXIT_OK;
+}
+
+static void report_stop(const hp_sweep_args *a, const sweep_state *s, const hp_coord_stats *st) {
+    const char *why = st->interrupted > 0 ? hp_signal_name(st->interrupted) : "a trainer rank's signal";
+    fprintf(stderr,
+            "hpsweep %s: interrupted by %s: stopped dispatching; %lld trials finished, %lld running (each continues "
+            "from its last checkpoint), %lld pending; %s closed in %.0f ms. Continue with: hpsweep resume %s\n",
+            a->cmd, why, (long long)st->finished, (long long)st->running, (long long)st->pending, s->path,
+            1e3 * st->stop_seconds, s->path);
+    fflush(stderr);
+}
+
+static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, int size, MPI_Comm comm, hp_err *err) {
+    if (!a->quiet) {
+        char backend[128];
+        hp_backend_describe(backend, sizeof backend);
+        printf("hpsweep %s: %s, %lld trials in %d stage%s, %s -> %s%s\n", HPSWEEP_VERSION, s->spec.name,
+               (long long)hp_search_total_trials(&s->spec), s->spec.search.nstages,
+               s->spec.search.nstages == 1 ? "" : "s", size > 1 ? "coordinator + trainer ranks" : "training alone",
+               s->path, s->mode == MODE_CONTINUE ? " (continuing it)" : "");
+        if (size > 1)
+            printf("ranks: 1 coordinator + %d trainer%s\n", size - 1, size - 1 == 1 ? "" : "s");
+        else
+            printf("backend: %s\n", backend);
+        fflush(stdout);
+    }
+    hp_coord_opts opts = {size - 1,
+                          comm,
+                          a->quiet,
+                          isatty(STDERR_FILENO) && !a->quiet,
+                          s->checkpoint_every,
+                          s->mode == MODE_CONTINUE ? &s->resume : NULL,
+                          &hp_stop_signal,
+                          s->path};
+    hp_coord_stats stats;
+    int crc = hp_coordinate(&s->spec, &s->data, &res, &opts, &stats, err);
+    hp_err cerr = {{0}};
+    int close_rc = res ? hp_results_close(res, &cerr) : 0;
+    if (crc != 0) {
+        if (size > 1) {
+            fprintf(stderr, "hpsweep %s: %s\n", a->cmd, err->msg);
+            fprintf(stderr, "hpsweep %s: aborting the trainer ranks; %s keeps every trial recorded so far\n", a->cmd,
+                    s->path);
+            fflush(stderr);
+            MPI_Abort(comm, HP_EXIT_FAILURE);
+        }
+        return HP_EXIT_FAILURE;
+    }
+    if (close_rc != 0) {
+        *err = cerr;
+        return HP_EXIT_FAILURE;
+    }
+    if (stats.interrupted) {
+        report_stop(a, s, &stats);
+        if (size > 1 && !stats.workers_stopped) {
+            fprintf(stderr, "hpsweep %s: trainer ranks still busy: aborting them (the results file is closed)\n",
+                    a->cmd);
+            fflush(stderr);
+            MPI_Abort(comm, HP_EXIT_INTERRUPTED);
+        }
+        return HP_EXIT_INTERRUPTED;
+    }
+    int n = size > 1 ? size - 1 : 1;
+    double per = stats.trials ? 1e3 / (double)stats.trials : 0;
+    printf("done: %lld trials in %.1f s; trainer utilisation %.1f%%, idle trainer time %.2f ms per trial, "
+               "recording %.2f ms per trial\nresults: %s (see 'hpsweep show %s')\n",
+               (long long)stats.trials, stats.wall, 100 * stats.utilisation, (stats.wall * n - stats.busy) * per,
+               stats.record * per, s->path, s->path);
+    return HP_EXIT_OK;
+}
+
+static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
+    hp_msg_ready me;
+    memset(&me, 0, sizeof me);
+    me.protocol_version = HP_PROTOCOL_VERSION;
+    me.sizeof_plan = (int)sizeof(hp_trial_plan);
+    me.sizeof_epoch = (int)sizeof(hp_msg_epoch);
+    me.sizeof_result = (int)sizeof(hp_msg_result);
+    me.sizeof_trial = (int)sizeof(hp_msg_trial);
+    me.sizeof_checkpoint = (int)sizeof(hp_msg_checkpoint);
+    me.blas_threads = hp_backend_threads();
+    me.gpu = -1;
+    if (gethostname(me.host, sizeof me.host) != 0) snprintf(me.host, sizeof me.host, "unknown");
+    me.host[sizeof me.host - 1] = '\0';
+    hp_backend_describe(me.device, sizeof me.device);
+    int interrupted = 0;
+    if (hp_worker_run(&s->spec, &s->data, &me, comm, &interrupted, err) != 0) {
+        fprintf(stderr, "hpsweep (rank %d): %s\n", rank, err->msg);
+        fflush(stderr);
+        MPI_Abort(comm, HP_EXIT_FAILURE);
+    }
+    return interrupted ? HP_EXIT_INTERRUPTED : HP_EXIT_OK;
+}
+
+static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
+    MPI_Comm comm = MPI_COMM_WORLD;
+    sweep_state *s = hp_calloc(1, sizeof *s, "the sweep state", err);
+    if (!s) return HP_EXIT_FAILURE;
+    int code = rank == 0 ? decide(a, s, err) : HP_EXIT_OK;
+    if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
+    if ((code = agree(share_spec(rank, s, comm, err), comm, rank, err)) != HP_EXIT_OK) goto out;
+    if (s->mode == MODE_COMPLETE) {
+        if (rank == 0)
+            printf("%s: every trial is finished and the test evaluation recorded; nothing to do (see 'hpsweep show "
+                   "%s')\n",
+                   s->path, s->path);
+        goto out;
+    }
+    s->checkpoint_every = a->checkpoint_every >= 0         ? (int)a->checkpoint_every
+                          : s->mode == MODE_CONTINUE && rank == 0 ? s->resume.meta.checkpoint_every
+                                                                 : 1;
+
+    int threads = choose_threads(a, size, rank, comm, err);
+    code = threads < 0 ? HP_EXIT_FAILURE : HP_EXIT_OK;
+    if (threads > 0) hp_backend_set_threads(threads);
+    if (code == HP_EXIT_OK && hp_splits_load(&s->spec, rank == 0, &s->data, err) != 0) code = HP_EXIT_FAILURE;
+    if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
+
+    hp_results *res = NULL;
+    if (rank == 0 && hp_stop_signal) code = HP_EXIT_INTERRUPTED; /* stopped before anything was written */
+    if (rank == 0 && code == HP_EXIT_OK)
+        code = s->mode == MODE_NEW ? create_results(a, s, &res, err) : reopen_results(a, s, &res, err);
+    if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) {
+        if (res) hp_results_close(res, NULL);
+        goto out;
+    }
+    code = rank == 0 ? coordinate(a, s, res, size, comm, err) : train_ranks(s, rank, comm, err);
+out:
+    hp_resume_free(&s->resume);
+    hp_splits_free(&s->data);
+    hp_spec_free(&s->spec);
+    free(s);
+    return code;
+}
+
+int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
+    int provided = 0;
+    const char *cmd = argc > 0 ? argv[0] : "run";
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) {
+        hp_cli_error(cmd, "MPI_Init failed: is Open MPI installed and working? (try 'mpirun -np 1 true')");
+        return HP_EXIT_FAILURE;
+    }
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (hp_signals_install() != 0 && rank == 0)
+        fprintf(stderr, "hpsweep %s: warning: cannot install signal handlers; a signal will stop it abruptly\n", cmd);
+
+    hp_sweep_args a;
+    int code = parse(argc, argv, rank == 0, &a);
+    if (code < 0) {
+        hp_err err = {{0}};
+        code = run_ranks(&a, rank, size, &err);
+        if (code != HP_EXIT_OK && code != HP_EXIT_INTERRUPTED && err.msg[0]) {
+            if (size > 1)
+                fprintf(stderr, "hpsweep %s (rank %d): %s\n", a.cmd, rank, err.msg);
+            else
+                fprintf(stderr, "hpsweep %s: %s\n", a.cmd, err.msg);
+        }
+    }
+    /* Interrupted under mpirun: mpirun, which forwarded the signal, is tearing the job down and
+     * would not complete MPI_Finalize's handshake (the ranks would hang until it kills them),
+     * so exit at once: the results file is closed already and trainer ranks never touch it. */
+    if (code == HP_EXIT_INTERRUPTED && size > 1) {
+        fflush(NULL);
+        _exit(code);
+    }
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,88 @@
+/* coord_impl.h - internal to the coordinator: its state, shared by coordinator.c (planning,
+ * dispatch, stopping, the final evaluation) and coord_record.c (recording events, progress). */
+#ifndef HP_COORD_IMPL_H
+#define HP_COORD_IMPL_H
+
+#include <stdint.h>
+
+#include "coordinator.h"
+#include "protocol.h"
+#include "search.h"
+#include "trial.h"
+
+typedef struct worker_slot {
+    int ready;          /* READY received */
+    int busy;           /* a trial is out on it */
+    int gone;           /* said BYE (a signal stopped it): waits for STOP */
+    int64_t trial;
+    hp_msg_ready info;
+} worker_slot;
+
+typedef struct coord {
+    const hp_spec *spec;
+    const hp_splits *data;
+    hp_results *res;
+    const hp_coord_opts *opts;
+
+    hp_trial_record *recs;   /* every trial planned so far, indexed by id */
+    int64_t nrecs;
+    hp_stage_plan stage;     /* the stage being run */
+    hp_trial_plan *plans;    /* its trials */
+
+    int64_t state_size;      /* floats in a snapshot */
+    float *snapshot_buf;     /* [state_size] receive buffer */
+    float *best_state;       /* [state_size] snapshot of the best trial so far (hp_trial_better) */
+    int64_t best_trial;      /* -1 until a trial finished with a snapshot */
+    int64_t kept;            /* snapshot rows written */
+    int64_t *kept_trial;     /* [keep_snapshots] trial whose snapshot each row holds (top-N mode); -1 none */
+
+    int checkpoint_every;    /* 0: checkpoints off (also when the file cannot hold them) */
+    int64_t ckpt_floats;     /* floats in a trial's checkpoint vector */
+    float *ckpt_buf;         /* [ckpt_floats] receive / resume buffer */
+
+    /* Resume: checkpoints to continue from (consumed at dispatch), the /curves row of each
+     * (trial, epoch) already in the file for unfinished trials, and never-written rows. */
+    hp_resume_ckpt *resume_ckpt; /* [nrecs of the file] or NULL */
+    int64_t resume_ntrials;
+    int64_t **curve_rows;    /* [total] NULL, or [epochs_planned + 1] rows (-1: none) */
+    int64_t *free_curves;    /* rows to reuse */
+    int64_t nfree_curves;
+    int64_t trial_rows;      /* rows in /trials (planned trials may already have rows) */
+
+    worker_slot *slots;      /* [nworkers + 1], index = rank */
+    int64_t done, total;
+    int64_t epochs_done, epochs_total;
+    double t0;
+    double trial_seconds;    /* sum of the trials' own wall times */
+    double record_seconds;   /* time spent writing the results file */
+    int status_shown;
+    int fault_event, fault_sig; /* fault injection (tests): raise fault_sig at the fault_n-th event */
+    int64_t fault_n, fault_count[4];
+    int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
+} coord;
+
+double hp_coord_now(void);
+
+/* Fault injection for the resume tests: HPSWEEP_FAULT="EVENT:N:SIGNAL" raises SIGNAL (kill,
+ * term, int) in the coordinator right after the N-th EVENT (1-based) was written:
+ *   epoch      a curve row and its trial row (before the epoch's checkpoint)
+ *   checkpoint a checkpoint (vector and index)
+ *   snapshot   a finished trial's snapshot row (before its trial row says it finished)
+ *   result     a finished trial's row (before its checkpoint slot is freed)
+ * so a test can stop the sweep between any two writes. Unset: no effect. */
+enum { HP_FAULT_EPOCH = 0, HP_FAULT_CHECKPOINT, HP_FAULT_SNAPSHOT, HP_FAULT_RESULT, HP_FAULT_NONE };
+void hp_coord_fault_setup(coord *c);
+void hp_coord_fault(coord *c, int event);
+
+/* coord_record.c */
+void hp_coord_clear_status(coord *c);
+void hp_coord_show_status(coord *c);
+int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const char *host, hp_err *err);
+/* Returns the verdict for the trial, or -1. */
+int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_err *err);
+int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck, const float *vec, int64_t n,
+                               double seconds, hp_err *err);
+int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const float *snapshot, int64_t n,
+                           hp_err *err);
+
+#endif

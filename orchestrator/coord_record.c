@@ -1,0 +1,232 @@
+/* coord_record.c - the coordinator records what trials report, and shows progress.
+ *
+ * Write order per event (each write is flushed, so a kill -9 between two leaves a file that
+ * resume understands):
+ *   start:      /trials row -> running (rank, host)
+ *   epoch:      /curves row (appended, or rewritten in place when the epoch ran before an
+ *               interruption), then /trials epochs_done
+ *   checkpoint: /checkpoints vector, its index row, the previous slot freed (results.h)
+ *   result:     snapshot row, /trials row -> final status, then the checkpoint slot freed
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "coord_impl.h"
+
+double hp_coord_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- fault injection (tests only; see coord_impl.h) ------------------------------------------ */
+
+void hp_coord_fault_setup(coord *c) {
+    static const char *const events[] = {"epoch", "checkpoint", "snapshot", "result"};
+    c->fault_event = HP_FAULT_NONE;
+    const char *f = getenv("HPSWEEP_FAULT");
+    if (!f || !*f) return;
+    char ev[16] = "", sig[8] = "";
+    long long n = 0;
+    if (sscanf(f, "%15[a-z]:%lld:%7[a-z]", ev, &n, sig) != 3 || n < 1) return;
+    for (int i = 0; i < HP_FAULT_NONE; i++)
+        if (strcmp(ev, events[i]) == 0) c->fault_event = i;
+    c->fault_sig = strcmp(sig, "kill") == 0 ? SIGKILL : strcmp(sig, "int") == 0 ? SIGINT : SIGTERM;
+    c->fault_n = n;
+}
+
+void hp_coord_fault(coord *c, int event) {
+    if (event != c->fault_event || ++c->fault_count[event] != c->fault_n) return;
+    fflush(stdout);
+    raise(c->fault_sig);
+}
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+void hp_coord_clear_status(coord *c) {
+    if (c->status_shown) {
+        fprintf(stderr, "\r\033[K");
+        c->status_shown = 0;
+    }
+}
+
+static void fmt_duration(double s, char *buf, size_t len) {
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+void hp_coord_show_status(coord *c) {
+    if (!c->opts->progress) return;
+    double elapsed = hp_coord_now() - c->t0;
+    char el[32], eta[32] = "?";
+    fmt_duration(elapsed, el, sizeof el);
+    if (c->epochs_done > 0)
+        fmt_duration(elapsed * (double)(c->epochs_total - c->epochs_done) / (double)c->epochs_done, eta, sizeof eta);
+    char best[64] = "none yet";
+    if (c->best_trial >= 0)
+        snprintf(best, sizeof best, "%.4f (trial %lld)", c->recs[c->best_trial].best_val_acc,
+                 (long long)c->best_trial);
+    fprintf(stderr, "\r\033[K[stage %d/%d] %lld/%lld trials  best val acc %s  elapsed %s  ETA %s", c->stage.stage + 1,
+            c->spec->search.nstages, (long long)c->done, (long long)c->total, best, el, eta);
+    c->status_shown = 1;
+}
+
+/* ---- recording ----------------------------------------------------------------------------- */
+
+int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const char *host, hp_err *err) {
+    double t = hp_coord_now();
+    hp_trial_record *r = &c->recs[p->id];
+    r->status = HP_TRIAL_RUNNING;
+    r->rank = rank;
+    snprintf(r->host, sizeof r->host, "%.31s", host);
+    int rc = hp_results_update_trial(c->res, r, err);
+    c->record_seconds += hp_coord_now() - t;
+    return rc;
+}
+
+static int in_stage(const coord *c, int64_t trial) {
+    return trial >= c->stage.first_trial_id && trial < c->stage.first_trial_id + c->stage.ntrials;
+}
+
+int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_err *err) {
+    if (!in_stage(c, trial))
+        return hp_errf(err, "epoch report for trial %lld, which is not in the running stage", (long long)trial);
+    double t = hp_coord_now();
+    hp_trial_record *r = &c->recs[trial];
+    if (m->epoch < 1 || m->epoch > r->epochs_planned)
+        return hp_errf(err, "trial %lld reported epoch %d of %d", (long long)trial, m->epoch, r->epochs_planned);
+    r->epochs_done = m->epoch;
+    hp_curve_record cr = {trial, m->epoch, m->lr, m->train_loss, m->train_acc, m->val_loss, m->val_acc, m->seconds};
+    /* One row per (trial, epoch): an epoch that ran before an interruption keeps its row. */
+    int64_t row = c->curve_rows && c->curve_rows[trial] ? c->curve_rows[trial][m->epoch] : -1;
+    if (row < 0 && c->nfree_curves > 0) row = c->free_curves[--c->nfree_curves];
+    if ((row >= 0 ? hp_results_write_curve(c->res, row, &cr, err) : hp_results_append_curve(c->res, &cr, err)) != 0)
+        return -1;
+    if (hp_results_update_trial(c->res, r, err) != 0) return -1;
+    hp_coord_fault(c, HP_FAULT_EPOCH);
+    c->record_seconds += hp_coord_now() - t;
+    c->epochs_done++;
+    hp_coord_show_status(c);
+    return HP_VERDICT_CONTINUE;
+}
+
+int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck, const float *vec, int64_t n,
+                               double seconds, hp_err *err) {
+    if (!in_stage(c, trial))
+        return hp_errf(err, "checkpoint of trial %lld, which is not in the running stage", (long long)trial);
+    if (c->checkpoint_every == 0) return 0; /* the file cannot hold them */
+    double t = hp_coord_now();
+    hp_checkpoint_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.trial = trial;
+    rec.epochs_done = ck->epochs_done;
+    rec.best_epoch = ck->best_epoch;
+    rec.best_val_acc = ck->best_val_acc;
+    rec.best_val_loss = ck->best_val_loss;
+    rec.initial_loss = ck->initial_loss;
+    rec.lr = ck->lr;
+    rec.seconds = seconds;
+    rec.version = ck->version;
+    rec.has_rng = ck->has_rng;
+    memcpy(rec.rng, ck->rng, sizeof rec.rng);
+    memcpy(rec.sched, ck->sched, sizeof rec.sched);
+    rec.model_floats = n > 0 ? ck->model_floats : 0;
+    rec.optim_floats = n > 0 ? ck->optim_floats : 0;
+    int rc = hp_results_write_checkpoint(c->res, &rec, vec, n, err);
+    if (rc == 0) hp_coord_fault(c, HP_FAULT_CHECKPOINT);
+    c->record_seconds += hp_coord_now() - t;
+    return rc;
+}
+
+/* keep_snapshots 0 keeps every trial's snapshot. keep_snapshots N keeps the N best in the
+ * order of hp_trial_better: once N rows exist, a better trial overwrites the row of the worst
+ * kept one (or a row nobody owns, left by an interruption), whose snapshot_row becomes -1. So
+ * the best trial's snapshot is always in the file, whatever the order trials finished in. */
+static int keep_snapshot(coord *c, hp_trial_record *r, const float *snapshot, hp_err *err) {
+    int keep = c->spec->search.keep_snapshots;
+    if (keep == 0 || c->kept < keep) {
+        if (hp_results_append_snapshot(c->res, snapshot, &r->snapshot_row, err) != 0) return -1;
+        if (keep > 0) c->kept_trial[c->kept] = r->id;
+        c->kept++;
+        return 0;
+    }
+    int64_t worst = -1;
+    for (int64_t row = 0; row < keep && worst < 0; row++)
+        if (c->kept_trial[row] < 0) worst = row;
+    if (worst < 0) {
+        worst = 0;
+        for (int64_t row = 1; row < keep; row++)
+            if (hp_trial_better(&c->recs[c->kept_trial[worst]], &c->recs[c->kept_trial[row]])) worst = row;
+    }
+    hp_trial_record *old = c->kept_trial[worst] >= 0 ? &c->recs[c->kept_trial[worst]] : NULL;
+    if (old && !hp_trial_better(r, old)) return 0;
+    if (hp_results_write_snapshot(c->res, worst, snapshot, err) != 0) return -1;
+    if (old) {
+        old->snapshot_row = -1;
+        if (hp_results_update_trial(c->res, old, err) != 0) return -1;
+    }
+    r->snapshot_row = worst;
+    c->kept_trial[worst] = r->id;
+    return 0;
+}
+
+int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const float *snapshot, int64_t n,
+                           hp_err *err) {
+    int64_t id = res->trial;
+    if (!in_stage(c, id))
+        return hp_errf(err, "result for trial %lld, which is not in the running stage", (long long)id);
+    double t = hp_coord_now();
+    hp_trial_record *r = &c->recs[id];
+    r->status = res->status;
+    r->epochs_done = res->epochs_done;
+    r->best_epoch = res->best_epoch;
+    r->best_val_acc = res->best_val_acc;
+    r->best_val_loss = res->best_val_loss;
+    r->initial_loss = res->initial_loss;
+    r->seconds = res->seconds;
+    snprintf(r->message, sizeof r->message, "%s", res->message);
+    /* Epochs a trial skipped (diverged, failed, stopped) no longer count towards the ETA. */
+    c->epochs_total -= r->epochs_planned - res->epochs_done;
+
+    if (snapshot && n != c->state_size)
+        return hp_errf(err, "trial %lld: snapshot of %lld floats, expected %lld", (long long)id, (long long)n,
+                       (long long)c->state_size);
+    if (snapshot && keep_snapshot(c, r, snapshot, err) != 0) return -1;
+    if (snapshot) hp_coord_fault(c, HP_FAULT_SNAPSHOT);
+    if (hp_results_update_trial(c->res, r, err) != 0) return -1;
+    hp_coord_fault(c, HP_FAULT_RESULT);
+    /* Only after the final status is recorded: a kill in between leaves a done trial with a
+     * stale checkpoint, which resume ignores. */
+    if (hp_results_checkpoint_width(c->res) > 0 && hp_results_drop_checkpoint(c->res, id, err) != 0) return -1;
+    if (snapshot && res->status == HP_TRIAL_DONE &&
+        (c->best_trial < 0 || hp_trial_better(r, &c->recs[c->best_trial]))) {
+        memcpy(c->best_state, snapshot, (size_t)n * sizeof(float));
+        c->best_trial = id;
+    }
+    c->done++;
+    /* A continued trial's seconds include the time before its checkpoint, spent in another run. */
+    const hp_resume_ckpt *rc = c->resume_ckpt && id < c->resume_ntrials ? &c->resume_ckpt[id] : NULL;
+    c->trial_seconds += res->seconds - (rc && rc->rec.trial == id ? rc->rec.seconds : 0);
+    c->record_seconds += hp_coord_now() - t;
+    if (!c->opts->quiet) {
+        hp_coord_clear_status(c);
+        char outcome[160];
+        if (res->status == HP_TRIAL_DONE)
+            snprintf(outcome, sizeof outcome, "val acc %.4f (epoch %d)", res->best_val_acc, res->best_epoch);
+        else
+            snprintf(outcome, sizeof outcome, "%s: %s", hp_trial_status_name((hp_trial_status)res->status),
+                     res->message);
+        printf("trial %4lld  stage %d  rank %2d  lr %.3e  wd %.3e  %s  %.1f s\n", (long long)id, r->stage, rank, r->lr,
+               r->weight_decay, outcome, res->seconds);
+        fflush(stdout);
+    }
+    hp_coord_show_status(c);
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* spec_parts.h - private to the spec parser: what its files (spec.c: the root, data and
+ * search sections and the public API; spec_model.c: model.layers; spec_train.c: optimizer
+ * and train; spec_dump.c: hp_spec_dump) share. Not part of the public API.
+ */
+#ifndef HP_SPEC_PARTS_H
+#define HP_SPEC_PARTS_H
+
+#include <stdio.h>
+
+#include "spec.h"
+#include "spec_yaml.h"
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Field table entries (see sy_field). */
+#define F_NODE(k, p, fl) {.key = (k), .kind = SY_NODE, .dst = (p), .flags = (fl)}
+#define F_STR(k, buf) {.key = (k), .kind = SY_STR, .dst = (buf), .cap = sizeof(buf)}
+#define F_BOOL(k, p) {.key = (k), .kind = SY_BOOL, .dst = (p)}
+#define F_ENUM(k, p, tbl, n, fl) {.key = (k), .kind = SY_ENUM, .dst = (p), .names = (tbl), .nnames = (n), .flags = (fl)}
+#define F_INT(k, p, lo_, hi_) {.key = (k), .kind = SY_INT, .dst = (p), .lo = (lo_), .hi = (hi_)}
+#define F_I64(k, p, lo_, hi_) {.key = (k), .kind = SY_I64, .dst = (p), .lo = (lo_), .hi = (hi_)}
+#define F_NUM(k, p, lo_, hi_, fl) {.key = (k), .kind = SY_NUM, .dst = (p), .lo = (lo_), .hi = (hi_), .flags = (fl)}
+
+/* Largest sizes the parser accepts: far beyond any real model, small enough that sizes
+ * computed from them cannot overflow. */
+#define SPEC_MAX_UNITS (1 << 20)  /* dense units, conv filters */
+#define SPEC_MAX_KERNEL 1024      /* kernel, stride, padding of convolutions and pools */
+#define SPEC_MAX_AUGMENT 1024     /* augmentation shift and cutout, in pixels */
+
+/* Marks of values that the checks across sections need once every section has been read. */
+typedef struct spec_marks {
+    yaml_node_t *layers;              /* model.layers */
+    yaml_mark_t units[HP_MAX_LAYERS]; /* each dense layer's units value */
+    int has_warmup, has_min_lr;       /* train.schedule keys written */
+    yaml_mark_t warmup, min_lr;       /* their values */
+    yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
+} spec_marks;
+
+/* Items of list `n` at `where` (a YAML sequence of min..max items, `noun` naming them in
+ * messages: "layers", "files"): *items and *count on success. */
+int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
+              yaml_node_item_t **items, int *count);
+
+/* Sections (each fills its part of the spec, which holds the defaults on entry). */
+int spec_parse_model(sy_doc *d, yaml_node_t *n, hp_model_spec *m, spec_marks *mk);
+void spec_optim_defaults(hp_optim_spec *o, hp_optim_type type);
+int spec_parse_optim(sy_doc *d, yaml_node_t *n, hp_optim_spec *o);
+void spec_train_defaults(hp_train_spec *t);
+int spec_parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t, spec_marks *mk);
+
+/* Write "SEP key: value" for each key of a variant's key list but "type", put() writing the
+ * value of `spec`'s field for that key. */
+typedef void (*spec_put_fn)(const void *spec, const char *key, size_t n, FILE *f);
+void spec_put_keys(const char *keys, const char *sep, const void *spec, spec_put_fn put, FILE *f);
+
+/* Writers of the resolved sections for hp_spec_dump, in the form the parsers read back. */
+void spec_dump_layers(const hp_model_spec *m, FILE *f);
+void spec_dump_optim(const hp_optim_spec *o, FILE *f);
+void spec_dump_train(const hp_train_spec *t, FILE *f);
+
+#endif
