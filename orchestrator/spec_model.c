@@ -95,6 +95,7 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
     l->type = (hp_layer_type)type;
     l->init = (hp_init)init;
     l->line = (int)n->start_mark.line + 1;
+    l->bias = l->bias ? HP_BIAS_ON : HP_BIAS_OFF; /* the YAML boolean, in model.h's terms */
     *units_mark = f[K_UNITS].mark;
     if (l->type == HP_LAYER_MAXPOOL || l->type == HP_LAYER_AVGPOOL) {
         if (!f[K_STRIDE].seen) l->stride = l->kernel;
@@ -133,7 +134,7 @@ static void put_layer(const void *spec, const char *key, size_t n, FILE *f) {
     else if (IS("kernel")) fprintf(f, "%d", l->kernel);
     else if (IS("stride")) fprintf(f, "%d", l->stride);
     else if (IS("padding")) fprintf(f, "%d", l->padding);
-    else if (IS("bias")) fputs(l->bias ? "true" : "false", f);
+    else if (IS("bias")) fputs(l->bias != HP_BIAS_OFF ? "true" : "false", f);
     else if (IS("init")) fputs(hp_init_name(l->init), f);
     else if (IS("momentum")) fputs(sy_fmt_num(l->momentum, a), f);
     else if (IS("eps")) fputs(sy_fmt_num(l->eps, a), f);

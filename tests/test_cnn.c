@@ -81,7 +81,8 @@ static void modes(void) {
     hp_model *m = NULL, *m0 = NULL;
     float x[B * DIM], *snap = NULL, *g1 = NULL;
     int32_t y[B];
-    if (!CHECK(hp_model_create(&sd, 1, 8, 8, 3, B, &m, &err) == 0 && hp_model_create(&s0, 1, 8, 8, 3, B, &m0, &err) == 0,
+    if (!CHECK(hp_model_create(&sd, 1, 8, 8, 3, B, &m, &err) == 0 &&
+                   hp_model_create(&s0, 1, 8, 8, 3, B, &m0, &err) == 0,
                "%s", err.msg))
         goto done;
     fill_batch(x, y, B, DIM, 3, 5);

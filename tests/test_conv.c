@@ -72,7 +72,8 @@ static void finite_differences(const cfg *c, uint64_t seed) {
     hp_conv_backward_f64(dx, dw, c->bias ? db : NULL, r, x, wt, c->B, &g, work, SLOTS);
     numeric(c, &g, x, wt, b, r, out, work, x, nx, num);
     snprintf(what, sizeof what, "%s: d/d input vs finite differences", name);
-    CHECK_ALLCLOSE(dx, num, nx, 1e-6, 1e-6, what); // atol: the rounding of L ~ 1e3 over h
+    // atol 1e-6: the rounding of L (a sum of up to ~1e3 terms) over 2h, where gradients cancel
+    CHECK_ALLCLOSE(dx, num, nx, 1e-6, 1e-6, what);
     numeric(c, &g, x, wt, b, r, out, work, wt, nw, num);
     snprintf(what, sizeof what, "%s: d/d weight vs finite differences", name);
     CHECK_ALLCLOSE(dw, num, nw, 1e-6, 1e-6, what);
@@ -98,7 +99,8 @@ static void fixture_case(const hp_fixture *f, const char *pre, int dbl) {
     snprintf(key, sizeof key, "%scfg", pre);
     const double *cv = hp_fixture_values(f, key, 9);
     if (!CHECK(cv != NULL, "conv.txt holds %s", key)) return;
-    cfg c = {(int)cv[0], (int)cv[1], (int)cv[2], (int)cv[3], (int)cv[4], (int)cv[5], (int)cv[6], (int)cv[7], (int)cv[8]};
+    cfg c = {(int)cv[0], (int)cv[1], (int)cv[2], (int)cv[3], (int)cv[4],
+             (int)cv[5], (int)cv[6], (int)cv[7], (int)cv[8]};
     hp_conv_geom g;
     if (!CHECK(hp_conv_geom_make(&g, c.C, c.H, c.W, c.F, c.k, c.s, c.p) == 0, "%s geometry", pre)) return;
     const char *sfx = dbl ? "f64" : "f32";

@@ -3,7 +3,8 @@
  *      average pool and global average pool, over paddings, strides and overlapping windows;
  *   2. PyTorch fixtures (tests/fixtures/pool.txt): out, dx (and max pool's argmax) in double
  *      and float, including padding and stride edge cases and ties (the first maximum wins);
- *   3. max pool semantics: padding counts as -inf, NaN propagates;
+ *   3. max pool semantics: padding counts as -inf, NaN propagates; the vectorised 2x2 path
+ *      against the rule on every pattern of ties/NaN/-inf and on the fashion_cnn plane sizes;
  *   4. geometry: PyTorch's rule padding <= kernel/2, window within the padded input;
  *   5. the NCHW <-> channel-major transposes on known values. */
 #include <math.h>
@@ -230,6 +231,46 @@ static void all_patterns(void) {
     CHECK(badb == 0, "2x2 fast backward: the gradient lands on the argmax only (%lld differ)", (long long)badb);
 }
 
+/* The 2x2/2 path on the fashion_cnn plane sizes (output rows of 14 and 7, whose last values
+ * the kernel computes twice) and odd sizes (a dropped last row and column), forward and
+ * backward, against the rule written out plainly. */
+static void fast_path_shapes(void) {
+    const int sizes[][2] = {{28, 28}, {14, 14}, {5, 9}, {6, 10}, {2, 2}};
+    for (int k = 0; k < 5; k++) {
+        const int H = sizes[k][0], W = sizes[k][1], P = 3;
+        hp_pool_geom g;
+        hp_pool_geom_make(&g, H, W, 2, 2, 0);
+        int64_t nx = (int64_t)P * H * W, no = (int64_t)P * g.Ho * g.Wo;
+        float *x = malloc(sizeof(float) * nx), *o = malloc(sizeof(float) * no), *d = malloc(sizeof(float) * no);
+        float *dx = malloc(sizeof(float) * nx), *want = malloc(sizeof(float) * nx);
+        int32_t *ix = malloc(sizeof(int32_t) * no);
+        if (!CHECK(x && o && d && dx && want && ix, "allocation")) return;
+        hp_rng r = hp_rng_make(500 + k);
+        for (int64_t i = 0; i < nx; i++) x[i] = (float)(int)(4 * hp_rng_uniform(&r)) - 1; // ties
+        for (int64_t i = 0; i < no; i++) d[i] = (float)(i + 1);
+        hp_maxpool_forward_f32(o, ix, x, P, &g);
+        hp_maxpool_backward_f32(dx, d, ix, P, &g);
+        memset(want, 0, sizeof(float) * nx);
+        int64_t bad = 0;
+        for (int p = 0; p < P; p++)
+            for (int oh = 0; oh < g.Ho; oh++)
+                for (int ow = 0; ow < g.Wo; ow++) {
+                    const float *pl = x + (int64_t)p * H * W;
+                    int bi = 2 * oh * W + 2 * ow;
+                    for (int t = 1; t < 4; t++) {
+                        int at = (2 * oh + t / 2) * W + 2 * ow + t % 2;
+                        if (pl[at] > pl[bi]) bi = at;
+                    }
+                    int64_t j = ((int64_t)p * g.Ho + oh) * g.Wo + ow;
+                    bad += ix[j] != bi || o[j] != pl[bi];
+                    want[(int64_t)p * H * W + bi] += d[j];
+                }
+        CHECK(bad == 0, "2x2 fast path on %dx%d: %lld of %lld outputs differ", H, W, (long long)bad, (long long)no);
+        CHECK(memcmp(dx, want, sizeof(float) * nx) == 0, "2x2 fast backward on %dx%d", H, W);
+        free(x), free(o), free(d), free(dx), free(want), free(ix);
+    }
+}
+
 static void geometry(void) {
     hp_pool_geom g;
     CHECK(hp_pool_geom_make(&g, 28, 28, 2, 2, 0) == 0 && g.Ho == 14 && g.Wo == 14, "2x2/2 halves 28x28");
@@ -275,6 +316,7 @@ int main(void) {
     pytorch();
     semantics();
     all_patterns();
+    fast_path_shapes();
     geometry();
     layout();
     return hp_check_summary("test_pool");

@@ -2,7 +2,8 @@
  *   1. central finite differences in double of every parameter of ResNet-style models in
  *      training mode: identity shortcuts from the model input and from an inner layer, a
  *      shortcut whose source is a conv followed by batch norm (which must then not normalise in
- *      place), two adds reading the same source, and adds of flat (dense) tensors;
+ *      place), two adds reading the same source, and adds of flat (dense) tensors (one dense
+ *      layer without a bias);
  *   2. PyTorch fixture (tests/fixtures/residual.txt): a two-block model's logits, loss,
  *      gradients, running statistics, evaluation-mode logits and 3 SGD steps, double and float;
  *   3. validation: a shape mismatch and a bad `from` name the layer and the shapes. */
@@ -41,6 +42,7 @@ static void finite_differences(void) {
         hp_layer_spec l[] = {mc_dense(6), mc_layer(RELU), mc_dense(6), mc_add(1), mc_layer(RELU),
                              mc_dense(6), mc_layer(BN), mc_add(4), mc_dense(3)};
         s = mc_spec(N(l), l);
+        s.layers[2].bias = HP_BIAS_OFF; // a dense layer without a bias too
         mc_finite_differences("dense residuals", &s, 1, 3, 4, 3, 5, 53);
     }
     {

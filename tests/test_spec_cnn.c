@@ -17,12 +17,16 @@
 
 /* The model a spec describes builds for its data's shape (1x28x28 IDX, 3x32x32 CIFAR-10): the
  * spec's checks and the model's shape checks agree on the examples. */
-static void check_builds(const hp_spec *s, const char *label) {
+static void check_builds(const hp_spec *s, const char *label, int64_t params) {
     int cifar = strcmp(s->data.format, "cifar10") == 0;
     hp_model *m = NULL;
     hp_err err = {{0}};
     int rc = hp_model_create(&s->model, cifar ? 3 : 1, cifar ? 32 : 28, cifar ? 32 : 28, s->data.nclasses, 2, &m, &err);
     CHECK(rc == 0, "%s: the model does not build: %s", label, err.msg);
+    /* the count also proves that `bias: false` reaches the model (a conv bias would add F) */
+    if (rc == 0 && params > 0)
+        CHECK(hp_model_param_count(m) == params, "%s: %lld parameters, want %lld", label,
+              (long long)hp_model_param_count(m), (long long)params);
     hp_model_free(m);
 }
 
@@ -58,7 +62,7 @@ static void check_cnn(const hp_spec *s) {
     }
     for (int t = 0; t < HP_LAYER_COUNT_; t++) CHECK(seen[t], "layer type %s missing", hp_layer_type_name(t));
     const hp_layer_spec *l = m->layers;
-    CHECK(l[0].filters == 16 && l[0].kernel == 5 && l[0].stride == 2 && l[0].padding == 2 && l[0].bias == 0 &&
+    CHECK(l[0].filters == 16 && l[0].kernel == 5 && l[0].stride == 2 && l[0].padding == 2 && l[0].bias == HP_BIAS_OFF &&
               l[0].init == HP_INIT_KAIMING_NORMAL,
           "conv 0: filters %d kernel %d stride %d padding %d bias %d init %d", l[0].filters, l[0].kernel, l[0].stride,
           l[0].padding, l[0].bias, (int)l[0].init);
@@ -76,7 +80,7 @@ static void check_cnn(const hp_spec *s) {
           l[8].kernel, l[8].stride, l[8].padding);
     CHECK(l[9].alpha == 0.5, "elu alpha %g", l[9].alpha);
     CHECK(l[15].p == 0.25, "dropout p %g", l[15].p);
-    CHECK(l[16].units == 10 && l[16].init == HP_INIT_ZERO && l[16].bias == 0, "dense %d init %d bias %d",
+    CHECK(l[16].units == 10 && l[16].init == HP_INIT_ZERO && l[16].bias == HP_BIAS_OFF, "dense %d init %d bias %d",
           l[16].units, (int)l[16].init, l[16].bias);
 
     const hp_optim_spec *o = &s->optim;
@@ -111,7 +115,7 @@ static void test_cnn_full(void) {
     CHECK(rc == 0, "good_cnn.yaml: %s", err.msg);
     if (rc) return;
     check_cnn(&s);
-    check_builds(&s, "good_cnn.yaml");
+    check_builds(&s, "good_cnn.yaml", 0);
     if (spec_roundtrip(&s, &back, "good_cnn.yaml") == 0) hp_spec_free(&back);
     hp_spec_free(&s);
 }
@@ -287,7 +291,7 @@ static void test_cnn_examples(void) {
         if (s.model.nlayers == 13) {
             CHECK(l[0].filters == 32 && l[4].filters == 64, "filters %d %d", l[0].filters, l[4].filters);
             for (int i = 0; i <= 4; i += 4)
-                CHECK(l[i].kernel == 3 && l[i].padding == 1 && l[i].stride == 1 && l[i].bias == 0,
+                CHECK(l[i].kernel == 3 && l[i].padding == 1 && l[i].stride == 1 && l[i].bias == HP_BIAS_OFF,
                       "conv %d: 3x3, padding 1, no bias", i);
             CHECK(l[3].kernel == 2 && l[3].stride == 2 && l[7].kernel == 2 && l[7].stride == 2, "maxpool 2");
             CHECK(l[9].units == 128 && l[11].p == 0.5 && l[12].units == 10, "head: %d, p %g, %d", l[9].units, l[11].p,
@@ -306,7 +310,7 @@ static void test_cnn_examples(void) {
               "fashion_cnn ranges");
         CHECK(ss->nstages == 2 && ss->stages[0].train_subset > 0 && ss->stages[0].epochs < s.train.epochs,
               "fashion_cnn: a coarse stage on a subset with few epochs, then a narrowed one");
-        check_builds(&s, "fashion_cnn.yaml");
+        check_builds(&s, "fashion_cnn.yaml", 288 + 64 + 18432 + 128 + 401536 + 1290);
         hp_spec_free(&s);
     }
     rc = hp_spec_load(HP_TEST_DIR "/../sweeps/resnet_cifar.yaml", &s, &err);
@@ -323,7 +327,7 @@ static void test_cnn_examples(void) {
                   "resnet add %d from %d", i, l->from);
         }
         CHECK(adds == 2, "resnet_cifar has 2 residual adds, got %d", adds);
-        check_builds(&s, "resnet_cifar.yaml");
+        check_builds(&s, "resnet_cifar.yaml", 0);
         hp_spec_free(&s);
     }
 }

@@ -42,11 +42,9 @@ void hp_trainer_checkpoint_save(const hp_trainer *t, float *vec, hp_train_ckpt *
     meta->lr = t->lr;
     meta->model_floats = ns;
     meta->optim_floats = os;
-    /* TODO(RESUME -> lead): the model's random stream (dropout key and step) belongs in
-     * meta->rng with has_rng = 1 once model.h exposes it (hp_model_rng_state*); until then a
-     * model with dropout resumes with its stream restarted, so its resumed trials are not
-     * bit-identical. */
-    meta->has_rng = 0;
+    /* The dropout stream: its key and how many steps drew from it (model.h). */
+    hp_model_rng_state(t->model, &meta->rng[0], &meta->rng[1]);
+    meta->has_rng = 1;
     hp_sched_get_state(t->sched, meta->sched); /* plateau: best, bad epochs, lr (doubles, exact) */
 }
 
@@ -74,7 +72,7 @@ int hp_trainer_checkpoint_load(hp_trainer *t, const float *vec, int64_t n, const
     t->best_acc = meta->best_val_acc;
     t->best_loss = meta->best_val_loss;
     t->initial_loss = meta->initial_loss;
-    /* TODO(RESUME -> lead): restore meta->rng into the model (hp_model_rng_state*) when has_rng. */
+    if (meta->has_rng) hp_model_set_rng_state(t->model, meta->rng[0], meta->rng[1]);
     hp_sched_set_state(t->sched, meta->sched);
     return 0;
 }

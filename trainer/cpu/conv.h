@@ -12,13 +12,16 @@
  *   col [C*k*k, nb*Ho*Wo] = im2col(inp block)          row (c*k + ki)*k + kj, column
  *                                                      (b - b0)*Ho*Wo + oh*Wo + ow
  *   out [F, block] = weight [F, C*k*k] @ col           (+ bias [F])
- *   dweight_j [F, C*k*k] = dout [F, block] @ col^T     (a partial per block)
+ *   dweight_q [F, C*k*k] += dout [F, block] @ col^T    (one partial per group q of consecutive
+ *                                                      blocks, accumulated in block order)
  *   dcol = weight^T @ dout [F, block];  dinp block = col2im(dcol)
- *   dweight = sum over j of dweight_j (in block order), dbias = sum of dout per filter.
- * Blocks run in parallel (OpenMP), each block's products single-threaded in BLAS, and every
- * reduction has a fixed order, so results are bit-identical for any number of threads (the
+ *   dweight = sum over q of dweight_q (in group order), dbias = sum of dout per filter.
+ * Blocks (forward) and groups (backward) run in parallel (OpenMP), each block's products
+ * single-threaded in BLAS; the blocks, the groups (at most 32) and every reduction order are
+ * functions of the shape alone, so results are bit-identical for any number of threads (the
  * property of gemm.h). A 1x1 kernel with stride 1 and no padding skips im2col (col is the
- * input itself).
+ * input itself); stride 1 with "same" padding (2*pad = k - 1) builds each column row as one
+ * contiguous shifted copy of the plane.
  *
  * Sizes follow PyTorch: Ho = (H + 2*pad - k) / stride + 1 (floor), zero padding.
  */
@@ -39,7 +42,7 @@ typedef struct hp_conv_geom {
 int hp_conv_geom_make(hp_conv_geom *g, int C, int H, int W, int F, int k, int stride, int pad);
 
 /* Elements of the workspace forward and backward need for batches up to max_batch when up to
- * `nslots` threads run blocks at once (a column buffer per thread, a dweight partial per block). */
+ * `nslots` threads run blocks at once (a column buffer per thread, a dweight partial per group). */
 int64_t hp_conv_work_size(const hp_conv_geom *g, int max_batch, int nslots);
 
 /* hp_conv_forward:  out [F, B, Ho, Wo]; inp [C, B, H, W]; weight [F, C, k, k]; bias [F] or NULL.

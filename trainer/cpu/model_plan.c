@@ -144,6 +144,12 @@ static int finish_op(builder *b, hp_plan_op *op, int src_op, int is_src, hp_err 
     return 0;
 }
 
+/* Layer i is a ReLU that can run after the max pool that follows it. */
+static int relu_into_pool(const hp_model_spec *spec, int i, const int *is_src) {
+    return i < spec->nlayers && spec->layers[i].type == HP_LAYER_RELU && !is_src[i] && i + 1 < spec->nlayers &&
+           spec->layers[i + 1].type == HP_LAYER_MAXPOOL;
+}
+
 int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch, hp_plan *plan,
                   hp_err *err) {
     memset(plan, 0, sizeof *plan);
@@ -156,6 +162,10 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
         return hp_errf(err, "model: nclasses %d is invalid; a classifier needs at least 2 classes", nclasses);
     if (max_batch <= 0 || max_batch > HP_MAX_WIDTH)
         return hp_errf(err, "model: batch size %d is invalid; it must be in [1, %d]", max_batch, HP_MAX_WIDTH);
+    if ((int64_t)max_batch * c * h * w > INT_MAX) // matrix products index a batch with C ints
+        return hp_errf(err, "model: a batch of %d inputs of %dx%dx%d is %lld values; at most %d fit (use a smaller "
+                            "batch)",
+                       max_batch, c, h, w, (long long)max_batch * c * h * w, INT_MAX);
     if (spec->nlayers <= 0 || spec->nlayers > HP_MAX_LAYERS)
         return hp_errf(err,
                        "model: %d layers given; a model needs 1 to %d layers ending in a dense "
@@ -193,11 +203,18 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
     char s1[48], s2[48];
     for (int i = 0; i < HP_MAX_LAYERS; i++) plan->layer_op[i] = -1;
     plan->first_param_op = -1;
-    int bn_ops[HP_MAX_LAYERS], nbn = 0;
+    int bn_ops[HP_MAX_LAYERS], nbn = 0, pool_relu = 0;
     for (int i = 0; i < spec->nlayers; i++) {
         const hp_layer_spec *l = &spec->layers[i];
         layer_where(spec, i, b->where, sizeof b->where);
-        int next_relu = i + 1 < spec->nlayers && spec->layers[i + 1].type == HP_LAYER_RELU;
+        // A ReLU before a max pool runs on the pool's output instead (max commutes with ReLU,
+        // and the pooled tensor is k*k times smaller); unless an add reads the ReLU's output.
+        if (relu_into_pool(spec, i, is_src)) {
+            pool_relu = 1;
+            continue;
+        }
+        int next_relu = i + 1 < spec->nlayers && spec->layers[i + 1].type == HP_LAYER_RELU &&
+                        !relu_into_pool(spec, i + 1, is_src);
         hp_plan_op *op;
         switch (l->type) {
         case HP_LAYER_DENSE: {
@@ -254,7 +271,7 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
             op->eps = l->eps > 0 ? l->eps : 1e-5;
             op->relu = next_relu && !is_src[i];
             // Over a conv output that nothing else reads: normalise in place.
-            op->in_place = cur_op >= 0 && plan->ops[cur_op].type == HP_LAYER_CONV && !is_src[i - 1];
+            op->in_place = cur_op >= 0 && plan->ops[cur_op].type == HP_LAYER_CONV && !is_src[plan->ops[cur_op].layer];
             int64_t cs[1] = {cur.c};
             op->w_off = add_param(b, HP_LAYER_BATCHNORM, "weight", 1, cs);
             op->b_off = add_param(b, HP_LAYER_BATCHNORM, "bias", 1, cs);
@@ -272,6 +289,8 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
             hp_pool_geom_make(&op->pool, cur.h, cur.w, l->kernel, stride, l->padding);
             op->out = (hp_shape){cur.c, op->pool.Ho, op->pool.Wo, 0};
             if (l->type == HP_LAYER_MAXPOOL) {
+                op->relu = pool_relu;
+                pool_relu = 0;
                 op->idx_off = b->idx;
                 b->idx += (int64_t)max_batch * cur.c * op->pool.Ho * op->pool.Wo;
             }
@@ -299,6 +318,8 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
             break;
         case HP_LAYER_ADD: {
             int fo = l->from >= 0 ? plan->layer_op[l->from] : -1;
+            if (l->from >= 0 && fo < 0) // cannot happen: no fusion consumes a layer that an add reads
+                return hp_errf(err, "%s: internal error: the output of layer %d was not kept", b->where, l->from);
             hp_shape fs = l->from >= 0 ? plan->ops[fo].out : input_shape;
             if (fs.c != cur.c || fs.h != cur.h || fs.w != cur.w || fs.flat != cur.flat) {
                 char fw[96];
@@ -340,10 +361,12 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
                            "tanh, sigmoid",
                            i, (int)l->type);
         }
-        int last = i + (op->relu ? 1 : 0); // the spec layer whose output this op produces
+        // the spec layer whose output this op produces (a dense or batch norm with its ReLU)
+        int last = i + (op->relu && op->type != HP_LAYER_MAXPOOL ? 1 : 0);
         if (finish_op(b, op, cur_op, is_src[last], err) != 0) return -1;
         if (op->w_off >= 0 && plan->first_param_op < 0) plan->first_param_op = plan->nops - 1;
-        if (op->type == HP_LAYER_DENSE || op->type == HP_LAYER_CONV || op->type == HP_LAYER_BATCHNORM) b->count[op->type]++;
+        if (op->type == HP_LAYER_DENSE || op->type == HP_LAYER_CONV || op->type == HP_LAYER_BATCHNORM)
+            b->count[op->type]++;
         plan->layer_op[last] = plan->nops - 1;
         cur = op->out;
         cur_op = plan->nops - 1;

@@ -14,6 +14,9 @@
  * Ops. A plan op runs one spec layer, sometimes with the next fused in:
  *   dense + ReLU   bias, ReLU and the output write in one pass; backward masks in place;
  *   batchnorm + ReLU   the ReLU runs in place on the batch-norm output;
+ *   ReLU -> maxpool    the ReLU runs on the pooled output instead (max commutes with ReLU:
+ *                      max relu(x) = relu(max x), and the gradient reaches the same argmax
+ *                      exactly when it is positive), on k*k times fewer values;
  *   conv -> batchnorm  the batch norm writes its output over the conv output (the conv's
  *                      backward needs its input, not its output), so they share memory.
  * No fusion or in-place write touches a tensor that an add layer reads later (`from`), so the
@@ -43,7 +46,8 @@ typedef struct hp_shape {
 typedef struct hp_plan_op {
     hp_layer_type type; /* the layer type it runs (HP_LAYER_FLATTEN also for an implicit flatten) */
     int layer;          /* spec index of the layer (an implicit flatten: the dense layer it serves) */
-    int relu;           /* dense, batchnorm: the next spec layer, a ReLU, is fused in */
+    int relu;           /* dense, batchnorm: the next spec layer, a ReLU, is fused in; maxpool: the
+                           ReLU before it runs on its output */
     int from;           /* add: op index of the tensor added (-1: the model input) */
     int alias;          /* the output is the input's memory unchanged (a no-op flatten) */
     int in_place;       /* batchnorm: writes its output over its input (the conv output) */

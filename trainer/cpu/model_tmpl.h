@@ -133,6 +133,27 @@ void MFN(init)(struct MODEL *m, uint64_t key) {
     m->drop_step = 0;
 }
 
+/* Elementwise passes over whole activations, split into fixed chunks between threads (each
+ * value's result is the same on any thread, so nothing depends on the thread count). */
+#define HP_CHUNK ((int64_t)1 << 15)
+static void MFN(relu_)(REAL *out, const REAL *inp, int64_t n) {
+    // out [n] = relu(inp [n]); out may be inp
+#pragma omp parallel for schedule(static) if (n >= 2 * HP_CHUNK)
+    for (int64_t s = 0; s < n; s += HP_CHUNK)
+        LFN(hp_relu_forward)(out + s, inp + s, n - s < HP_CHUNK ? n - s : HP_CHUNK);
+}
+static void MFN(relu_back_)(REAL *d, const REAL *out, int64_t n) {
+    // d [n] masked in place where out [n] <= 0
+#pragma omp parallel for schedule(static) if (n >= 2 * HP_CHUNK)
+    for (int64_t s = 0; s < n; s += HP_CHUNK)
+        LFN(hp_relu_backward)(d + s, d + s, out + s, n - s < HP_CHUNK ? n - s : HP_CHUNK);
+}
+static void MFN(add_)(REAL *out, const REAL *a, const REAL *b, int64_t n) {
+    // out [n] = a [n] + b [n]; out may be a or b
+#pragma omp parallel for schedule(static) if (n >= 2 * HP_CHUNK)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
 /* Batch-norm kernel dimensions: its [B, C, HW] contract over our layouts. Flat [B, C] is
  * (B, C, 1); images [C, B, h, w] are one "example" of C channels of B*h*w values each. */
 static void MFN(bn_dims_)(const hp_plan_op *op, int B, int *bb, int *hw) {
@@ -174,10 +195,13 @@ static double MFN(forward_)(struct MODEL *m, const REAL *x, const int32_t *y, in
                                          op->eps);
             else
                 LFN(hp_bn_forward_eval)(o, in, wt, bias, rm, rv, bb, op->in.c, hw, op->eps);
-            if (op->relu) LFN(hp_relu_forward)(o, o, n);
+            if (op->relu) MFN(relu_)(o, o, n);
             break;
         }
-        case HP_LAYER_MAXPOOL: LFN(hp_maxpool_forward)(o, m->idx + op->idx_off, in, planes, &op->pool); break;
+        case HP_LAYER_MAXPOOL:
+            LFN(hp_maxpool_forward)(o, m->idx + op->idx_off, in, planes, &op->pool);
+            if (op->relu) MFN(relu_)(o, o, n);
+            break;
         case HP_LAYER_AVGPOOL: LFN(hp_avgpool_forward)(o, in, planes, &op->pool); break;
         case HP_LAYER_GLOBALAVGPOOL: LFN(hp_gap_forward)(o, in, planes, (int64_t)op->in.h * op->in.w); break;
         case HP_LAYER_DROPOUT:
@@ -194,12 +218,8 @@ static double MFN(forward_)(struct MODEL *m, const REAL *x, const int32_t *y, in
             else
                 LFN(hp_cnhw_to_nchw)(o, in, B, op->in.c, (int64_t)op->in.h * op->in.w);
             break;
-        case HP_LAYER_ADD: {
-            const REAL *other = op->from >= 0 ? m->outp[op->from] : m->xs; // other [B * out_n]
-            for (int64_t i = 0; i < n; i++) o[i] = in[i] + other[i];
-            break;
-        }
-        case HP_LAYER_RELU: LFN(hp_relu_forward)(o, in, n); break;
+        case HP_LAYER_ADD: MFN(add_)(o, in, op->from >= 0 ? m->outp[op->from] : m->xs, n); break;
+        case HP_LAYER_RELU: MFN(relu_)(o, in, n); break;
         default: LFN(hp_act_forward)(o, in, n, op->type, op->param); break; // the other activations
         }
         m->outp[k] = o;
@@ -230,10 +250,8 @@ void MFN(step)(struct MODEL *m, const REAL *x, const int32_t *y, int B, double *
         const REAL *in = k == 0 ? m->xs : m->outp[k - 1];   // in [B * in_n]
         const int64_t n = (int64_t)B * op->out_n;
         const int64_t planes = (int64_t)op->in.c * B;
-        if (op->dskip_off >= 0) { // gradient of this output through the add layers that read it
-            const REAL *a = m->dskip + op->dskip_off;
-            for (int64_t i = 0; i < n; i++) d[i] += a[i];
-        }
+        if (op->dskip_off >= 0) // gradient of this output through the add layers that read it
+            MFN(add_)(d, d, m->dskip + op->dskip_off, n);
         // The first op with parameters needs no input gradient: nothing below it learns.
         REAL *dinp = k == p->first_param_op ? NULL : spare; // dinp [B * in_n]
         const REAL *wt = m->state + op->w_off;
@@ -250,12 +268,15 @@ void MFN(step)(struct MODEL *m, const REAL *x, const int32_t *y, int B, double *
             MFN(bn_dims_)(op, B, &bb, &hw);
             const REAL *xhat = m->acts + op->aux_off;
             const REAL *invstd = xhat + (int64_t)p->max_batch * op->in_n + op->in.c;
-            if (op->relu) LFN(hp_relu_backward)(d, d, o, n);
+            if (op->relu) MFN(relu_back_)(d, o, n);
             LFN(hp_bn_backward)(dinp ? d : NULL, gw, gb, d, xhat, invstd, wt, bb, op->in.c, hw); // in place
             swap = 0;
             break;
         }
-        case HP_LAYER_MAXPOOL: LFN(hp_maxpool_backward)(spare, d, m->idx + op->idx_off, planes, &op->pool); break;
+        case HP_LAYER_MAXPOOL:
+            if (op->relu) MFN(relu_back_)(d, o, n);
+            LFN(hp_maxpool_backward)(spare, d, m->idx + op->idx_off, planes, &op->pool);
+            break;
         case HP_LAYER_AVGPOOL: LFN(hp_avgpool_backward)(spare, d, planes, &op->pool); break;
         case HP_LAYER_GLOBALAVGPOOL: LFN(hp_gap_backward)(spare, d, planes, (int64_t)op->in.h * op->in.w); break;
         case HP_LAYER_DROPOUT:
@@ -273,12 +294,12 @@ void MFN(step)(struct MODEL *m, const REAL *x, const int32_t *y, int B, double *
             // accumulator (nothing to do when `from` is below every parameter).
             if (op->from >= p->first_param_op) {
                 REAL *a = m->dskip + p->ops[op->from].dskip_off;
-                for (int64_t i = 0; i < n; i++) a[i] += d[i];
+                MFN(add_)(a, a, d, n);
             }
             swap = 0;
             break;
         case HP_LAYER_RELU:
-            LFN(hp_relu_backward)(d, d, o, n);
+            MFN(relu_back_)(d, o, n);
             swap = 0;
             break;
         default:

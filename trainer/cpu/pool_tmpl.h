@@ -19,6 +19,7 @@ static inline void SFX(pool_window)(const hp_pool_geom *g, int oh, int ow, int *
  * (the winner's index is recovered from the selected value: b replaced a iff m0 differs from a,
  * a not NaN, or b is NaN). Checked against the general loop on every pattern of ties, NaN and
  * -inf by tests/test_pool.c. */
+__attribute__((noinline)) // one vectorised loop for every length (inlined, constant lengths went scalar)
 static void SFX(maxpool_2x2_row)(REAL *restrict o, int32_t *restrict ix, const REAL *restrict r0,
                                  const REAL *restrict r1, int Wo, int32_t base, int32_t W) {
     for (int i = 0; i < Wo; i++) {
@@ -33,6 +34,21 @@ static void SFX(maxpool_2x2_row)(REAL *restrict o, int32_t *restrict ix, const R
     }
 }
 
+/* Rows are short (14, 7): rather than leave a scalar remainder (which compiles to branches), the
+ * last HP_POOL_VEC outputs are computed once more by a full vector pass that overlaps the
+ * previous one (the outputs are pure functions of the inputs, so rewriting them is harmless). */
+#define HP_POOL_VEC 4
+static void SFX(maxpool_2x2_rows)(REAL *o, int32_t *ix, const REAL *r0, const REAL *r1, int Wo, int32_t base,
+                                  int32_t W) {
+    if (Wo < HP_POOL_VEC) {
+        SFX(maxpool_2x2_row)(o, ix, r0, r1, Wo, base, W);
+        return;
+    }
+    int n = Wo / HP_POOL_VEC * HP_POOL_VEC, t = Wo - HP_POOL_VEC;
+    SFX(maxpool_2x2_row)(o, ix, r0, r1, n, base, W);
+    if (n < Wo) SFX(maxpool_2x2_row)(o + t, ix + t, r0 + 2 * t, r1 + 2 * t, HP_POOL_VEC, base + 2 * t, W);
+}
+
 void SFX(hp_maxpool_forward)(REAL *out, int32_t *idx, const REAL *inp, int64_t P, const hp_pool_geom *g) {
     const int64_t HW = (int64_t)g->H * g->W, HWo = (int64_t)g->Ho * g->Wo;
 #pragma omp parallel for schedule(static) if (P * HW >= HP_POOL_PARALLEL_MIN)
@@ -42,8 +58,8 @@ void SFX(hp_maxpool_forward)(REAL *out, int32_t *idx, const REAL *inp, int64_t P
         int32_t *ix = idx + pl * HWo;  // ix [Ho, Wo]
         if (g->k == 2 && g->stride == 2 && g->pad == 0) {
             for (int oh = 0; oh < g->Ho; oh++)
-                SFX(maxpool_2x2_row)(o + oh * g->Wo, ix + oh * g->Wo, x + 2 * oh * g->W, x + (2 * oh + 1) * g->W, g->Wo,
-                                     2 * oh * g->W, g->W);
+                SFX(maxpool_2x2_rows)(o + oh * g->Wo, ix + oh * g->Wo, x + 2 * oh * g->W, x + (2 * oh + 1) * g->W,
+                                      g->Wo, 2 * oh * g->W, g->W);
             continue;
         }
         for (int oh = 0; oh < g->Ho; oh++)
@@ -66,6 +82,7 @@ void SFX(hp_maxpool_forward)(REAL *out, int32_t *idx, const REAL *inp, int64_t P
 
 /* Backward of one 2x2 output row: the four input values of window i get d[i] where the
  * argmax points, 0 elsewhere (selects only, so that it vectorises). */
+__attribute__((noinline)) // as maxpool_2x2_row
 static void SFX(maxpool_2x2_back_row)(REAL *restrict x0, REAL *restrict x1, const REAL *restrict d,
                                       const int32_t *restrict ix, int Wo, int32_t base, int32_t W) {
     for (int i = 0; i < Wo; i++) {
@@ -87,9 +104,15 @@ void SFX(hp_maxpool_backward)(REAL *dinp, const REAL *dout, const int32_t *idx, 
         const int32_t *ix = idx + pl * HWo;                         // ix [Ho, Wo]
         if (g->k == 2 && g->stride == 2 && g->pad == 0 && g->H % 2 == 0 && g->W % 2 == 0) {
             // 2x2 windows tile the plane: each value is written once, no clearing pass
-            for (int oh = 0; oh < g->Ho; oh++)
-                SFX(maxpool_2x2_back_row)(dx + 2 * oh * g->W, dx + (2 * oh + 1) * g->W, d + oh * g->Wo, ix + oh * g->Wo,
-                                          g->Wo, 2 * oh * g->W, g->W);
+            const int Wo = g->Wo, n = Wo < HP_POOL_VEC ? Wo : Wo / HP_POOL_VEC * HP_POOL_VEC, t = Wo - HP_POOL_VEC;
+            for (int oh = 0; oh < g->Ho; oh++) {
+                REAL *x0 = dx + 2 * oh * g->W, *x1 = x0 + g->W;
+                const REAL *dd = d + oh * Wo;
+                const int32_t *ii = ix + oh * Wo, base = 2 * oh * g->W;
+                SFX(maxpool_2x2_back_row)(x0, x1, dd, ii, n, base, g->W);
+                if (n < Wo) // the remainder as one more overlapping vector pass (see maxpool_2x2_rows)
+                    SFX(maxpool_2x2_back_row)(x0 + 2 * t, x1 + 2 * t, dd + t, ii + t, HP_POOL_VEC, base + 2 * t, g->W);
+            }
             continue;
         }
         memset(dx, 0, sizeof(REAL) * (size_t)HW);
