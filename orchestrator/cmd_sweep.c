@@ -179,9 +179,6 @@ static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
 static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
     const hp_spec *spec = &s->spec;
     const hp_splits *data = &s->data;
-    struct stat sb;
-    if (a->force && stat(s->path, &sb) == 0 && unlink(s->path) != 0)
-        return hp_errf(err, "cannot remove %s for --force: %s", s->path, strerror(errno)), HP_EXIT_FAILURE;
     hp_model *m = NULL;
     if (hp_model_create(&spec->model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err) !=
         0)
@@ -204,6 +201,10 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     if (s->checkpoint_every > 0)
         rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
                                             spec->data.nclasses, &meta.checkpoint_width, err);
+    /* --force removes the old file only now, when everything that can be checked was. */
+    struct stat sb;
+    if (rc == 0 && a->force && stat(s->path, &sb) == 0 && hp_results_remove(s->path, err) != 0)
+        rc = hp_err_prefix(err, "--force");
     if (rc == 0) rc = hp_results_create(s->path, &meta, layout, ntensors, out, err);
     hp_model_free(m);
     return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
@@ -346,7 +347,12 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 
     hp_results *res = NULL;
-    if (rank == 0 && hp_stop_signal) code = HP_EXIT_INTERRUPTED; /* stopped before anything was written */
+    if (rank == 0 && hp_stop_signal) { /* stopped before anything was written */
+        code = HP_EXIT_INTERRUPTED;
+        hp_errf(err, "interrupted by %s before the sweep started; %s%s: run the same command again",
+                hp_signal_name(hp_stop_signal), s->mode == MODE_NEW ? "nothing was written" : s->path,
+                s->mode == MODE_NEW ? "" : " is unchanged");
+    }
     if (rank == 0 && code == HP_EXIT_OK)
         code = s->mode == MODE_NEW ? create_results(a, s, &res, err) : reopen_results(a, s, &res, err);
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) {
@@ -365,6 +371,9 @@ out:
 int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     int provided = 0;
     const char *cmd = argc > 0 ? argv[0] : "run";
+    /* Before MPI_Init too: a signal while MPI starts (which can take a second) then stops the
+     * sweep before it begins, instead of being lost. Again after it, in case MPI replaced them. */
+    int handlers = hp_signals_install();
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) {
         hp_cli_error(cmd, "MPI_Init failed: is Open MPI installed and working? (try 'mpirun -np 1 true')");
         return HP_EXIT_FAILURE;
@@ -373,7 +382,7 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (hp_signals_install() != 0 && rank == 0)
+    if ((hp_signals_install() != 0 || handlers != 0) && rank == 0)
         fprintf(stderr, "hpsweep %s: warning: cannot install signal handlers; a signal will stop it abruptly\n", cmd);
 
     hp_sweep_args a;
@@ -381,7 +390,7 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     if (code < 0) {
         hp_err err = {{0}};
         code = run_ranks(&a, rank, size, &err);
-        if (code != HP_EXIT_OK && code != HP_EXIT_INTERRUPTED && err.msg[0]) {
+        if (code != HP_EXIT_OK && err.msg[0]) {
             if (size > 1)
                 fprintf(stderr, "hpsweep %s (rank %d): %s\n", a.cmd, rank, err.msg);
             else

@@ -30,6 +30,9 @@ int hp_signals_install(void) {
     const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         if (sigaction(sigs[i], &sa, NULL) != 0) return -1;
+    /* A file size limit (ulimit -f, a quota) makes write() fail with EFBIG, which the results
+     * writer reports ("File too large"), instead of killing the process mid-write. */
+    if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR) return -1;
     return 0;
 }
 

@@ -15,8 +15,9 @@
 /* Non-zero once a stop signal arrived (the number of the first one). */
 extern volatile sig_atomic_t hp_stop_signal;
 
-/* Install the handlers (SA_RESTART, so reads and writes are not cut short). Returns -1 with
- * err-less failure only if sigaction fails (then signals keep their default action). */
+/* Install the handlers (SA_RESTART, so reads and writes are not cut short) and ignore SIGXFSZ
+ * (a file size limit then fails the write with a message). Returns -1 if sigaction fails
+ * (signals then keep their default action). */
 int hp_signals_install(void);
 
 /* "SIGTERM", "SIGINT", "SIGUSR1", or "signal N". */

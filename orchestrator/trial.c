@@ -182,6 +182,11 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
             snprintf(res.message, sizeof res.message, "stopped by the coordinator after epoch %d", m.epoch);
             break;
         }
+        if (m.stop_early) { /* patience ran out: the trial is done, its best snapshot kept */
+            snprintf(res.message, sizeof res.message, "stopped early after epoch %d (patience %d)", m.epoch,
+                     spec->train.patience);
+            break;
+        }
         if (checkpoint_due(&eff, plan, hooks, m.epoch) && send_checkpoint(t, plan, &eff, hooks, &vec, t0, err) != 0) {
             rc = -1;
             goto out;

@@ -151,13 +151,18 @@ static int write_vector(hp_results *r, int64_t slot, const float *vec, int64_t n
              H5Dflush(r->ck_state) >= 0;
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
-    if (!ok) return hp_h5_fail(err, r->path, "writing a row of " HP_DS_CKPT_STATE);
+    if (!ok) {
+        hp_h5_fail(err, r->path, "writing a row of " HP_DS_CKPT_STATE);
+        hp_results_io_failed(r, err);
+        return -1;
+    }
     r->ck_state_rows = (int64_t)rows;
     return 0;
 }
 
 int hp_results_write_checkpoint(hp_results *r, const hp_checkpoint_record *rec, const float *vec, int64_t n,
                                 hp_err *err) {
+    if (hp_results_check_usable(r, err) < 0) return -1;
     if (r->ck_index < 0)
         return hp_errf(err, "results file %s has no /checkpoints (written by an older hpsweep); its trials cannot "
                             "be checkpointed",
@@ -225,42 +230,4 @@ int hp_results_ckpt_copy(hp_results_reader *rd, hp_results *w, hp_err *err) {
     free(vec);
     free(ck);
     return rc;
-}
-
-int hp_results_open_resume(const char *path, int *recovered, hp_results **out, hp_err *err) {
-    *recovered = 0;
-    if (hp_results_open_append(path, out, err) == 0) return 0;
-    /* Why did it fail? A file whose writer was killed opens for SWMR reading but not for plain
-     * reading (HDF5 refuses while the "being written" flag is set); anything else (not HDF5,
-     * not ours, a live writer, permissions) keeps the first error. */
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-    hp_err probe_err = {{0}};
-    int lock_fd = -1;
-    if (hp_results_lock(path, &lock_fd, &probe_err) < 0) {
-        *err = probe_err;
-        return -1;
-    }
-    hp_results_unlock(lock_fd);
-    hp_h5_quiet();
-    hid_t fapl = hp_h5_fapl(0);
-    if (fapl < 0) return -1;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    int flagged = 0;
-    if (f >= 0) {
-        H5Fclose(f);
-    } else {
-        hp_h5_clear();
-        f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
-        if (f >= 0) {
-            flagged = 1;
-            H5Fclose(f);
-        }
-        hp_h5_clear();
-    }
-    H5Pclose(fapl);
-    if (!flagged) return -1;
-    if (hp_results_recover(path, err) < 0) return -1;
-    *recovered = 1;
-    return hp_results_open_append(path, out, err);
 }

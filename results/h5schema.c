@@ -60,7 +60,17 @@ static herr_t capture_reason(hid_t estack, void *data) {
     return 0;
 }
 
-void hp_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, capture_reason, NULL); }
+void hp_h5_quiet(void) {
+    /* First, before HDF5 initialises itself: no exit-time cleanup. Every file is closed
+     * explicitly; one whose write failed is abandoned on purpose (results_impl.h). Fails
+     * harmlessly when the program used HDF5 before (tests). */
+    static int once = 0;
+    if (!once) {
+        once = 1;
+        H5dont_atexit();
+    }
+    H5Eset_auto2(H5E_DEFAULT, capture_reason, NULL);
+}
 
 void hp_h5_clear(void) {
     H5Eclear2(H5E_DEFAULT);

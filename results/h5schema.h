@@ -49,7 +49,8 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err);
 void hp_h5_types_close(hp_h5_types *t);
 
 /* Replace HDF5's automatic error printing by a handler that only remembers why the last
- * failing call failed (we report errors ourselves). Idempotent. */
+ * failing call failed (we report errors ourselves). Idempotent. The first call also turns off
+ * HDF5's exit-time cleanup (H5dont_atexit): call it before any other HDF5 function. */
 void hp_h5_quiet(void);
 /* Forget an expected failure (clears the stack and the remembered reason). */
 void hp_h5_clear(void);

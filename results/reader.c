@@ -390,7 +390,8 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     if (r->file < 0) {
         char reason[256];
         hp_h5_reason(reason, sizeof reason);
-        hp_errf(err, "cannot open results file %s: %s", path, reason);
+        hp_errf(err, "cannot open results file %s: %s%s", path, reason,
+                strstr(reason, "truncated") ? " (the file was cut short: damaged, or copied while written)" : "");
         if (fapl >= 0) H5Pclose(fapl);
         hp_results_close_read(r);
         return -1;

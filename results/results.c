@@ -10,6 +10,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,19 @@ static hp_results *results_alloc(const char *path, hp_err *err) {
 /* Close every HDF5 object; returns -1 (with err set) if closing the file failed. */
 static int results_release(hp_results *r, hp_err *err) {
     int rc = 0;
+    if (r->failed) {
+        /* Abandon the HDF5 objects: closing would flush metadata that describes space never
+         * written (and HDF5 1.10 crashes at exit after a failed close). hp_h5_quiet() turned
+         * off HDF5's exit-time cleanup, so the file stays as its last successful flush left it. */
+        rc = hp_results_check_usable(r, err);
+        hp_results_unlock(r->lock_fd);
+        free(r->ck);
+        free(r->tconv);
+        free(r->bkg);
+        free(r->path);
+        free(r);
+        return rc;
+    }
     for (int i = 0; i < DS_COUNT; i++)
         if (r->ds[i] >= 0 && H5Dclose(r->ds[i]) < 0 && rc == 0) {
             char what[96];
@@ -219,7 +233,7 @@ static int write_root_attrs(hp_results *r, const hp_results_meta *meta, const ch
 
 /* ---- create ------------------------------------------------------------------------------- */
 
-static int create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
+int hp_results_create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
                        const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err) {
     *out = NULL;
     if (!path || !path[0]) return hp_errf(err, "results file: no path given");
@@ -241,7 +255,7 @@ static int create_file(const char *path, const hp_results_meta *meta, const char
     char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
     if (!tmp) return -1;
     snprintf(tmp, plen + 16, "%s.creating", path);
-    if (unlink(tmp) < 0 && errno != ENOENT) {
+    if (unlink(tmp) < 0 && errno != ENOENT && errno != ENOTDIR) { /* no such folder: H5Fcreate says so */
         hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp, strerror(errno));
         free(tmp);
         return -1;
@@ -333,13 +347,14 @@ static int create_file(const char *path, const hp_results_meta *meta, const char
 
 int hp_results_create(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
                       int ntensors, hp_results **out, hp_err *err) {
-    return create_file(path, meta, NULL, layout, ntensors, out, err);
+    return hp_results_create_file(path, meta, NULL, layout, ntensors, out, err);
 }
 
 /* ---- appending and updating ---------------------------------------------------------------- */
 
 int hp_results_write_table(hp_results *r, hid_t ds, int64_t *rows, hid_t mtype, int64_t start, int64_t n,
                            const void *buf, const char *what, hp_err *err) {
+    if (hp_results_check_usable(r, err) < 0) return -1;
     hsize_t end = (hsize_t)(start + n), off = (hsize_t)start, cnt = (hsize_t)n;
     hid_t fspace = -1, mspace = -1;
     int rc = -1;
@@ -357,8 +372,31 @@ int hp_results_write_table(hp_results *r, hid_t ds, int64_t *rows, hid_t mtype, 
 fail:
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
-    if (rc < 0) hp_h5_fail(err, r->path, what);
+    if (rc < 0) {
+        hp_h5_fail(err, r->path, what);
+        hp_results_io_failed(r, err);
+    }
     return rc;
+}
+
+void hp_results_io_failed(hp_results *r, hp_err *err) {
+    if (r->failed) return;
+    r->failed = 1;
+    void *handle = NULL;
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd < 0 || H5Fget_vfd_handle(r->file, H5P_DEFAULT, &handle) < 0 || !handle ||
+        dup2(null_fd, *(int *)handle) < 0) {
+        hp_h5_clear();
+        if (err) hp_err_prefix(err, "(could not detach the file after the failed write)");
+    }
+    if (null_fd >= 0) close(null_fd);
+}
+
+int hp_results_check_usable(const hp_results *r, hp_err *err) {
+    if (!r->failed) return 0;
+    return hp_errf(err, "results file %s: an earlier write failed; the file keeps every row flushed before it "
+                        "(fix the cause, then `hpsweep resume %s`)",
+                   r->path, r->path);
 }
 
 /* Write rows [start, start+n) of table `which`, growing it as needed, then flush it. */
@@ -445,6 +483,7 @@ int hp_results_write_curve(hp_results *r, int64_t row, const hp_curve_record *re
 }
 
 int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp_err *err) {
+    if (hp_results_check_usable(r, err) < 0) return -1;
     if (!state) return hp_errf(err, "results file %s: no snapshot state given", r->path);
     if (row < 0 || row > r->rows[DS_SNAP])
         return hp_errf(err, "results file %s: snapshot row %lld is out of range (the file has %lld)", r->path,
@@ -461,7 +500,11 @@ int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp
              H5Dflush(ds) >= 0;
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
-    if (!ok) return hp_h5_fail(err, r->path, "writing a row of " HP_DS_SNAP);
+    if (!ok) {
+        hp_h5_fail(err, r->path, "writing a row of " HP_DS_SNAP);
+        hp_results_io_failed(r, err);
+        return -1;
+    }
     r->rows[DS_SNAP] = nrows;
     return 0;
 }
@@ -490,6 +533,7 @@ int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_e
     int rc;
     if (H5Dset_extent(r->ds[DS_FINAL], &dims) < 0) {
         rc = hp_h5_fail(err, r->path, "resizing " HP_DS_FINAL);
+        hp_results_io_failed(r, err);
     } else {
         r->rows[DS_FINAL] = n;
         rc = write_rows(r, DS_FINAL, r->t.final, 0, n, copy, "writing " HP_DS_FINAL, err);
@@ -570,88 +614,4 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
     }
     *out = r;
     return 0;
-}
-
-/* ---- recovery after a killed writer ------------------------------------------------------- */
-
-/* Copy every row the reader sees into the new writer w (same row indices). */
-static int copy_rows(hp_results_reader *rd, hp_results *w, hp_err *err) {
-    hp_trial_record *tr = NULL;
-    hp_stage_record *st = NULL;
-    hp_curve_record *cv = NULL;
-    hp_final_record *fr = NULL;
-    float *state = NULL;
-    int64_t nt = 0, ns = 0, nc = 0, nf = 0;
-    int ok = hp_results_read_trials(rd, &tr, &nt, err) == 0 &&
-             hp_results_read_stages(rd, &st, &ns, err) == 0 &&
-             hp_results_read_curves(rd, &cv, &nc, err) == 0 &&
-             hp_results_read_final(rd, &fr, &nf, err) == 0 &&
-             write_rows(w, DS_TRIALS, w->t.trial, 0, nt, tr, "copying " HP_DS_TRIALS, err) == 0 &&
-             write_rows(w, DS_STAGES, w->t.stage, 0, ns, st, "copying " HP_DS_STAGES, err) == 0 &&
-             write_rows(w, DS_CURVES, w->t.curve, 0, nc, cv, "copying " HP_DS_CURVES, err) == 0 &&
-             write_rows(w, DS_FINAL, w->t.final, 0, nf, fr, "copying " HP_DS_FINAL, err) == 0;
-    int64_t nsnap = ok ? hp_results_read_nsnapshots(rd, err) : -1;
-    if (nsnap < 0) ok = 0;
-    if (ok && nsnap > 0) {
-        state = hp_calloc((size_t)w->state_size, sizeof *state, "a snapshot row", err);
-        if (!state) ok = 0;
-    }
-    for (int64_t i = 0; ok && i < nsnap; i++)
-        ok = hp_results_read_snapshot(rd, i, state, err) == 0 &&
-             hp_results_append_snapshot(w, state, NULL, err) == 0;
-    free(tr);
-    free(st);
-    free(cv);
-    free(fr);
-    free(state);
-    return ok ? 0 : -1;
-}
-
-int hp_results_recover(const char *path, hp_err *err) {
-    hp_results_reader *rd = NULL;
-    int lock_fd = -1;
-    /* No other writer may hold the file: replacing it under a live sweep would lose its rows. */
-    if (hp_results_lock(path, &lock_fd, err) < 0) return -1;
-    if (hp_results_open_read(path, &rd, err) < 0) {
-        hp_results_unlock(lock_fd);
-        return -1;
-    }
-    const hp_results_header *h = hp_results_reader_header(rd);
-    const hp_tensor_info *layout = NULL;
-    int nt = hp_results_read_layout(rd, &layout);
-    size_t plen = strlen(path);
-    char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
-    if (!tmp) {
-        hp_results_close_read(rd);
-        hp_results_unlock(lock_fd);
-        return -1;
-    }
-    snprintf(tmp, plen + 16, "%s.recovering", path);
-    if (unlink(tmp) < 0 && errno != ENOENT) {
-        hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp,
-                strerror(errno));
-        free(tmp);
-        hp_results_close_read(rd);
-        hp_results_unlock(lock_fd);
-        return -1;
-    }
-    hp_results *w = NULL;
-    int rc = create_file(tmp, &h->meta, h->created_utc, layout, nt, &w, err);
-    if (rc == 0 && w->state_size != hp_results_reader_state_size(rd))
-        rc = hp_errf(err, "results file %s: its layout does not cover its snapshot rows", path);
-    if (rc == 0) rc = copy_rows(rd, w, err);
-    if (rc == 0) rc = hp_results_ckpt_copy(rd, w, err);
-    if (w && hp_results_close(w, rc == 0 ? err : NULL) < 0) rc = -1;
-    hp_results_close_read(rd);
-    /* rename() replaces the old file atomically: a crash now leaves the old or the new one. */
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = hp_errf(err, "results file %s: cannot replace it with the recovered copy %s: %s",
-                     path, tmp, strerror(errno));
-    if (rc < 0) {
-        hp_err_prefix(err, "recovering %s", path);
-        unlink(tmp);
-    }
-    hp_results_unlock(lock_fd); /* after the rename: no second writer saw the old file meanwhile */
-    free(tmp);
-    return rc;
 }

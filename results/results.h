@@ -169,6 +169,9 @@ int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_e
 /* Flush and close; frees r. Returns -1 if the final flush failed (the message says so). */
 int hp_results_close(hp_results *r, hp_err *err);
 
+/* Remove a results file (run --force), unless a running hpsweep is writing it. */
+int hp_results_remove(const char *path, hp_err *err);
+
 /* Reopen a file that hpsweep closed cleanly, to add to it (resume): checks its format and
  * version and every table, then continues SWMR writing where the file ends. Rows keep their
  * indices; new trials continue after the last row. A file whose writer was killed still has

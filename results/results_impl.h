@@ -1,5 +1,6 @@
 /* results_impl.h - internal to results/: the writer's state, shared by results.c (tables,
- * create, reopen, recover) and checkpoints.c (/checkpoints and the writer's lock). */
+ * create, reopen), checkpoints.c (/checkpoints and the writer's lock) and recover.c (recovery,
+ * opening to resume, removing). */
 #ifndef HP_RESULTS_IMPL_H
 #define HP_RESULTS_IMPL_H
 
@@ -27,7 +28,23 @@ struct hp_results {
     int64_t nck, ck_cap;
     int64_t ck_state_rows;       /* rows of /checkpoints/state (>= slots that ever held a vector) */
     int lock_fd;                 /* the writer's lock on the file (hp_results_lock), -1: none */
+    int failed;                  /* a write failed: the file was detached (hp_results_io_failed) */
 };
+
+/* A write failed (disk full, file size limit, I/O error). HDF5 would still flush its metadata
+ * later (at close, or at exit), describing space that was never written, and the file would
+ * no longer open ("truncated file"). So the file is detached instead: HDF5's descriptor is
+ * pointed at /dev/null, and the file on disk stays exactly as the last successful flush left
+ * it, like after a kill -9 (readable; `hpsweep resume` recovers it once there is room).
+ * Later writes are refused. Appends why to err (which holds the failure already). */
+void hp_results_io_failed(hp_results *r, hp_err *err);
+/* -1 with a message if an earlier write failed, else 0. */
+int hp_results_check_usable(const hp_results *r, hp_err *err);
+
+/* Create a file (results.c): hp_results_create, with created_utc kept from a recovered file
+ * (NULL: now). */
+int hp_results_create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
+                           const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err);
 
 /* Write rows [start, start+n) of a 1-D table dataset `ds` of `*rows` rows, growing it as
  * needed, then flush it (results.c). */

@@ -153,7 +153,9 @@ static int summarise(hp_results_reader *rd, const char *path, summary *s, hp_err
     memset(s, 0, sizeof *s);
     s->path = path;
     s->h = hp_results_reader_header(rd);
-    spec_name(s->h->meta.spec_yaml, s->name, sizeof s->name);
+    /* The resolved name the writer stored (files since resume exist), else the spec's name: line. */
+    if (s->h->meta.spec_name[0]) snprintf(s->name, sizeof s->name, "%s", s->h->meta.spec_name);
+    else spec_name(s->h->meta.spec_yaml, s->name, sizeof s->name);
     if (hp_results_read_trials(rd, &s->trials, &s->ntrials, err) < 0 ||
         hp_results_read_stages(rd, &s->stages, &s->nstages, err) < 0 ||
         hp_results_read_final(rd, &s->final, &s->nfinal, err) < 0)

@@ -256,8 +256,8 @@ static void cnn_validation(void) {
     expect_cnn_error(3, flat, 1, 8, 8, "model layer 1 (conv, spec line 21)", "needs an image input [C, H, W]",
                      "flat [32]");
     hp_layer_spec padp[] = {pool(HP_LAYER_AVGPOOL, 3, 1, 2), dense(10)};
-    expect_cnn_error(2, padp, 1, 8, 8, "model layer 0 (avgpool, spec line 20)", "padding 2 is more than half the kernel 3",
-                     NULL);
+    expect_cnn_error(2, padp, 1, 8, 8, "model layer 0 (avgpool, spec line 20)",
+                     "padding 2 is more than half the kernel 3", NULL);
     hp_layer_spec drop[] = {L(HP_LAYER_DROPOUT), dense(10)};
     drop[0].p = 1;
     expect_cnn_error(2, drop, 1, 8, 8, "model layer 0 (dropout, spec line 20)", "p 1 is invalid", NULL);

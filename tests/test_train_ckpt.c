@@ -46,11 +46,26 @@ static int same_metrics(const hp_epoch_metrics *a, const hp_epoch_metrics *b) {
            a->val_loss == b->val_loss && a->val_acc == b->val_acc && a->diverged == b->diverged;
 }
 
+/* dense -> batchnorm (running statistics: buffers in the state) -> relu -> dropout -> dense:
+ * the checkpoint must carry the buffers and the dropout stream. */
+static hp_model_spec mlp_bn_dropout(void) {
+    hp_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.nlayers = 5;
+    s.layers[0] = (hp_layer_spec){.type = HP_LAYER_DENSE, .units = 12, .bias = 1, .line = 1};
+    s.layers[1] = (hp_layer_spec){.type = HP_LAYER_BATCHNORM, .momentum = 0.1, .eps = 1e-5, .line = 2};
+    s.layers[2] = (hp_layer_spec){.type = HP_LAYER_RELU, .line = 3};
+    s.layers[3] = (hp_layer_spec){.type = HP_LAYER_DROPOUT, .p = 0.3, .line = 4};
+    s.layers[4] = (hp_layer_spec){.type = HP_LAYER_DENSE, .units = NC, .bias = 1, .line = 5};
+    return s;
+}
+
 /* Straight run vs. stop after SPLIT epochs + restore into a fresh trainer. */
-static void check_resume(const hp_optim_spec *opt, const char *what, const hp_dataset *tr, const hp_dataset *va) {
+static void check_resume_with(const hp_model_spec *model, const hp_train_spec *train, const hp_optim_spec *opt,
+                              const char *what, const hp_dataset *tr, const hp_dataset *va) {
     hp_err err;
-    hp_model_spec ms = mlp(12);
-    hp_train_spec ts = {.batch_size = BATCH, .epochs = EPOCHS};
+    hp_model_spec ms = *model;
+    hp_train_spec ts = *train;
     hp_trainer *a = NULL, *b = NULL, *c = NULL;
     if (hp_trainer_create(&ms, opt, &ts, tr, va, 42, &a, &err) != 0) {
         printf("%s: not available in this build (%s): skipped\n", what, err.msg);
@@ -111,6 +126,12 @@ static void check_resume(const hp_optim_spec *opt, const char *what, const hp_da
     hp_trainer_free(c);
 }
 
+static void check_resume(const hp_optim_spec *opt, const char *what, const hp_dataset *tr, const hp_dataset *va) {
+    hp_model_spec ms = mlp(12);
+    hp_train_spec ts = {.batch_size = BATCH, .epochs = EPOCHS};
+    check_resume_with(&ms, &ts, opt, what, tr, va);
+}
+
 static void check_cancel(const hp_dataset *tr, const hp_dataset *va) {
     hp_err err;
     hp_model_spec ms = mlp(8);
@@ -144,6 +165,18 @@ int main(void) {
     };
     const char *names[] = {"sgd momentum", "sgd nesterov", "sgd plain", "adam", "adamw", "rmsprop", "adagrad"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) check_resume(&opts[i], names[i], &tr, &va);
+    /* Buffers (batch-norm running statistics), the dropout stream and a schedule with state
+     * (reduce-on-plateau) continue exactly too. */
+    hp_model_spec bd = mlp_bn_dropout();
+    hp_train_spec plateau = {.batch_size = BATCH, .epochs = EPOCHS};
+    plateau.schedule.type = HP_SCHED_PLATEAU;
+    plateau.schedule.gamma = 0.5;
+    plateau.schedule.patience = 0;
+    plateau.schedule.threshold = 1e-4;
+    hp_train_spec cosine = {.batch_size = BATCH, .epochs = EPOCHS};
+    cosine.schedule.type = HP_SCHED_COSINE;
+    check_resume_with(&bd, &plateau, &opts[0], "batchnorm + dropout + plateau schedule", &tr, &va);
+    check_resume_with(&bd, &cosine, &opts[3], "batchnorm + dropout + cosine schedule, adam", &tr, &va);
     check_cancel(&tr, &va);
     free(tr.x), free(tr.y), free(va.x), free(va.y);
     return hp_check_summary("test_train_ckpt");
