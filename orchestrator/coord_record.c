@@ -103,7 +103,9 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
     if (m->epoch < 1 || m->epoch > r->epochs_planned)
         return hp_errf(err, "trial %lld reported epoch %d of %d", (long long)trial, m->epoch, r->epochs_planned);
     r->epochs_done = m->epoch;
-    hp_curve_record cr = {trial, m->epoch, m->lr, m->train_loss, m->train_acc, m->val_loss, m->val_acc, m->seconds};
+    r->update_ratio = m->update_ratio;
+    hp_curve_record cr = {trial, m->epoch, m->lr, m->train_loss, m->train_acc, m->val_loss, m->val_acc, m->seconds,
+                          m->update_ratio};
     /* One row per (trial, epoch): an epoch that ran before an interruption keeps its row. */
     int64_t row = c->curve_rows && c->curve_rows[trial] ? c->curve_rows[trial][m->epoch] : -1;
     if (row < 0 && c->nfree_curves > 0) row = c->free_curves[--c->nfree_curves];

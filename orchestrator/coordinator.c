@@ -356,6 +356,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         r->best_val_acc = NAN;
         r->best_val_loss = NAN;
         r->initial_loss = NAN;
+        r->update_ratio = NAN;
         r->rank = -1;
         r->snapshot_row = -1;
     }

@@ -131,10 +131,15 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     optim.weight_decay = plan->values[HP_PARAM_WD];
     hp_train_spec train = spec->train;
     train.epochs = plan->epochs;
+    /* A stage may train on the first N examples of the training split only (cheap coarse stages);
+     * the view borrows the split's memory and lives as long as the trainer below. */
+    hp_dataset subset = data->train;
+    int64_t n = spec->has_search ? spec->search.stages[plan->stage].train_subset : 0;
+    if (n > 0 && n < subset.n) subset.n = n;
 
     hp_trainer *t = NULL;
     hp_err terr = {{0}};
-    if (hp_trainer_create(&spec->model, &optim, &train, &data->train, &data->val, plan->seed, &t, &terr) != 0) {
+    if (hp_trainer_create(&spec->model, &optim, &train, &subset, &data->val, plan->seed, &t, &terr) != 0) {
         res.status = HP_TRIAL_FAILED;
         snprintf(res.message, sizeof res.message, "%.127s", terr.msg); /* cut to the field */
         res.seconds = st->seconds_before + now_seconds() - t0;

@@ -167,6 +167,7 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     ins(t->trial, "best_val_loss", F(hp_trial_record, best_val_loss), H5T_NATIVE_DOUBLE, &ok);
     ins(t->trial, "best_epoch", F(hp_trial_record, best_epoch), H5T_NATIVE_INT32, &ok);
     ins(t->trial, "initial_loss", F(hp_trial_record, initial_loss), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->trial, "update_ratio", F(hp_trial_record, update_ratio), H5T_NATIVE_DOUBLE, &ok);
     ins(t->trial, "seconds", F(hp_trial_record, seconds), H5T_NATIVE_DOUBLE, &ok);
     ins(t->trial, "rank", F(hp_trial_record, rank), H5T_NATIVE_INT32, &ok);
     ins_str(t->trial, "host", F(hp_trial_record, host), sizeof(((hp_trial_record *)0)->host), &ok);
@@ -183,6 +184,7 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     ins(t->curve, "val_loss", F(hp_curve_record, val_loss), H5T_NATIVE_DOUBLE, &ok);
     ins(t->curve, "val_acc", F(hp_curve_record, val_acc), H5T_NATIVE_DOUBLE, &ok);
     ins(t->curve, "seconds", F(hp_curve_record, seconds), H5T_NATIVE_DOUBLE, &ok);
+    ins(t->curve, "update_ratio", F(hp_curve_record, update_ratio), H5T_NATIVE_DOUBLE, &ok);
 
     if (ok && (t->stage = H5Tcreate(H5T_COMPOUND, sizeof(hp_stage_record))) < 0) ok = 0;
     ins(t->stage, "stage", F(hp_stage_record, stage), H5T_NATIVE_INT32, &ok);

@@ -62,6 +62,7 @@ typedef struct hp_trial_record {
     double best_val_loss;
     int32_t best_epoch;        /* 0 until an epoch finished */
     double initial_loss;
+    double update_ratio;       /* of the last epoch trained (NaN before the first) */
     double seconds;
     int32_t rank;              /* MPI rank that trained it (0 when alone) */
     char host[32];
@@ -76,6 +77,7 @@ typedef struct hp_curve_record {
     double train_loss, train_acc;
     double val_loss, val_acc;
     double seconds;
+    double update_ratio;       /* ||update|| / ||weights|| of the epoch's last step (the recipe wants ~1e-3) */
 } hp_curve_record;
 
 typedef struct hp_stage_record {

@@ -84,6 +84,7 @@ static void evaluate_current(hp_trainer *t, const hp_dataset *d, double *loss, d
     int64_t hits = 0;
     int maxb = hp_model_max_batch(t->model);
     for (int64_t s = 0; s < d->n; s += maxb) {
+        if (t->cancel && *t->cancel) break; /* a signal: the caller discards this epoch (train.h) */
         int B = d->n - s < maxb ? (int)(d->n - s) : maxb;
         double l;
         int64_t c;
@@ -246,6 +247,10 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
         m->val_acc = 0;
     } else {
         evaluate_current(t, t->val, &m->val_loss, &m->val_acc);
+        if (t->cancel && *t->cancel) { /* stopped during validation: the epoch is abandoned */
+            m->cancelled = 1;
+            return 0;
+        }
         if (t->best_epoch == 0 || m->val_acc > t->best_acc) {
             memcpy(t->best, params, (size_t)hp_model_state_size(t->model) * sizeof(float));
             t->best_epoch = epoch;
@@ -269,6 +274,7 @@ int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, 
     size_t bytes = (size_t)hp_model_state_size(t->model) * sizeof(float);
     if (!state || state == live) {
         evaluate_current(t, d, loss, acc);
+        if (t->cancel && *t->cancel) return hp_errf(err, "trainer: evaluation interrupted by a signal");
         return 0;
     }
     // Swap the given state in, evaluate, swap the live state back.
@@ -276,5 +282,6 @@ int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, 
     memcpy(live, state, bytes);
     evaluate_current(t, d, loss, acc);
     memcpy(live, t->scratch, bytes);
+    if (t->cancel && *t->cancel) return hp_errf(err, "trainer: evaluation interrupted by a signal");
     return 0;
 }

@@ -27,6 +27,10 @@ expect(len(done) >= 3, "at least 3 trials done")
 expect((done["best_val_acc"] > 0.5).all(), "finished trials learn (val acc > 0.5)")
 expect((trials["lr"] > 0).all() and (trials["weight_decay"] > 0).all(), "positive values")
 curves = pd.DataFrame(f["curves"][:])
+trained = curves[curves["val_acc"] > 0.5]
+expect(len(trained) > 0 and ((trained["update_ratio"] > 1e-6) & (trained["update_ratio"] < 1)).all(),
+       "update/weight ratios recorded per epoch, finite and plausible")
+expect(np.isfinite(done["update_ratio"]).all(), "each finished trial records its last update ratio")
 expect(len(curves) == int(trials["epochs_done"].sum()), "one curve row per trained epoch")
 expect((done["snapshot_row"] >= 0).all(), "snapshots kept for finished trials")
 state = f["snapshots/state"]

@@ -17,9 +17,9 @@ except ImportError as e:
 
 TRIAL_COLUMNS = ["id", "stage", "status", "lr", "weight_decay", "seed", "epochs_planned",
                  "epochs_done", "best_val_acc", "best_val_loss", "best_epoch", "initial_loss",
-                 "seconds", "rank", "host", "snapshot_row", "message"]
+                 "update_ratio", "seconds", "rank", "host", "snapshot_row", "message"]
 CURVE_COLUMNS = ["trial", "epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
-                 "seconds"]
+                 "seconds", "update_ratio"]
 STATUS = {"pending": 0, "running": 1, "done": 2, "diverged": 3, "failed": 4, "pruned": 5}
 
 failures = []
