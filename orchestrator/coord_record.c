@@ -95,6 +95,8 @@ static int in_stage(const coord *c, int64_t trial) {
     return trial >= c->stage.first_trial_id && trial < c->stage.first_trial_id + c->stage.ntrials;
 }
 
+_Static_assert(HP_CURVE_RATIOS == HP_MAX_RATIOS, "a curve row holds every per-layer ratio");
+
 int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_err *err) {
     if (!in_stage(c, trial))
         return hp_errf(err, "epoch report for trial %lld, which is not in the running stage", (long long)trial);
@@ -105,7 +107,8 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
     r->epochs_done = m->epoch;
     r->update_ratio = m->update_ratio;
     hp_curve_record cr = {trial, m->epoch, m->lr, m->train_loss, m->train_acc, m->val_loss, m->val_acc, m->seconds,
-                          m->update_ratio};
+                          m->update_ratio, {0}};
+    for (int k = 0; k < HP_CURVE_RATIOS; k++) cr.layer_update_ratio[k] = k < m->nratios ? m->layer_ratio[k] : NAN;
     /* One row per (trial, epoch): an epoch that ran before an interruption keeps its row. */
     int64_t row = c->curve_rows && c->curve_rows[trial] ? c->curve_rows[trial][m->epoch] : -1;
     if (row < 0 && c->nfree_curves > 0) row = c->free_curves[--c->nfree_curves];

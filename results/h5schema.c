@@ -1,4 +1,6 @@
 /* h5schema.c - HDF5 types of the results file and checked helpers; see h5schema.h. */
+#include <stdio.h>
+
 #include "h5schema.h"
 
 #include <stddef.h>
@@ -185,6 +187,12 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     ins(t->curve, "val_acc", F(hp_curve_record, val_acc), H5T_NATIVE_DOUBLE, &ok);
     ins(t->curve, "seconds", F(hp_curve_record, seconds), H5T_NATIVE_DOUBLE, &ok);
     ins(t->curve, "update_ratio", F(hp_curve_record, update_ratio), H5T_NATIVE_DOUBLE, &ok);
+    for (int k = 0; k < HP_CURVE_RATIOS; k++) { /* scalar columns, not an array: pandas needs 1-D fields */
+        char col[32];
+        snprintf(col, sizeof col, "layer_update_ratio_%02d", k);
+        ins(t->curve, col, F(hp_curve_record, layer_update_ratio) + (size_t)k * sizeof(float), H5T_NATIVE_FLOAT,
+            &ok);
+    }
 
     if (ok && (t->stage = H5Tcreate(H5T_COMPOUND, sizeof(hp_stage_record))) < 0) ok = 0;
     ins(t->stage, "stage", F(hp_stage_record, stage), H5T_NATIVE_INT32, &ok);

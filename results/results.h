@@ -70,6 +70,11 @@ typedef struct hp_trial_record {
     char message[128];         /* why it failed or diverged */
 } hp_trial_record;
 
+/* Per-layer update ratios kept per epoch: one scalar column each (layer_update_ratio_00 ..
+ * _15), so that /curves stays a flat table for pandas. Column k is the k-th weight tensor
+ * (ndim >= 2) of /model/layout; NaN where the model has fewer. Equals train.h's HP_MAX_RATIOS. */
+#define HP_CURVE_RATIOS 16
+
 typedef struct hp_curve_record {
     int64_t trial;
     int32_t epoch;
@@ -78,6 +83,7 @@ typedef struct hp_curve_record {
     double val_loss, val_acc;
     double seconds;
     double update_ratio;       /* ||update|| / ||weights|| of the epoch's last step (the recipe wants ~1e-3) */
+    float layer_update_ratio[HP_CURVE_RATIOS]; /* the same per weight tensor (see HP_CURVE_RATIOS) */
 } hp_curve_record;
 
 typedef struct hp_stage_record {

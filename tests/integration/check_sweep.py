@@ -31,6 +31,9 @@ trained = curves[curves["val_acc"] > 0.5]
 expect(len(trained) > 0 and ((trained["update_ratio"] > 1e-6) & (trained["update_ratio"] < 1)).all(),
        "update/weight ratios recorded per epoch, finite and plausible")
 expect(np.isfinite(done["update_ratio"]).all(), "each finished trial records its last update ratio")
+# the tiny MLP has 2 weight tensors: columns 00 and 01 hold their ratios, the rest NaN
+expect(np.isfinite(trained["layer_update_ratio_00"]).all() and np.isfinite(trained["layer_update_ratio_01"]).all()
+       and trained["layer_update_ratio_02"].isna().all(), "per-layer ratios: one column per weight tensor")
 expect(len(curves) == int(trials["epochs_done"].sum()), "one curve row per trained epoch")
 expect((done["snapshot_row"] >= 0).all(), "snapshots kept for finished trials")
 state = f["snapshots/state"]

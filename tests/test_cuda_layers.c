@@ -1,0 +1,331 @@
+/* test_cuda_layers.c - every GPU op of cuda/gpu.h against its CPU kernel, on random inputs.
+ *
+ * Skipped (exit 77) when no CUDA device is visible. The context runs deterministic, with TF32
+ * off (CUBLAS_DEFAULT_MATH, CUDNN_FMA_MATH), so fp32 GPU results differ from the CPU's only by
+ * summation order. Tolerances (|got - want| <= atol + rtol |want|):
+ *   dense, conv (forward and all gradients)     atol 1e-5, rtol 1e-4  (sums of 10..300 products)
+ *   batch norm (out, stats, running, grads)     atol 1e-5, rtol 1e-4
+ *   pools, gap, layouts                         atol 1e-6, rtol 1e-5  (max/layout: exact in practice)
+ *   activations (cuDNN or kernel, libm vs CUDA) atol 1e-6, rtol 1e-5
+ *   softmax cross-entropy (losses, dlogits)     atol 1e-6, rtol 1e-5; hit count exact
+ *   dropout                                     mask and output bit-identical (same draw)
+ *   SGD / Adam / AdamW, 3 steps                 atol 0, rtol 1e-6 (the kernels avoid FMA contraction
+ *                                               and are expected to match bit for bit)
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "check.h"
+#include "cpu/act.h"
+#include "cpu/conv.h"
+#include "cpu/dropout.h"
+#include "cpu/layers.h"
+#include "cpu/norm.h"
+#include "cpu/pool.h"
+#include "cuda/gpu.h"
+#include "optim.h"
+#include "rng.h"
+
+static hp_gpu_ctx *g_ctx;
+static hp_rng g_rng;
+static hp_err g_err;
+
+/* Fail loudly (and stop) on a GPU API error: later checks would only repeat it. */
+#define OK(call)                                                                                           \
+    do {                                                                                                   \
+        if ((call) != 0) {                                                                                 \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, g_err.msg);                      \
+            exit(1);                                                                                       \
+        }                                                                                                  \
+    } while (0)
+
+static float *host(int64_t n) {
+    float *p = calloc((size_t)(n > 0 ? n : 1), sizeof *p);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+static float *randn(int64_t n, double scale) {
+    float *p = host(n);
+    for (int64_t i = 0; i < n; i++) p[i] = (float)(scale * (2 * hp_rng_uniform(&g_rng) - 1));
+    return p;
+}
+static void *dev(const void *src, size_t bytes) {
+    void *d;
+    OK(hp_gpu_alloc(&d, bytes, "a test array", &g_err));
+    if (src) OK(hp_gpu_upload(g_ctx, d, src, bytes, &g_err));
+    return d;
+}
+static float *devf(const float *src, int64_t n) { return dev(src, (size_t)n * sizeof(float)); }
+static float *back(const float *d, int64_t n) {
+    float *h = host(n);
+    OK(hp_gpu_download(g_ctx, h, d, (size_t)n * sizeof(float), &g_err));
+    return h;
+}
+#define CMP(dptr, want, n, atol, rtol, what)                                                               \
+    do {                                                                                                   \
+        float *got_ = back((dptr), (n));                                                                   \
+        CHECK_ALLCLOSEF(got_, (want), (n), (atol), (rtol), (what));                                        \
+        free(got_);                                                                                        \
+    } while (0)
+
+static void test_dense(void) {
+    enum { B = 7, NI = 13, NO = 5 };
+    float *x = randn(B * NI, 1), *w = randn(NO * NI, 0.5), *b = randn(NO, 0.5), *dy = randn(B * NO, 1);
+    float *y = host(B * NO), *dx = host(B * NI), *dw = host(NO * NI), *db = host(NO);
+    float *gx = devf(x, B * NI), *gw = devf(w, NO * NI), *gb = devf(b, NO), *gdy = devf(dy, B * NO);
+    float *gy = devf(NULL, B * NO), *gdx = devf(NULL, B * NI), *gdw = devf(NULL, NO * NI), *gdb = devf(NULL, NO);
+    for (int relu = 0; relu <= 1; relu++) {
+        hp_dense_forward_f32(y, x, w, b, B, NI, NO, relu);
+        OK(hp_gpu_dense_forward(g_ctx, gy, gx, gw, gb, B, NI, NO, relu, &g_err));
+        CMP(gy, y, B * NO, 1e-5, 1e-4, relu ? "dense forward + relu" : "dense forward");
+    }
+    hp_dense_backward_f32(dx, dw, db, dy, x, w, B, NI, NO);
+    OK(hp_gpu_dense_backward(g_ctx, gdx, gdw, gdb, gdy, gx, gw, B, NI, NO, &g_err));
+    CMP(gdx, dx, B * NI, 1e-5, 1e-4, "dense dinp");
+    CMP(gdw, dw, NO * NI, 1e-5, 1e-4, "dense dweight");
+    CMP(gdb, db, NO, 1e-5, 1e-4, "dense dbias");
+    float *p[] = {x, w, b, dy, y, dx, dw, db};
+    for (int i = 0; i < 8; i++) free(p[i]);
+    float *q[] = {gx, gw, gb, gdy, gy, gdx, gdw, gdb};
+    for (int i = 0; i < 8; i++) hp_gpu_free(q[i]);
+}
+
+static void test_xent(void) {
+    enum { B = 9, C = 6 };
+    float *z = randn(B * C, 3), *probs = host(B * C), *loss = host(B), *dz = host(B * C);
+    int32_t y[B];
+    for (int b = 0; b < B; b++) y[b] = (int32_t)hp_rng_below(&g_rng, C);
+    const float dloss = 1.0f / B;
+    int64_t hits = hp_xent_forward_f32(probs, loss, z, y, B, C);
+    hp_xent_backward_f32(dz, probs, y, dloss, B, C);
+    double lsum = 0;
+    for (int b = 0; b < B; b++) lsum += loss[b];
+    float *gz = devf(z, B * C), *gdz = devf(NULL, B * C), *gl = devf(NULL, B);
+    int32_t *gyy = dev(y, sizeof y);
+    double *gs = dev(NULL, 2 * sizeof(double)), st[2];
+    OK(hp_gpu_xent(g_ctx, gdz, gl, gs, gz, gyy, dloss, B, C, &g_err));
+    CMP(gl, loss, B, 1e-6, 1e-5, "xent losses");
+    CMP(gdz, dz, B * C, 1e-6, 1e-5, "xent dlogits");
+    OK(hp_gpu_download(g_ctx, st, gs, sizeof st, &g_err));
+    CHECK_CLOSE(st[0], lsum, 1e-5, 1e-5, "xent loss sum");
+    CHECK(st[1] == (double)hits, "xent hits: got %g, want %lld", st[1], (long long)hits);
+    free(z), free(probs), free(loss), free(dz);
+    hp_gpu_free(gz), hp_gpu_free(gdz), hp_gpu_free(gl), hp_gpu_free(gyy), hp_gpu_free(gs);
+}
+
+static void test_act(void) {
+    enum { N = 1000 };
+    const hp_layer_type types[] = {HP_LAYER_RELU, HP_LAYER_LEAKY_RELU, HP_LAYER_ELU,
+                                   HP_LAYER_GELU, HP_LAYER_TANH,       HP_LAYER_SIGMOID};
+    const char *names[] = {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"};
+    float *x = randn(N, 4), *dy = randn(N, 1), *y = host(N), *dx = host(N);
+    float *gx = devf(x, N), *gdy = devf(dy, N), *gy = devf(NULL, N), *gdx = devf(NULL, N);
+    for (int t = 0; t < 6; t++) {
+        const double param = types[t] == HP_LAYER_LEAKY_RELU ? 0.01 : 1.0;
+        char what[64];
+        hp_act_forward_f32(y, x, N, types[t], param);
+        OK(hp_gpu_act_forward(g_ctx, gy, gx, N, types[t], param, &g_err));
+        snprintf(what, sizeof what, "%s forward", names[t]);
+        CMP(gy, y, N, 1e-6, 1e-5, what);
+        hp_act_backward_f32(dx, dy, x, y, N, types[t], param);
+        OK(hp_gpu_act_backward(g_ctx, gdx, gdy, gx, gy, N, types[t], param, &g_err));
+        snprintf(what, sizeof what, "%s backward", names[t]);
+        CMP(gdx, dx, N, 1e-6, 1e-5, what);
+    }
+    free(x), free(dy), free(y), free(dx);
+    hp_gpu_free(gx), hp_gpu_free(gdy), hp_gpu_free(gy), hp_gpu_free(gdx);
+}
+
+static void test_dropout(void) {
+    enum { N = 5000 };
+    const uint64_t key = hp_key3(7, HP_STREAM_DROPOUT, 12);
+    float *x = randn(N, 1), *y = host(N), *dy = randn(N, 1), *dx = host(N);
+    uint8_t mask[N], gmask[N];
+    hp_dropout_forward_f32(y, mask, x, N, 0.3, key);
+    hp_dropout_backward_f32(dx, dy, mask, N, 0.3);
+    float *gx = devf(x, N), *gy = devf(NULL, N), *gdy = devf(dy, N), *gdx = devf(NULL, N);
+    uint8_t *gm = dev(NULL, N);
+    OK(hp_gpu_dropout_forward(g_ctx, gy, gm, gx, N, 0.3, key, &g_err));
+    OK(hp_gpu_dropout_backward(g_ctx, gdx, gdy, gm, N, 0.3, &g_err));
+    OK(hp_gpu_download(g_ctx, gmask, gm, N, &g_err));
+    CHECK(memcmp(mask, gmask, N) == 0, "dropout: GPU mask == CPU mask bit for bit");
+    float *oy = back(gy, N), *odx = back(gdx, N);
+    CHECK(memcmp(oy, y, sizeof(float) * N) == 0, "dropout forward bit-identical");
+    CHECK(memcmp(odx, dx, sizeof(float) * N) == 0, "dropout backward bit-identical");
+    free(x), free(y), free(dy), free(dx), free(oy), free(odx);
+    hp_gpu_free(gx), hp_gpu_free(gy), hp_gpu_free(gdy), hp_gpu_free(gdx), hp_gpu_free(gm);
+}
+
+static void test_gap_layout(void) {
+    enum { B = 3, C = 4, HW = 10 };
+    const int n = B * C * HW;
+    float *x = randn(n, 1), *o = host(n), *g = host(B * C), *dg = randn(B * C, 1), *dx = host(n);
+    float *gx = devf(x, n), *go = devf(NULL, n), *gg = devf(NULL, B * C), *gdg = devf(dg, B * C), *gdx = devf(NULL, n);
+    hp_nchw_to_cnhw_f32(o, x, B, C, HW);
+    OK(hp_gpu_nchw_to_cnhw(g_ctx, go, gx, B, C, HW, &g_err));
+    CMP(go, o, n, 0, 0, "nchw -> cnhw");
+    hp_cnhw_to_nchw_f32(o, x, B, C, HW);
+    OK(hp_gpu_cnhw_to_nchw(g_ctx, go, gx, B, C, HW, &g_err));
+    CMP(go, o, n, 0, 0, "cnhw -> nchw");
+    hp_gap_forward_f32(g, x, B * C, HW);
+    OK(hp_gpu_gap_forward(g_ctx, gg, gx, B * C, HW, &g_err));
+    CMP(gg, g, B * C, 1e-6, 1e-5, "gap forward");
+    hp_gap_backward_f32(dx, dg, B * C, HW);
+    OK(hp_gpu_gap_backward(g_ctx, gdx, gdg, B * C, HW, &g_err));
+    CMP(gdx, dx, n, 1e-6, 1e-5, "gap backward");
+    free(x), free(o), free(g), free(dg), free(dx);
+    hp_gpu_free(gx), hp_gpu_free(go), hp_gpu_free(gg), hp_gpu_free(gdg), hp_gpu_free(gdx);
+}
+
+static void test_optim(hp_optim_type type, int nesterov, const char *what) {
+    enum { N = 777 };
+    hp_optim_spec s = {.type = type, .lr = 0.01, .weight_decay = 0.05};
+    if (type == HP_OPTIM_SGD) s.momentum = 0.9, s.nesterov = nesterov;
+    hp_optim_spec_defaults(&s);
+    hp_optim *o;
+    OK(hp_optim_create(&s, N, &o, &g_err));
+    float *p = randn(N, 1), *gp = devf(p, N), *m1 = devf(NULL, N), *m2 = devf(NULL, N);
+    float zeros[N] = {0};
+    OK(hp_gpu_upload(g_ctx, m1, zeros, sizeof zeros, &g_err));
+    OK(hp_gpu_upload(g_ctx, m2, zeros, sizeof zeros, &g_err));
+    for (int t = 1; t <= 3; t++) {
+        float *gr = randn(N, 1), *ggr = devf(gr, N);
+        hp_optim_step(o, p, gr, s.lr);
+        if (type == HP_OPTIM_SGD) OK(hp_gpu_sgd_step(g_ctx, gp, ggr, m1, N, &s, s.lr, t, &g_err));
+        else OK(hp_gpu_adam_step(g_ctx, gp, ggr, m1, m2, N, &s, s.lr, t, &g_err));
+        OK(hp_gpu_sync(g_ctx, &g_err));
+        free(gr), hp_gpu_free(ggr);
+    }
+    CMP(gp, p, N, 0, 1e-6, what);
+    hp_optim_free(o);
+    free(p), hp_gpu_free(gp), hp_gpu_free(m1), hp_gpu_free(m2);
+}
+
+#if HPSWEEP_HAVE_CUDNN
+static void test_conv(int k, int stride, int pad) {
+    enum { B = 3, C = 4, H = 9, W = 8, F = 5 };
+    hp_conv_geom g;
+    CHECK(hp_conv_geom_make(&g, C, H, W, F, k, stride, pad) == 0, "conv geometry");
+    const int64_t ni = (int64_t)C * B * H * W, no = (int64_t)F * B * g.Ho * g.Wo, nw = (int64_t)F * C * k * k;
+    float *x = randn(ni, 1), *w = randn(nw, 0.3), *b = randn(F, 0.3), *dy = randn(no, 1);
+    float *y = host(no), *dx = host(ni), *dw = host(nw), *db = host(F);
+    float *work = host(hp_conv_work_size(&g, B, 1));
+    hp_conv_forward_f32(y, x, w, b, B, &g, work, 1);
+    hp_conv_backward_f32(dx, dw, db, dy, x, w, B, &g, work, 1);
+    float *gx = devf(x, ni), *gw = devf(w, nw), *gb = devf(b, F), *gdy = devf(dy, no);
+    float *gy = devf(NULL, no), *gdx = devf(NULL, ni), *gdw = devf(NULL, nw), *gdb = devf(NULL, F);
+    OK(hp_gpu_conv_forward(g_ctx, gy, gx, gw, gb, B, &g, &g_err));
+    OK(hp_gpu_conv_backward(g_ctx, gdx, gdw, gdb, gdy, gx, gw, B, &g, &g_err));
+    char what[96];
+    snprintf(what, sizeof what, "conv k%d s%d p%d forward", k, stride, pad);
+    CMP(gy, y, no, 1e-5, 1e-4, what);
+    snprintf(what, sizeof what, "conv k%d s%d p%d dinp", k, stride, pad);
+    CMP(gdx, dx, ni, 1e-5, 1e-4, what);
+    snprintf(what, sizeof what, "conv k%d s%d p%d dweight", k, stride, pad);
+    CMP(gdw, dw, nw, 1e-5, 1e-4, what);
+    snprintf(what, sizeof what, "conv k%d s%d p%d dbias", k, stride, pad);
+    CMP(gdb, db, F, 1e-5, 1e-4, what);
+    float *p[] = {x, w, b, dy, y, dx, dw, db, work};
+    for (int i = 0; i < 9; i++) free(p[i]);
+    float *q[] = {gx, gw, gb, gdy, gy, gdx, gdw, gdb};
+    for (int i = 0; i < 8; i++) hp_gpu_free(q[i]);
+}
+
+static void test_bn(void) {
+    enum { B = 4, C = 3, HW = 6, N = B * C * HW };
+    const double mom = 0.1, eps = 1e-5;
+    float *x = randn(N, 2), *w = randn(C, 1), *b = randn(C, 1), *dy = randn(N, 1);
+    float *y = host(N), *xhat = host(N), *mean = host(C), *invstd = host(C), *dx = host(N), *dw = host(C),
+          *db = host(C), *rm = host(C), *rv = host(C);
+    for (int c = 0; c < C; c++) rm[c] = 0.5f, rv[c] = 2.0f;
+    float *grm = devf(rm, C), *grv = devf(rv, C);
+    hp_bn_forward_train_f32(y, xhat, mean, invstd, rm, rv, x, w, b, B, C, HW, mom, eps);
+    hp_bn_backward_f32(dx, dw, db, dy, xhat, invstd, w, B, C, HW);
+    float *gx = devf(x, N), *gw = devf(w, C), *gb = devf(b, C), *gdy = devf(dy, N), *gy = devf(NULL, N);
+    float *gm = devf(NULL, C), *gi = devf(NULL, C), *gdx = devf(NULL, N), *gdw = devf(NULL, C), *gdb = devf(NULL, C);
+    OK(hp_gpu_bn_forward_train(g_ctx, gy, gm, gi, grm, grv, gx, gw, gb, B, C, HW, mom, eps, &g_err));
+    CMP(gy, y, N, 1e-5, 1e-4, "bn train out");
+    CMP(gm, mean, C, 1e-5, 1e-4, "bn saved mean");
+    CMP(gi, invstd, C, 1e-5, 1e-4, "bn saved invstd");
+    CMP(grm, rm, C, 1e-5, 1e-4, "bn running mean");
+    CMP(grv, rv, C, 1e-5, 1e-4, "bn running var (unbiased, momentum)");
+    OK(hp_gpu_bn_backward(g_ctx, gdx, gdw, gdb, gdy, gx, gm, gi, gw, B, C, HW, eps, &g_err));
+    CMP(gdx, dx, N, 1e-5, 1e-4, "bn dinp");
+    CMP(gdw, dw, C, 1e-5, 1e-4, "bn dweight");
+    CMP(gdb, db, C, 1e-5, 1e-4, "bn dbias");
+    hp_bn_forward_eval_f32(y, x, w, b, rm, rv, B, C, HW, eps);
+    OK(hp_gpu_bn_forward_eval(g_ctx, gy, gx, gw, gb, grm, grv, B, C, HW, eps, &g_err));
+    CMP(gy, y, N, 1e-5, 1e-4, "bn eval out");
+    float *p[] = {x, w, b, dy, y, xhat, mean, invstd, dx, dw, db, rm, rv};
+    for (int i = 0; i < 13; i++) free(p[i]);
+    float *q[] = {grm, grv, gx, gw, gb, gdy, gy, gm, gi, gdx, gdw, gdb};
+    for (int i = 0; i < 12; i++) hp_gpu_free(q[i]);
+}
+
+static void test_pool(int is_max, int k, int stride, int pad) {
+    enum { P = 6, H = 8, W = 7 };
+    hp_pool_geom g;
+    CHECK(hp_pool_geom_make(&g, H, W, k, stride, pad) == 0, "pool geometry");
+    const int64_t ni = (int64_t)P * H * W, no = (int64_t)P * g.Ho * g.Wo;
+    float *x = randn(ni, 1), *dy = randn(no, 1), *y = host(no), *dx = host(ni);
+    int32_t *idx = calloc((size_t)no, sizeof *idx);
+    if (!idx) exit(1);
+    if (is_max) {
+        hp_maxpool_forward_f32(y, idx, x, P, &g);
+        hp_maxpool_backward_f32(dx, dy, idx, P, &g);
+    } else {
+        hp_avgpool_forward_f32(y, x, P, &g);
+        hp_avgpool_backward_f32(dx, dy, P, &g);
+    }
+    float *gx = devf(x, ni), *gdy = devf(dy, no), *gy = devf(NULL, no), *gdx = devf(NULL, ni);
+    OK(hp_gpu_pool_forward(g_ctx, gy, gx, P, &g, is_max, &g_err));
+    OK(hp_gpu_pool_backward(g_ctx, gdx, gdy, gy, gx, P, &g, is_max, &g_err));
+    char what[96];
+    snprintf(what, sizeof what, "%s k%d s%d p%d forward", is_max ? "maxpool" : "avgpool", k, stride, pad);
+    CMP(gy, y, no, 1e-6, 1e-5, what);
+    snprintf(what, sizeof what, "%s k%d s%d p%d backward", is_max ? "maxpool" : "avgpool", k, stride, pad);
+    CMP(gdx, dx, ni, 1e-6, 1e-5, what);
+    free(x), free(dy), free(y), free(dx), free(idx);
+    hp_gpu_free(gx), hp_gpu_free(gdy), hp_gpu_free(gy), hp_gpu_free(gdx);
+}
+#endif
+
+int main(void) {
+    if (hp_backend_cuda_devices() == 0) return hp_check_skip("no CUDA device visible");
+    int device = -1;
+    char name[128];
+    OK(hp_gpu_bind(0, &device, name, sizeof name, &g_err));
+    printf("GPU %d: %s\n", device, name);
+    const hp_gpu_opts opts = {.deterministic = 1, .allow_tf32 = 0, .workspace_max = 0};
+    OK(hp_gpu_ctx_create(&g_ctx, &opts, &g_err));
+    g_rng = hp_rng_make(hp_key2(2026, 6));
+
+    test_dense();
+    test_xent();
+    test_act();
+    test_dropout();
+    test_gap_layout();
+    test_optim(HP_OPTIM_SGD, 0, "sgd momentum, 3 steps");
+    test_optim(HP_OPTIM_SGD, 1, "sgd nesterov, 3 steps");
+    test_optim(HP_OPTIM_ADAM, 0, "adam, 3 steps");
+    test_optim(HP_OPTIM_ADAMW, 0, "adamw, 3 steps");
+#if HPSWEEP_HAVE_CUDNN
+    test_conv(3, 1, 1);
+    test_conv(3, 2, 0);
+    test_conv(1, 1, 0);
+    test_bn();
+    test_pool(1, 2, 2, 0);
+    test_pool(1, 3, 2, 1);
+    test_pool(0, 2, 2, 0);
+    test_pool(0, 3, 1, 1);
+#endif
+    hp_gpu_ctx_free(g_ctx);
+    return hp_check_summary("test_cuda_layers");
+}

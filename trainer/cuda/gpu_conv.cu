@@ -1,0 +1,155 @@
+/* gpu_conv.cu - convolution on cuDNN in the CPU's channel-major layout, with per-shape plans.
+ *
+ * Layout: the CPU keeps activations as [C, B, H, W] (cpu/conv.h). cuDNN's logical order is
+ * always (n, c, h, w); a strided descriptor places it on any memory order, so the CNHW buffer is
+ * described as dims [B, C, H, W] with strides n: H*W, c: B*H*W, h: W, w: 1 and nothing is
+ * transposed. Weights [F, C, k, k] are cuDNN's packed NCHW filter layout. PyTorch's Conv2d is
+ * a cross-correlation (no kernel flip): CUDNN_CROSS_CORRELATION.
+ *
+ * Plans: the first call for a (B, geometry) creates the descriptors and asks the _v7 heuristics
+ * (cudnnGetConvolution*Algorithm_v7, which rank algorithms without running them) for each
+ * direction; the first result that succeeded, fits the workspace limit, matches the math mode
+ * and, in deterministic mode, reports CUDNN_DETERMINISTIC is kept for the life of the context.
+ * The context's workspace grows to the largest plan's need at that moment, never per step. */
+#include "gpu_impl.h"
+
+/* Math type allowed for an algorithm: with TF32 off only FMA/default kernels (no tensor ops). */
+static int math_ok(const hp_gpu_ctx *ctx, cudnnMathType_t m) {
+    return ctx->opts.allow_tf32 || m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+}
+
+static cudnnMathType_t conv_math(const hp_gpu_ctx *ctx) {
+    return ctx->opts.allow_tf32 ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : CUDNN_FMA_MATH;
+}
+
+/* The math type set on the descriptor for a chosen algorithm: with TF32 off always CUDNN_FMA_MATH,
+ * since under CUDNN_DEFAULT_MATH cuDNN may still run TF32 tensor-core kernels on sm_80 and later. */
+static cudnnMathType_t chosen_math(const hp_gpu_ctx *ctx, cudnnMathType_t reported) {
+    return ctx->opts.allow_tf32 ? reported : CUDNN_FMA_MATH;
+}
+
+static int workspace_reserve(hp_gpu_ctx *ctx, size_t bytes, hp_err *err) {
+    if (bytes <= ctx->workspace_size) return 0;
+    if (ctx->workspace) HP_CUDA_CHECK(cudaFree(ctx->workspace), "internal: bad workspace pointer");
+    ctx->workspace = NULL;
+    ctx->workspace_size = 0;
+    HP_CUDA_CHECK(cudaMalloc(&ctx->workspace, bytes),
+                  "out of GPU memory for the cuDNN workspace: lower hp_gpu_opts.workspace_max or the batch size");
+    ctx->workspace_size = bytes;
+    return 0;
+}
+
+/* Pick from n perf results (any of the three kinds, which share these fields). */
+#define PICK_ALGO(perf, n, ctx, out_algo, out_math, out_mem)                                               \
+    do {                                                                                                   \
+        int found_ = 0;                                                                                    \
+        for (int i_ = 0; i_ < (n) && !found_; i_++) {                                                      \
+            if (perf[i_].status != CUDNN_STATUS_SUCCESS || perf[i_].memory > (ctx)->opts.workspace_max) continue; \
+            if ((ctx)->opts.deterministic && perf[i_].determinism != CUDNN_DETERMINISTIC) continue;       \
+            if (!math_ok((ctx), perf[i_].mathType)) continue;                                              \
+            out_algo = perf[i_].algo, out_math = chosen_math((ctx), perf[i_].mathType), out_mem = perf[i_].memory, found_ = 1; \
+        }                                                                                                  \
+        if (!found_)                                                                                       \
+            return hp_errf(err, "no cuDNN convolution algorithm fits (B %d, C %d, %dx%d, F %d, k %d, stride %d, " \
+                                "pad %d; deterministic %d, workspace limit %zu bytes): raise workspace_max or " \
+                                "turn deterministic mode off", B, g->C, g->H, g->W, g->F, g->k, g->stride, g->pad, \
+                           (ctx)->opts.deterministic, (ctx)->opts.workspace_max);                         \
+    } while (0)
+
+static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_plan **out, hp_err *err) {
+    hp_gpu_conv_plan *p = NULL;
+    for (int i = 0; i < HP_GPU_MAX_PLANS; i++) {
+        hp_gpu_conv_plan *q = &ctx->plans[i];
+        if (!q->used) {
+            if (!p) p = q;
+            continue;
+        }
+        if (q->B == B && q->C == g->C && q->H == g->H && q->W == g->W && q->F == g->F && q->k == g->k &&
+            q->stride == g->stride && q->pad == g->pad) {
+            *out = q;
+            return 0;
+        }
+    }
+    if (!p)
+        return hp_errf(err, "more than %d convolution shapes in one GPU context: keep the batch size fixed (the "
+                            "last partial batch is one more shape) or raise HP_GPU_MAX_PLANS", HP_GPU_MAX_PLANS);
+    const char *fix = "check the convolution geometry (hp_conv_geom_make) and B > 0";
+    if (!p->x) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->x), fix);
+    if (!p->y) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->y), fix);
+    if (!p->bias) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->bias), fix);
+    if (!p->w) HP_CUDNN_CHECK(cudnnCreateFilterDescriptor(&p->w), fix);
+    if (!p->conv) HP_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p->conv), fix);
+    const int HWi = g->H * g->W, HWo = g->Ho * g->Wo;
+    // CNHW as strides: n -> one plane, c -> B planes.
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->x, CUDNN_DATA_FLOAT, B, g->C, g->H, g->W, HWi, B * HWi, g->W, 1), fix);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->y, CUDNN_DATA_FLOAT, B, g->F, g->Ho, g->Wo, HWo, B * HWo, g->Wo, 1),
+                   fix);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, g->F, 1, 1), fix);
+    HP_CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g->F, g->C, g->k, g->k), fix);
+    HP_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv, g->pad, g->pad, g->stride, g->stride, 1, 1,
+                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                   fix);
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, conv_math(ctx)), fix);
+
+    size_t need = 0, mem = 0;
+    int n = 0;
+    cudnnConvolutionFwdAlgoPerf_t pf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    HP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, p->x, p->w, p->conv, p->y,
+                                                          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, pf),
+                   fix);
+    PICK_ALGO(pf, n, ctx, p->fwd, p->fwd_math, mem);
+    need = mem > need ? mem : need;
+    cudnnConvolutionBwdDataAlgoPerf_t pd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    HP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, p->w, p->y, p->conv, p->x,
+                                                               CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, pd),
+                   fix);
+    PICK_ALGO(pd, n, ctx, p->bwd_data, p->data_math, mem);
+    need = mem > need ? mem : need;
+    cudnnConvolutionBwdFilterAlgoPerf_t pw[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    HP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->cudnn, p->x, p->y, p->conv, p->w,
+                                                                 CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, pw),
+                   fix);
+    PICK_ALGO(pw, n, ctx, p->bwd_filter, p->filter_math, mem);
+    need = mem > need ? mem : need;
+    if (workspace_reserve(ctx, need, err)) return -1;
+    p->B = B, p->C = g->C, p->H = g->H, p->W = g->W, p->F = g->F, p->k = g->k, p->stride = g->stride, p->pad = g->pad;
+    p->used = 1;
+    *out = p;
+    return 0;
+}
+
+extern "C" int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp, const float *weight,
+                                   const float *bias, int B, const hp_conv_geom *g, hp_err *err) {
+    // out [F, B, Ho, Wo], inp [C, B, H, W], weight [F, C, k, k], bias [F]
+    hp_gpu_conv_plan *p;
+    if (plan_get(ctx, B, g, &p, err)) return -1;
+    const float one = 1.0f, zero = 0.0f;
+    const char *fix = "check the convolution's device pointers and sizes";
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->fwd_math), fix);
+    HP_CUDNN_CHECK(cudnnConvolutionForward(ctx->cudnn, &one, p->x, inp, p->w, weight, p->conv, p->fwd, ctx->workspace,
+                                           ctx->workspace_size, &zero, p->y, out),
+                   fix);
+    if (bias) HP_CUDNN_CHECK(cudnnAddTensor(ctx->cudnn, &one, p->bias, bias, &one, p->y, out), fix);
+    return 0;
+}
+
+extern "C" int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *weight, int B, const hp_conv_geom *g, hp_err *err) {
+    // dinp [C, B, H, W], dweight [F, C, k, k], dbias [F], dout [F, B, Ho, Wo], inp, weight as forward
+    hp_gpu_conv_plan *p;
+    if (plan_get(ctx, B, g, &p, err)) return -1;
+    const float one = 1.0f, zero = 0.0f; // beta 0: gradients are overwritten, as on the CPU
+    const char *fix = "check the convolution's device pointers and sizes";
+    if (dinp) {
+        HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->data_math), fix);
+        HP_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx->cudnn, &one, p->w, weight, p->y, dout, p->conv, p->bwd_data,
+                                                    ctx->workspace, ctx->workspace_size, &zero, p->x, dinp),
+                       fix);
+    }
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->filter_math), fix);
+    HP_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx->cudnn, &one, p->x, inp, p->y, dout, p->conv, p->bwd_filter,
+                                                  ctx->workspace, ctx->workspace_size, &zero, p->w, dweight),
+                   fix);
+    if (dbias) HP_CUDNN_CHECK(cudnnConvolutionBackwardBias(ctx->cudnn, &one, p->y, dout, &zero, p->bias, dbias), fix);
+    return 0;
+}

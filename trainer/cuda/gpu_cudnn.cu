@@ -1,0 +1,104 @@
+/* gpu_cudnn.cu - batch norm and max/avg pooling on cuDNN, in the CPU kernels' layouts.
+ *
+ * Batch norm (cuDNN spatial mode over [B, C, HW, 1] NCHW; statistics per channel over B*HW):
+ *   forward training computes mean and the BIASED variance for normalising (as PyTorch), saves
+ *   mean and 1/sqrt(var + eps) ("saveInvVariance" is that inverse standard deviation), and
+ *   updates running = (1 - f) * running + f * batch with f = exponentialAverageFactor, where
+ *   cuDNN's batch variance for the running average is the UNBIASED one (times n/(n-1)). With
+ *   f = momentum this is PyTorch's rule (norm.h). (PyTorch's own cuDNN path relies on this
+ *   convention; the parity test checks it against hp_bn_forward_train_f32 on a GPU.)
+ *   cuDNN requires eps >= CUDNN_BN_MIN_EPSILON (1e-5, PyTorch's default).
+ * Pools: P planes as [P, 1, H, W]. Max pooling is CUDNN_POOLING_MAX_DETERMINISTIC with NaN
+ *   propagation; avg pooling CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING (PyTorch's default). */
+#include "gpu_impl.h"
+
+/* Describe [B, C, HW, 1] in tx and its per-channel [1, C, 1, 1] in tbn. Training needs n = B*HW >= 2
+ * values per channel (PyTorch refuses n = 1 too; cuDNN's n/(n-1) would divide by zero). */
+static int bn_desc(hp_gpu_ctx *ctx, int B, int C, int HW, double eps, int train, hp_err *err) {
+    if (B <= 0 || C <= 0 || HW <= 0 || (train && (int64_t)B * HW < 2))
+        return hp_errf(err, "batch norm on the GPU: B %d, C %d, HW %d: need B, C, HW > 0 and B*HW >= 2 values "
+                            "per channel", B, C, HW);
+    if (!(eps >= CUDNN_BN_MIN_EPSILON))
+        return hp_errf(err, "batch norm on the GPU: eps %g is below cuDNN's minimum %g: use eps >= 1e-5", eps,
+                       CUDNN_BN_MIN_EPSILON);
+    const char *fix = "check the batch-norm shape";
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(ctx->tx, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, HW, 1), fix);
+    HP_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(ctx->tbn, ctx->tx, CUDNN_BATCHNORM_SPATIAL), fix);
+    return 0;
+}
+
+extern "C" int hp_gpu_bn_forward_train(hp_gpu_ctx *ctx, float *out, float *save_mean, float *save_invstd,
+                                       float *running_mean, float *running_var, const float *inp, const float *weight,
+                                       const float *bias, int B, int C, int HW, double momentum, double eps,
+                                       hp_err *err) {
+    // out, inp [B, C, HW]; save_mean, save_invstd, running_mean, running_var, weight, bias [C]
+    if (bn_desc(ctx, B, C, HW, eps, 1, err)) return -1;
+    const float one = 1.0f, zero = 0.0f;
+    HP_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(ctx->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, ctx->tx,
+                                                          inp, ctx->tx, out, ctx->tbn, weight, bias, momentum,
+                                                          running_mean, running_var, eps, save_mean, save_invstd),
+                   "check the batch-norm pointers: weight, bias, running statistics and saved statistics are "
+                   "all required [C] device arrays");
+    return 0;
+}
+
+extern "C" int hp_gpu_bn_forward_eval(hp_gpu_ctx *ctx, float *out, const float *inp, const float *weight,
+                                      const float *bias, const float *running_mean, const float *running_var, int B,
+                                      int C, int HW, double eps, hp_err *err) {
+    // out, inp [B, C, HW]; weight, bias, running_mean, running_var [C]
+    if (bn_desc(ctx, B, C, HW, eps, 0, err)) return -1;
+    const float one = 1.0f, zero = 0.0f;
+    HP_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(ctx->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, ctx->tx,
+                                                           inp, ctx->tx, out, ctx->tbn, weight, bias, running_mean,
+                                                           running_var, eps),
+                   "check the batch-norm pointers (weight, bias, running statistics: [C] device arrays)");
+    return 0;
+}
+
+extern "C" int hp_gpu_bn_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
+                                  const float *inp, const float *save_mean, const float *save_invstd,
+                                  const float *weight, int B, int C, int HW, double eps, hp_err *err) {
+    // dinp, dout, inp [B, C, HW]; dweight, dbias, save_mean, save_invstd, weight [C]
+    if (bn_desc(ctx, B, C, HW, eps, 1, err)) return -1;
+    const float one = 1.0f, zero = 0.0f; // beta 0 for data and parameters: overwritten, as on the CPU
+    HP_CUDNN_CHECK(cudnnBatchNormalizationBackward(ctx->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero,
+                                                   ctx->tx, inp, ctx->tx, dout, ctx->tx, dinp, ctx->tbn, weight,
+                                                   dweight, dbias, eps, save_mean, save_invstd),
+                   "check the batch-norm pointers; save_mean/save_invstd must come from forward_train on this batch");
+    return 0;
+}
+
+static int pool_desc(hp_gpu_ctx *ctx, int64_t P, const hp_pool_geom *g, int is_max, hp_err *err) {
+    if (P <= 0 || P > INT32_MAX) return hp_errf(err, "pooling on the GPU: %lld planes: need 1 to 2^31 - 1", (long long)P);
+    const char *fix = "check the pooling geometry (hp_pool_geom_make)";
+    HP_CUDNN_CHECK(cudnnSetPooling2dDescriptor(ctx->pool,
+                                               is_max ? CUDNN_POOLING_MAX_DETERMINISTIC
+                                                      : CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING,
+                                               CUDNN_PROPAGATE_NAN, g->k, g->k, g->pad, g->pad, g->stride, g->stride),
+                   fix);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(ctx->tx, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, (int)P, 1, g->H, g->W), fix);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(ctx->ty, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, (int)P, 1, g->Ho, g->Wo),
+                   fix);
+    return 0;
+}
+
+extern "C" int hp_gpu_pool_forward(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P, const hp_pool_geom *g,
+                                   int is_max, hp_err *err) {
+    // out [P, Ho, Wo], inp [P, H, W]
+    if (pool_desc(ctx, P, g, is_max, err)) return -1;
+    const float one = 1.0f, zero = 0.0f;
+    HP_CUDNN_CHECK(cudnnPoolingForward(ctx->cudnn, ctx->pool, &one, ctx->tx, inp, &zero, ctx->ty, out),
+                   "check the pooling pointers and sizes");
+    return 0;
+}
+
+extern "C" int hp_gpu_pool_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, const float *out,
+                                    const float *inp, int64_t P, const hp_pool_geom *g, int is_max, hp_err *err) {
+    // dinp, inp [P, H, W]; dout, out [P, Ho, Wo]
+    if (pool_desc(ctx, P, g, is_max, err)) return -1;
+    const float one = 1.0f, zero = 0.0f; // beta 0: dinp overwritten, overlapping windows summed by cuDNN
+    HP_CUDNN_CHECK(cudnnPoolingBackward(ctx->cudnn, ctx->pool, &one, ctx->ty, out, ctx->ty, dout, ctx->tx, inp, &zero,
+                                        ctx->tx, dinp),
+                   "check the pooling pointers; out must be the forward's output for inp");
+    return 0;
+}

@@ -1,0 +1,96 @@
+/* gpu_impl.h - inside the CUDA backend only (C++/CUDA): the context struct and the check macros.
+ *
+ * Every CUDA, cuBLAS and cuDNN call goes through one of the HP_*_CHECK macros. Each expects an
+ * `hp_err *err` in scope and a function returning int; on failure it fills err with one line
+ * naming the call (its source text), the status name and a fix, then returns -1. */
+#ifndef HP_CUDA_GPU_IMPL_H
+#define HP_CUDA_GPU_IMPL_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#if HPSWEEP_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
+extern "C" {
+#include "cpu/conv.h"
+#include "cpu/pool.h"
+#include "cuda/gpu.h"
+}
+
+const char *hp_cublas_status_name(cublasStatus_t s);
+
+#define HP_CUDA_CHECK(call, fix)                                                                           \
+    do {                                                                                                   \
+        cudaError_t rc_ = (call);                                                                          \
+        if (rc_ != cudaSuccess)                                                                            \
+            return hp_errf(err, "%s:%d: %s failed: %s (%s); %s", __FILE__, __LINE__, #call,                \
+                           cudaGetErrorName(rc_), cudaGetErrorString(rc_), fix);                           \
+    } while (0)
+
+/* A kernel launch reports bad configurations at once (cudaGetLastError) and faults later (sync). */
+#define HP_LAUNCH_CHECK(what)                                                                              \
+    HP_CUDA_CHECK(cudaGetLastError(), "the launch of " what " was rejected: check the sizes passed to it")
+
+#define HP_CUBLAS_CHECK(call, fix)                                                                         \
+    do {                                                                                                   \
+        cublasStatus_t rc_ = (call);                                                                       \
+        if (rc_ != CUBLAS_STATUS_SUCCESS)                                                                  \
+            return hp_errf(err, "%s:%d: %s failed: %s; %s", __FILE__, __LINE__, #call,                     \
+                           hp_cublas_status_name(rc_), fix);                                               \
+    } while (0)
+
+#if HPSWEEP_HAVE_CUDNN
+#define HP_CUDNN_CHECK(call, fix)                                                                          \
+    do {                                                                                                   \
+        cudnnStatus_t rc_ = (call);                                                                        \
+        if (rc_ != CUDNN_STATUS_SUCCESS)                                                                   \
+            return hp_errf(err, "%s:%d: %s failed: %s; %s", __FILE__, __LINE__, #call,                     \
+                           cudnnGetErrorString(rc_), fix);                                                 \
+    } while (0)
+
+/* A convolution shape met before: its descriptors and the algorithms chosen for it. */
+typedef struct hp_gpu_conv_plan {
+    int used;
+    int B, C, H, W, F, k, stride, pad;
+    cudnnTensorDescriptor_t x, y, bias;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    cudnnMathType_t fwd_math, data_math, filter_math;
+} hp_gpu_conv_plan;
+#define HP_GPU_MAX_PLANS 64
+#endif
+
+struct hp_gpu_ctx {
+    hp_gpu_opts opts;
+    cudaStream_t stream;
+    cublasHandle_t cublas;
+    double *xent_scratch; /* [2 * xent_cap]: per-example loss and hit, reduced in order */
+    int xent_cap;
+#if HPSWEEP_HAVE_CUDNN
+    cudnnHandle_t cudnn;
+    void *workspace; /* owned; grown only when a new conv shape needs more */
+    size_t workspace_size;
+    /* Reusable descriptors for pools, batch norm and activations: re-set per call (no allocation). */
+    cudnnTensorDescriptor_t tx, ty, tbn;
+    cudnnPoolingDescriptor_t pool;
+    cudnnActivationDescriptor_t act;
+    hp_gpu_conv_plan plans[HP_GPU_MAX_PLANS];
+#endif
+};
+
+/* Blocks of 256 threads covering n elements (n <= INT32_MAX checked by callers). */
+static inline unsigned hp_gpu_blocks(int64_t n) { return (unsigned)((n + 255) / 256); }
+
+/* Refuse counts the 32-bit kernels and cuDNN descriptors cannot index. */
+#define HP_GPU_CHECK_N(n, what)                                                                            \
+    do {                                                                                                   \
+        if ((n) < 0 || (n) > INT32_MAX)                                                                    \
+            return hp_errf(err, "%s: %s = %lld is outside [0, 2^31): split the call", __func__, what,     \
+                           (long long)(n));                                                                \
+    } while (0)
+
+#endif
