@@ -33,6 +33,30 @@ static void train_usage(FILE *f) {
             "  -h, --help    this text\n");
 }
 
+/* One line each for the optimizer (with the fields its type uses) and the training loop. */
+static void print_optimizer(const hp_spec *spec) {
+    const hp_optim_spec *o = &spec->optim;
+    printf("optimizer: %s lr %g", hp_optim_type_name(o->type), o->lr);
+    switch (o->type) {
+    case HP_OPTIM_SGD: printf(" momentum %g%s", o->momentum, o->nesterov ? " (nesterov)" : ""); break;
+    case HP_OPTIM_ADAM:
+    case HP_OPTIM_ADAMW: printf(" betas (%g, %g) eps %g", o->beta1, o->beta2, o->eps); break;
+    case HP_OPTIM_RMSPROP: printf(" alpha %g eps %g momentum %g", o->alpha, o->eps, o->momentum); break;
+    case HP_OPTIM_ADAGRAD: printf(" eps %g", o->eps); break;
+    default: break;
+    }
+    printf(" weight decay %g%s\n", o->weight_decay, o->type == HP_OPTIM_ADAMW ? " (decoupled)" : "");
+    const hp_train_spec *t = &spec->train;
+    const hp_augment_spec *a = &t->augment;
+    printf("training: batch %d, %d epochs, seed %llu, schedule %s", t->batch_size, t->epochs,
+           (unsigned long long)spec->seed, hp_sched_type_name(t->schedule.type));
+    if (t->schedule.warmup_epochs > 0) printf(" after %d warm-up epochs", t->schedule.warmup_epochs);
+    if (hp_augment_active(a))
+        printf(", augment%s%s%s", a->flip ? " flip" : "", a->shift ? " shift" : "", a->cutout ? " cutout" : "");
+    if (t->patience > 0) printf(", early stop after %d epochs without improvement", t->patience);
+    printf("\n");
+}
+
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -106,10 +130,7 @@ int hp_cmd_train(int argc, char **argv) {
     printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
            (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
            data.train.h, data.train.w, spec.data.nclasses, now_seconds() - t0);
-    printf("optimizer: %s lr %g momentum %g%s weight decay %g; batch %d, %d epochs, seed %llu\n",
-           hp_optim_type_name(spec.optim.type), spec.optim.lr, spec.optim.momentum,
-           spec.optim.nesterov ? " (nesterov)" : "", spec.optim.weight_decay, spec.train.batch_size,
-           spec.train.epochs, (unsigned long long)spec.seed);
+    print_optimizer(&spec);
     printf("backend: %s\n", backend);
 
     if (hp_trainer_create(&spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
