@@ -25,29 +25,9 @@
 
 #include "backend.h"
 #include "cpu/gemm.h"
+#include "bench_train.h"
 #include "model.h"
-#include "optim.h"
 #include "rng.h"
-
-static double clock_s(clockid_t id) {
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0) return 0;
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int arg_int(int argc, char **argv, const char *name, int def) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) {
-            char *end;
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || v <= 0 || v > 1000000) {
-                fprintf(stderr, "bench_cnn: %s %s: want a positive integer\n", name, argv[i + 1]);
-                exit(2);
-            }
-            return (int)v;
-        }
-    return def;
-}
 
 static int arg_flag(int argc, char **argv, const char *name) {
     for (int i = 1; i < argc; i++)
@@ -66,9 +46,9 @@ static double sgemm_peak(int n, int reps) {
     for (long i = 0; i < (long)n * n; i++) a[i] = (float)hp_rng_uniform(&r), b[i] = (float)hp_rng_uniform(&r), c[i] = 0;
     double best = 0;
     for (int k = 0; k < reps + 1; k++) { // the first is a warm-up
-        double t0 = clock_s(CLOCK_MONOTONIC);
+        double t0 = hp_bench_clock(CLOCK_MONOTONIC);
         hp_gemm_f32(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double rate = 2.0 * n * n * n / (clock_s(CLOCK_MONOTONIC) - t0) / 1e9;
+        double rate = 2.0 * n * n * n / (hp_bench_clock(CLOCK_MONOTONIC) - t0) / 1e9;
         if (k > 0 && rate > best) best = rate;
     }
     free(a), free(b), free(c);
@@ -80,8 +60,10 @@ int main(int argc, char **argv) {
         printf("usage: bench_cnn [--steps N] [--warmup N] [--batch B] [--threads T] [--no-bn] [--no-dropout]\n");
         return 0;
     }
-    int steps = arg_int(argc, argv, "--steps", 50), warmup = arg_int(argc, argv, "--warmup", 5);
-    int B = arg_int(argc, argv, "--batch", 128), threads = arg_int(argc, argv, "--threads", -1);
+    int steps = hp_bench_arg_int(argc, argv, "--steps", 50, "bench_cnn");
+    int warmup = hp_bench_arg_int(argc, argv, "--warmup", 5, "bench_cnn");
+    int B = hp_bench_arg_int(argc, argv, "--batch", 128, "bench_cnn");
+    int threads = hp_bench_arg_int(argc, argv, "--threads", -1, "bench_cnn");
     int bn = !arg_flag(argc, argv, "--no-bn"), dropout = !arg_flag(argc, argv, "--no-dropout");
     hp_backend_set_threads(threads > 0 ? threads : hp_backend_default_threads());
     enum { IN = 784, NC = 10, POOL = 4096 };
@@ -106,43 +88,9 @@ int main(int argc, char **argv) {
     double conv0 = 2.0 * 32 * 9 * 784, conv1 = 2.0 * 64 * 288 * 196, d0 = 2.0 * 3136 * 128, d1 = 2.0 * 128 * NC;
     double flops_per_image = 2 * conv0 + 3 * (conv1 + d0 + d1);
 
-    hp_optim_spec os = {.type = HP_OPTIM_SGD, .lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4};
-    hp_err err;
-    hp_model *m = NULL;
-    hp_optim *o = NULL;
-    if (hp_model_create(&spec, 1, 28, 28, NC, B, &m, &err) != 0 ||
-        hp_optim_create(&os, hp_model_param_count(m), &o, &err) != 0) {
-        fprintf(stderr, "bench_cnn: %s\n", err.msg);
-        return 1;
-    }
-    hp_model_init(m, 1);
-    float *pool = malloc(sizeof(float) * (size_t)POOL * IN), *xb = malloc(sizeof(float) * (size_t)B * IN);
-    int32_t *labels = malloc(sizeof(int32_t) * POOL), *yb = malloc(sizeof(int32_t) * (size_t)B);
-    if (!pool || !xb || !labels || !yb) {
-        fprintf(stderr, "bench_cnn: out of memory\n");
-        return 1;
-    }
-    hp_rng r = hp_rng_make(7);
-    for (int64_t i = 0; i < (int64_t)POOL * IN; i++) pool[i] = (float)hp_rng_normal(&r);
-    for (int i = 0; i < POOL; i++) labels[i] = (int32_t)hp_rng_below(&r, NC);
-
-    double t0 = 0, c0 = 0, loss = 0, l;
-    int64_t c;
-    for (int s = 0; s < warmup + steps; s++) {
-        if (s == warmup) {
-            t0 = clock_s(CLOCK_MONOTONIC);
-            c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        }
-        for (int b = 0; b < B; b++) {
-            int64_t i = (int64_t)hp_rng_below(&r, POOL);
-            memcpy(xb + (int64_t)b * IN, pool + i * IN, sizeof(float) * IN);
-            yb[b] = labels[i];
-        }
-        hp_model_step(m, xb, yb, B, &l, &c);
-        hp_optim_step(o, hp_model_state(m), hp_model_grad(m), os.lr);
-        loss = l / B;
-    }
-    double dt = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    hp_bench_result res;
+    if (hp_bench_train(&spec, B, POOL, warmup, steps, "bench_cnn", &res) != 0) return 1;
+    double dt = res.wall, cpu = res.cpu, loss = res.loss;
     struct rusage ru;
     double rss = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : 0; // before the sgemm's buffers
     double gflops = flops_per_image * steps * B / dt / 1e9, peak = sgemm_peak(1024, 3);
@@ -150,8 +98,5 @@ int main(int argc, char **argv) {
            "loss %.4f gflops %.1f sgemm-gflops %.1f peak-fraction %.2f maxrss-mib %.1f\n",
            (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_backend_threads(), bn, dropout,
            openblas_get_corename(), loss, gflops, peak, peak > 0 ? gflops / peak : 0, rss);
-    free(pool), free(xb), free(labels), free(yb);
-    hp_optim_free(o);
-    hp_model_free(m);
     return 0;
 }

@@ -1,7 +1,7 @@
 # Trainer benchmarks: bench_mlp (our throughput on the reference MLP); run_bench_mlp.sh
 # runs it beside PyTorch (bench_mlp_torch.py) and prints the ratio.
-add_executable(bench_mlp ${CMAKE_CURRENT_LIST_DIR}/bench_mlp.c)
+add_executable(bench_mlp ${CMAKE_CURRENT_LIST_DIR}/bench_mlp.c ${CMAKE_CURRENT_LIST_DIR}/bench_train.c)
 target_link_libraries(bench_mlp PRIVATE hp_trainer)
 # bench_cnn: the fashion_cnn network; run_bench_cnn.sh runs it beside PyTorch (bench_cnn_torch.py).
-add_executable(bench_cnn ${CMAKE_CURRENT_LIST_DIR}/bench_cnn.c)
+add_executable(bench_cnn ${CMAKE_CURRENT_LIST_DIR}/bench_cnn.c ${CMAKE_CURRENT_LIST_DIR}/bench_train.c)
 target_link_libraries(bench_cnn PRIVATE hp_trainer)
