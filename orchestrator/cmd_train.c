@@ -13,6 +13,7 @@
 #include "dataload.h"
 #include "spec.h"
 #include "train.h"
+#include "hp_time.h"
 
 static void train_usage(FILE *f) {
     fprintf(f,
@@ -55,12 +56,6 @@ static void print_optimizer(const hp_spec *spec) {
         printf(", augment%s%s%s", a->flip ? " flip" : "", a->shift ? " shift" : "", a->cutout ? " cutout" : "");
     if (t->patience > 0) printf(", early stop after %d epochs without improvement", t->patience);
     printf("\n");
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int hp_cmd_train(int argc, char **argv) {
@@ -119,7 +114,7 @@ int hp_cmd_train(int argc, char **argv) {
     int rc = HP_EXIT_FAILURE;
     hp_splits data;
     hp_trainer *t = NULL;
-    double t0 = now_seconds();
+    double t0 = hp_now_seconds();
     if (hp_splits_load(&spec, !no_test, &data, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
         hp_spec_free(&spec);
@@ -129,7 +124,7 @@ int hp_cmd_train(int argc, char **argv) {
     hp_backend_describe(backend, sizeof backend);
     printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
            (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
-           data.train.h, data.train.w, spec.data.nclasses, now_seconds() - t0);
+           data.train.h, data.train.w, spec.data.nclasses, hp_now_seconds() - t0);
     print_optimizer(&spec);
     printf("backend: %s\n", backend);
 

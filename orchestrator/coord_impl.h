@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "hp_time.h"
 #include "coordinator.h"
 #include "protocol.h"
 #include "search.h"
@@ -61,7 +62,7 @@ typedef struct coord {
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
 } coord;
 
-double hp_coord_now(void);
+
 
 /* Fault injection for the resume tests: HPSWEEP_FAULT="EVENT:N:SIGNAL" raises SIGNAL (kill,
  * term, int) in the coordinator right after the N-th EVENT (1-based) was written:

@@ -17,12 +17,6 @@
 
 #include "coord_impl.h"
 
-double hp_coord_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- fault injection (tests only; see coord_impl.h) ------------------------------------------ */
 
 void hp_coord_fault_setup(coord *c) {
@@ -64,7 +58,7 @@ static void fmt_duration(double s, char *buf, size_t len) {
 
 void hp_coord_show_status(coord *c) {
     if (!c->opts->progress) return;
-    double elapsed = hp_coord_now() - c->t0;
+    double elapsed = hp_now_seconds() - c->t0;
     char el[32], eta[32] = "?";
     fmt_duration(elapsed, el, sizeof el);
     if (c->epochs_done > 0)
@@ -81,13 +75,13 @@ void hp_coord_show_status(coord *c) {
 /* ---- recording ----------------------------------------------------------------------------- */
 
 int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const char *host, hp_err *err) {
-    double t = hp_coord_now();
+    double t = hp_now_seconds();
     hp_trial_record *r = &c->recs[p->id];
     r->status = HP_TRIAL_RUNNING;
     r->rank = rank;
     snprintf(r->host, sizeof r->host, "%.31s", host);
     int rc = hp_results_update_trial(c->res, r, err);
-    c->record_seconds += hp_coord_now() - t;
+    c->record_seconds += hp_now_seconds() - t;
     return rc;
 }
 
@@ -100,7 +94,7 @@ _Static_assert(HP_CURVE_RATIOS == HP_MAX_RATIOS, "a curve row holds every per-la
 int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_err *err) {
     if (!in_stage(c, trial))
         return hp_errf(err, "epoch report for trial %lld, which is not in the running stage", (long long)trial);
-    double t = hp_coord_now();
+    double t = hp_now_seconds();
     hp_trial_record *r = &c->recs[trial];
     if (m->epoch < 1 || m->epoch > r->epochs_planned)
         return hp_errf(err, "trial %lld reported epoch %d of %d", (long long)trial, m->epoch, r->epochs_planned);
@@ -116,7 +110,7 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
         return -1;
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;
     hp_coord_fault(c, HP_FAULT_EPOCH);
-    c->record_seconds += hp_coord_now() - t;
+    c->record_seconds += hp_now_seconds() - t;
     c->epochs_done++;
     hp_coord_show_status(c);
     return HP_VERDICT_CONTINUE;
@@ -127,7 +121,7 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
     if (!in_stage(c, trial))
         return hp_errf(err, "checkpoint of trial %lld, which is not in the running stage", (long long)trial);
     if (c->checkpoint_every == 0) return 0; /* the file cannot hold them */
-    double t = hp_coord_now();
+    double t = hp_now_seconds();
     hp_checkpoint_record rec;
     memset(&rec, 0, sizeof rec);
     rec.trial = trial;
@@ -146,7 +140,7 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
     rec.optim_floats = n > 0 ? ck->optim_floats : 0;
     int rc = hp_results_write_checkpoint(c->res, &rec, vec, n, err);
     if (rc == 0) hp_coord_fault(c, HP_FAULT_CHECKPOINT);
-    c->record_seconds += hp_coord_now() - t;
+    c->record_seconds += hp_now_seconds() - t;
     return rc;
 }
 
@@ -187,7 +181,7 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     int64_t id = res->trial;
     if (!in_stage(c, id))
         return hp_errf(err, "result for trial %lld, which is not in the running stage", (long long)id);
-    double t = hp_coord_now();
+    double t = hp_now_seconds();
     hp_trial_record *r = &c->recs[id];
     r->status = res->status;
     r->epochs_done = res->epochs_done;
@@ -219,7 +213,7 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     /* A continued trial's seconds include the time before its checkpoint, spent in another run. */
     const hp_resume_ckpt *rc = c->resume_ckpt && id < c->resume_ntrials ? &c->resume_ckpt[id] : NULL;
     c->trial_seconds += res->seconds - (rc && rc->rec.trial == id ? rc->rec.seconds : 0);
-    c->record_seconds += hp_coord_now() - t;
+    c->record_seconds += hp_now_seconds() - t;
     if (!c->opts->quiet) {
         hp_coord_clear_status(c);
         char outcome[160];

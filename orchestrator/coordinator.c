@@ -238,7 +238,7 @@ out:
  * checkpoints and results) until every rank is idle or gone, then send STOP to all. Returns 1
  * if that happened within `seconds`, 0 if not (the caller aborts the job), -1 on error. */
 static int drain_workers(coord *c, double seconds, hp_err *err) {
-    double deadline = hp_coord_now() + seconds;
+    double deadline = hp_now_seconds() + seconds;
     for (;;) {
         int all = 1;
         for (int rank = 1; rank <= c->opts->nworkers; rank++) {
@@ -246,7 +246,7 @@ static int drain_workers(coord *c, double seconds, hp_err *err) {
             if (!(s->gone || (s->ready && !s->busy))) all = 0;
         }
         if (all) break;
-        if (hp_coord_now() > deadline) return 0;
+        if (hp_now_seconds() > deadline) return 0;
         int flag = 0, finished = 0;
         MPI_Status st;
         if (hp_mpi_probe(MPI_ANY_SOURCE, MPI_ANY_TAG, c->opts->comm, &flag, &st, err) != 0) return -1;
@@ -525,23 +525,23 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
 
-    c.t0 = hp_coord_now();
+    c.t0 = hp_now_seconds();
     int64_t done_before = c.done;
     for (int s = 0; s < spec->search.nstages && !stop_requested(&c); s++) {
         if (plan_stage(&c, s, err) != 0) goto done;
         if ((opts->nworkers > 0 ? run_stage_mpi(&c, err) : run_stage_alone(&c, host, err)) != 0) goto done;
     }
-    double wall = hp_coord_now() - c.t0;
+    double wall = hp_now_seconds() - c.t0;
     hp_coord_clear_status(&c);
     if (c.stopping) {
         /* Stop: every event is flushed already; closing clears the file's "being written" flag. */
-        double t = hp_coord_now();
+        double t = hp_now_seconds();
         count_states(&c, stats);
         hp_err cerr = {{0}};
         int crc = hp_results_close(*res, &cerr);
         *res = NULL;
         c.res = NULL;
-        stats->stop_seconds = hp_coord_now() - t;
+        stats->stop_seconds = hp_now_seconds() - t;
         if (crc != 0) {
             *err = cerr;
             goto done;

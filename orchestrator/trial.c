@@ -7,13 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hp_time.h"
 #include "results.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Sleep `ms` milliseconds in slices of at most 10 ms; returns 1 early if *cancel got set. */
 static int sleep_ms(int ms, const volatile sig_atomic_t *cancel) {
@@ -92,12 +87,12 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
             ck.best_val_loss = res->best_val_loss;
             ck.initial_loss = res->initial_loss;
             ck.lr = m.lr;
-            if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + now_seconds() - t0, err) !=
+            if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + hp_now_seconds() - t0, err) !=
                 0)
                 return -1;
         }
     }
-    res->seconds = st->seconds_before + now_seconds() - t0;
+    res->seconds = st->seconds_before + hp_now_seconds() - t0;
     /* No model, so no snapshot: the coordinator skips the test evaluation of synthetic sweeps. */
     return hooks->on_result(hooks->ctx, plan, res, NULL, 0, err);
 }
@@ -109,14 +104,14 @@ static int send_checkpoint(hp_trainer *t, const hp_trial_plan *plan, const hp_tr
     if (!*vec && !(*vec = hp_calloc((size_t)n, sizeof(float), "the checkpoint", err))) return -1;
     hp_train_ckpt ck;
     hp_trainer_checkpoint_save(t, *vec, &ck);
-    return hooks->on_checkpoint(hooks->ctx, plan, &ck, *vec, n, st->seconds_before + now_seconds() - t0, err);
+    return hooks->on_checkpoint(hooks->ctx, plan, &ck, *vec, n, st->seconds_before + hp_now_seconds() - t0, err);
 }
 
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
                      const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err) {
     static const hp_trial_start fresh = {0};
     const hp_trial_start *st = start ? start : &fresh;
-    double t0 = now_seconds();
+    double t0 = hp_now_seconds();
     *cancelled = 0;
     hp_trial_result res;
     memset(&res, 0, sizeof res);
@@ -142,7 +137,7 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     if (hp_trainer_create(&spec->model, &optim, &train, &subset, &data->val, plan->seed, &t, &terr) != 0) {
         res.status = HP_TRIAL_FAILED;
         snprintf(res.message, sizeof res.message, "%.127s", terr.msg); /* cut to the field */
-        res.seconds = st->seconds_before + now_seconds() - t0;
+        res.seconds = st->seconds_before + hp_now_seconds() - t0;
         return hooks->on_result(hooks->ctx, plan, &res, NULL, 0, err);
     }
     double before = 0;
@@ -206,7 +201,7 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
         res.best_val_acc = acc;
         res.best_val_loss = loss;
     }
-    res.seconds = before + now_seconds() - t0;
+    res.seconds = before + hp_now_seconds() - t0;
     hp_model *model = hp_trainer_model(t);
     rc = hooks->on_result(hooks->ctx, plan, &res, best_epoch > 0 ? best : NULL, hp_model_state_size(model), err);
 out:

@@ -6,14 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "hp_time.h"
 #include "rng.h"
 #include "train_impl.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Labels in range and a shape the model accepts; `what` names the set in messages. */
 static int check_dataset(const hp_dataset *d, const char *what, int dim, int nclasses, hp_err *err) {
@@ -197,7 +192,7 @@ const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_
 }
 
 int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
-    double t0 = now_seconds();
+    double t0 = hp_now_seconds();
     int epoch = t->epochs_done + 1;
     memset(m, 0, sizeof *m);
     m->epoch = epoch;
@@ -262,7 +257,7 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
         if (t->spec.patience > 0 && epoch - t->best_epoch >= t->spec.patience) m->stop_early = 1;
     }
     t->epochs_done = epoch;
-    m->seconds = now_seconds() - t0;
+    m->seconds = hp_now_seconds() - t0;
     (void)err;
     return 0;
 }
