@@ -11,6 +11,8 @@
  *   dropout                                     mask and output bit-identical (same draw)
  *   SGD / Adam / AdamW, 3 steps                 atol 0, rtol 1e-6 (the kernels avoid FMA contraction
  *                                               and are expected to match bit for bit)
+ *   RMSProp / AdaGrad, 3 steps                  parameters and moments bit-identical
+ *   copy, zero, add, augmented gather           bit-identical (copies, zeros, one rounding per add)
  */
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment.h"
 #include "backend.h"
 #include "check.h"
 #include "cpu/act.h"
@@ -208,6 +211,124 @@ static void test_optim(hp_optim_type type, int nesterov, const char *what) {
     free(p), hp_gpu_free(gp), hp_gpu_free(m1), hp_gpu_free(m2);
 }
 
+/* Bit-for-bit comparison of a device array with host floats; names the first differing element. */
+static void same_bits(const float *dptr, const float *want, int64_t n, const char *what) {
+    float *got = back(dptr, n);
+    int64_t k = 0;
+    while (k < n && memcmp(&got[k], &want[k], sizeof *got) == 0) k++;
+    CHECK(k == n, "%s: bit-identical (first difference at [%lld]: got %a, want %a)", what, (long long)k,
+          k < n ? got[k] : 0.0f, k < n ? want[k] : 0.0f);
+    free(got);
+}
+
+/* RMSProp (momentum 0 or m) and AdaGrad against hp_optim_step for 3 steps: parameters and every
+ * moment block of hp_optim_state (layout in optim.h) bit-identical. */
+static void test_optim_rms_ada(hp_optim_type type, double momentum, double wd) {
+    enum { N = 777 };
+    hp_optim_spec s = {.type = type, .lr = 0.01, .momentum = momentum, .weight_decay = wd};
+    hp_optim_spec_defaults(&s);
+    hp_optim *o;
+    OK(hp_optim_create(&s, N, &o, &g_err));
+    const int nmom = hp_optim_moment_count(&s);
+    CHECK(nmom == (type == HP_OPTIM_ADAGRAD ? 1 : momentum > 0 ? 2 : 1), "%s moment blocks: %d",
+          hp_optim_type_name(type), nmom);
+    float *p = randn(N, 1), *gp = devf(p, N), *gm = devf(NULL, 2 * N);
+    OK(hp_gpu_zero(g_ctx, gm, 2 * N * sizeof(float), &g_err)); // moments start at 0, as the CPU's calloc
+    for (int t = 1; t <= 3; t++) {
+        float *gr = randn(N, 1), *ggr = devf(gr, N);
+        hp_optim_step(o, p, gr, s.lr);
+        if (type == HP_OPTIM_RMSPROP)
+            OK(hp_gpu_rmsprop_step(g_ctx, gp, ggr, gm, nmom == 2 ? gm + N : NULL, N, &s, s.lr, t, &g_err));
+        else OK(hp_gpu_adagrad_step(g_ctx, gp, ggr, gm, N, &s, s.lr, t, &g_err));
+        OK(hp_gpu_sync(g_ctx, &g_err));
+        free(gr), hp_gpu_free(ggr);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s momentum %g wd %g, 3 steps: params", hp_optim_type_name(type), momentum, wd);
+    same_bits(gp, p, N, what);
+    snprintf(what, sizeof what, "%s momentum %g wd %g, 3 steps: moments", hp_optim_type_name(type), momentum, wd);
+    same_bits(gm, hp_optim_state(o), (int64_t)nmom * N, what);
+    hp_optim_free(o);
+    free(p), hp_gpu_free(gp), hp_gpu_free(gm);
+}
+
+/* Copy, zero (of a middle range: the rest untouched), add (out of place and in place). */
+static void test_copy_zero_add(void) {
+    enum { N = 1000, Z0 = 100, Z1 = 317 };
+    float *a = randn(N, 3), *b = randn(N, 3), *sum = host(N), *part = host(N);
+    for (int i = 0; i < N; i++) sum[i] = a[i] + b[i];
+    float *ga = devf(a, N), *gb = devf(b, N), *gc = devf(NULL, N);
+    OK(hp_gpu_copy(g_ctx, gc, ga, N * sizeof(float), &g_err));
+    same_bits(gc, a, N, "copy");
+    OK(hp_gpu_zero(g_ctx, gc + Z0, (Z1 - Z0) * sizeof(float), &g_err));
+    memcpy(part, a, N * sizeof(float));
+    memset(part + Z0, 0, (Z1 - Z0) * sizeof(float));
+    same_bits(gc, part, N, "zero of [100, 317), the rest kept");
+    OK(hp_gpu_add(g_ctx, gc, ga, gb, N, &g_err));
+    same_bits(gc, sum, N, "add");
+    OK(hp_gpu_add(g_ctx, ga, ga, gb, N, &g_err)); // out = a
+    same_bits(ga, sum, N, "add in place");
+    free(a), free(b), free(sum), free(part);
+    hp_gpu_free(ga), hp_gpu_free(gb), hp_gpu_free(gc);
+}
+
+/* hp_gpu_gather against hp_augment_example on host copies of the rows, bit for bit: plain
+ * (draws NULL), and with random draws (flips, shifts in [-4, 4], cutout centres anywhere) with
+ * cutout 8 and 0. Some draws are fixed to reach the corners: the identity, cutouts clipped at
+ * both corners, and a shift past the whole image (all padding). Indices repeat. */
+static void test_gather(int C, int H, int W) {
+    enum { N = 11, B = 16, SHIFT = 4 };
+    const int64_t chw = (int64_t)C * H * W;
+    float *X = randn(N * chw, 2), *want = host(B * chw), *plain = host(B * chw), *scratch = host(chw);
+    X[3] = -0.0f; // copies keep the sign of zero
+    int32_t Y[N], idx[B], ylab[B];
+    for (int i = 0; i < N; i++) Y[i] = 100 + i;
+    for (int b = 0; b < B; b++) idx[b] = (int32_t)hp_rng_below(&g_rng, N);
+    idx[1] = idx[0], idx[B - 1] = idx[0]; // repeats
+    hp_augment_draw d[B];
+    for (int b = 0; b < B; b++) {
+        d[b].flip = (int)hp_rng_below(&g_rng, 2);
+        d[b].dy = (int)hp_rng_below(&g_rng, 2 * SHIFT + 1) - SHIFT;
+        d[b].dx = (int)hp_rng_below(&g_rng, 2 * SHIFT + 1) - SHIFT;
+        d[b].cy = (int)hp_rng_below(&g_rng, (uint64_t)H);
+        d[b].cx = (int)hp_rng_below(&g_rng, (uint64_t)W);
+    }
+    d[0] = (hp_augment_draw){.flip = 0, .dy = 0, .dx = 0, .cy = H / 2, .cx = W / 2};
+    d[1] = (hp_augment_draw){.flip = 1, .dy = -SHIFT, .dx = SHIFT, .cy = 0, .cx = 0};
+    d[2] = (hp_augment_draw){.flip = 1, .dy = SHIFT, .dx = -SHIFT, .cy = H - 1, .cx = W - 1};
+    d[3] = (hp_augment_draw){.flip = 0, .dy = 1, .dx = W + 3, .cy = 3, .cx = W - 2};
+    d[4] = (hp_augment_draw){.flip = 1, .dy = 0, .dx = 0, .cy = 1, .cx = 2};
+    float *gX = devf(X, N * chw), *gxb = devf(NULL, B * chw);
+    int32_t *gY = dev(Y, sizeof Y), *gidx = dev(idx, sizeof idx), *gyb = dev(NULL, sizeof ylab);
+    hp_augment_draw *gd = dev(d, sizeof d);
+    char what[96];
+    for (int mode = 0; mode < 3; mode++) { // 0: plain gather, 1: draws + cutout 8, 2: draws, no cutout
+        const hp_augment_spec spec = {.flip = 1, .shift = SHIFT, .cutout = mode == 1 ? 8 : 0};
+        for (int b = 0; b < B; b++) {
+            memcpy(want + b * chw, X + idx[b] * chw, (size_t)chw * sizeof *X);
+            if (mode > 0) hp_augment_example(&spec, &d[b], want + b * chw, C, H, W, scratch);
+        }
+        OK(hp_gpu_zero(g_ctx, gyb, sizeof ylab, &g_err));
+        OK(hp_gpu_gather(g_ctx, gxb, gyb, gX, gY, gidx, mode > 0 ? gd : NULL, spec.cutout, B, C, H, W, &g_err));
+        snprintf(what, sizeof what, "gather %dx%dx%d %s", C, H, W,
+                 mode == 0 ? "plain" : mode == 1 ? "flip, shift 4, cutout 8" : "flip, shift 4");
+        same_bits(gxb, want, B * chw, what);
+        if (mode == 0) memcpy(plain, want, (size_t)(B * chw) * sizeof *want);
+        else { // the comparison is only worth something if the draws changed most examples
+            int changed = 0;
+            for (int b = 0; b < B; b++)
+                changed += memcmp(want + b * chw, plain + b * chw, (size_t)chw * sizeof *want) != 0;
+            CHECK(changed >= B / 2, "%s: the draws change %d of %d examples", what, changed, B);
+        }
+        OK(hp_gpu_download(g_ctx, ylab, gyb, sizeof ylab, &g_err));
+        int bad = 0;
+        for (int b = 0; b < B; b++) bad += ylab[b] != Y[idx[b]];
+        CHECK(bad == 0, "%s: labels yb[b] == Y[idx[b]] (%d wrong)", what, bad);
+    }
+    free(X), free(want), free(plain), free(scratch);
+    hp_gpu_free(gX), hp_gpu_free(gxb), hp_gpu_free(gY), hp_gpu_free(gidx), hp_gpu_free(gyb), hp_gpu_free(gd);
+}
+
 #if HPSWEEP_HAVE_CUDNN
 static void test_conv(int k, int stride, int pad) {
     enum { B = 3, C = 4, H = 9, W = 8, F = 5 };
@@ -316,6 +437,13 @@ int main(void) {
     test_optim(HP_OPTIM_SGD, 1, "sgd nesterov, 3 steps");
     test_optim(HP_OPTIM_ADAM, 0, "adam, 3 steps");
     test_optim(HP_OPTIM_ADAMW, 0, "adamw, 3 steps");
+    for (int m = 0; m < 2; m++)
+        for (int w = 0; w < 2; w++) test_optim_rms_ada(HP_OPTIM_RMSPROP, m ? 0.9 : 0.0, w ? 1e-4 : 0.0);
+    test_optim_rms_ada(HP_OPTIM_ADAGRAD, 0, 0.0);
+    test_optim_rms_ada(HP_OPTIM_ADAGRAD, 0, 1e-4);
+    test_copy_zero_add();
+    test_gather(3, 32, 32);
+    test_gather(1, 28, 28);
 #if HPSWEEP_HAVE_CUDNN
     test_conv(3, 1, 1);
     test_conv(3, 2, 0);

@@ -98,7 +98,7 @@ int hp_optim_spec_check(const hp_optim_spec *s, hp_err *err) {
 }
 
 /* Number of [n] moment blocks the type keeps (layout in optim.h). */
-static int moment_count(const hp_optim_spec *s) {
+int hp_optim_moment_count(const hp_optim_spec *s) {
     switch (s->type) {
     case HP_OPTIM_SGD: return s->momentum > 0 ? 1 : 0;
     case HP_OPTIM_ADAM:
@@ -114,7 +114,7 @@ static int create(const hp_optim_spec *spec, int64_t nparams, int want64, hp_opt
     *out = NULL;
     if (hp_optim_spec_check(spec, err) != 0) return -1;
     if (nparams <= 0) return hp_errf(err, "optimizer: %lld parameters; need at least 1", (long long)nparams);
-    int nmom = moment_count(spec);
+    int nmom = hp_optim_moment_count(spec);
     if (nparams > (INT64_MAX / 8 - 2) / (nmom > 0 ? nmom : 1))
         return hp_errf(err, "optimizer: %lld parameters is too many for the optimizer state", (long long)nparams);
     hp_optim *o = hp_calloc(1, sizeof *o, "the optimizer", err);
@@ -172,7 +172,7 @@ int64_t hp_optim_steps(const hp_optim *o) {
     return (int64_t)count_part(c[0]) + (int64_t)count_part(c[1]) * (int64_t)STEP_RADIX;
 }
 
-static void set_steps(hp_optim *o, int64_t t) {
+void hp_optim_set_steps(hp_optim *o, int64_t t) {
     float *c = o->state + o->nstate - 2;
     c[0] = (float)(t % (int64_t)STEP_RADIX);
     c[1] = (float)(t / (int64_t)STEP_RADIX);
@@ -214,7 +214,7 @@ static void set_steps(hp_optim *o, int64_t t) {
 void hp_optim_step(hp_optim *o, float *params, const float *grads, double lr) {
     int64_t t = hp_optim_steps(o) + 1;
     dispatch_f32(&o->spec, o->n, params, grads, o->state, lr, t); // state [nmom * n] moments
-    set_steps(o, t);
+    hp_optim_set_steps(o, t);
 }
 
 void hp_optim_step64(hp_optim *o, double *params, const double *grads, double lr) {
@@ -223,5 +223,10 @@ void hp_optim_step64(hp_optim *o, double *params, const double *grads, double lr
         dispatch_f64(&o->spec, o->n, params, grads, o->state64, lr, t); // state64 [nmom * n]
     else
         dispatch_f64f32(&o->spec, o->n, params, grads, o->state, lr, t); // float moments
-    set_steps(o, t);
+    hp_optim_set_steps(o, t);
+}
+
+void hp_optim_update_f32(const hp_optim_spec *s, int64_t n, float *params, const float *grads, float *moments,
+                         double lr, int64_t t) {
+    dispatch_f32(s, n, params, grads, moments, lr, t); // moments [moment_count * n]
 }

@@ -91,4 +91,15 @@ int64_t hp_optim_steps(const hp_optim *o);
 int64_t hp_optim_state_size(const hp_optim *o);
 float *hp_optim_state(hp_optim *o);
 
+/* For an optimizer whose moments live elsewhere (the GPU trainer keeps them on the device and
+ * this object as their host mirror): the number of [n] moment blocks of the type (0..2, the
+ * layout above), and setting the step count the flat state holds. */
+int hp_optim_moment_count(const hp_optim_spec *spec);
+void hp_optim_set_steps(hp_optim *o, int64_t t);
+/* The float update of hp_optim_step on raw vectors: moments are the type's [n] blocks in the
+ * layout above (no step count), t the 1-based number of this step. (The GPU emulation runs
+ * the optimizers through this, so it rounds exactly as the CPU trainer.) */
+void hp_optim_update_f32(const hp_optim_spec *spec, int64_t n, float *params, const float *grads, float *moments,
+                         double lr, int64_t t);
+
 #endif

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "augment.h"
 #include "hp_err.h"
 #include "model.h"
 #include "optim.h"
@@ -113,6 +114,24 @@ int hp_gpu_gap_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, int64_t
 int hp_gpu_nchw_to_cnhw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err);
 int hp_gpu_cnhw_to_nchw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err);
 
+/* ---- data movement and small kernels (gpu_kernels.cu) -------------------------------- */
+
+/* Device-to-device copy and zero fill, queued on the stream (no synchronisation). */
+int hp_gpu_copy(hp_gpu_ctx *ctx, void *dst, const void *src, size_t bytes, hp_err *err);
+int hp_gpu_zero(hp_gpu_ctx *ctx, void *dst, size_t bytes, hp_err *err);
+
+/* out [n] = a [n] + b [n] (the residual add); out may be a or b. */
+int hp_gpu_add(hp_gpu_ctx *ctx, float *out, const float *a, const float *b, int64_t n, hp_err *err);
+
+/* Gather a training batch from a data set resident on the device, augmenting it on the way:
+ *   xb [B, C, H, W] = X [idx[b]] (X: [N, C, H, W], NCHW rows of C*H*W floats), yb [B] = Y [idx[b]];
+ * idx [B] (device int32, each in [0, N)); draws [B] (device) or NULL: with draws, example b is
+ * transformed exactly as hp_augment_example(spec, &draws[b], ...) does on the CPU (flip, then
+ * shift with zero padding, then a cutout of side `cutout` when cutout > 0; augment.h), so the
+ * values are bit-identical (only copies and zeros). Not in place: xb must not overlap X. */
+int hp_gpu_gather(hp_gpu_ctx *ctx, float *xb, int32_t *yb, const float *X, const int32_t *Y, const int32_t *idx,
+                  const hp_augment_draw *draws, int cutout, int B, int C, int H, int W, hp_err *err);
+
 /* ---- optimizers (gpu_optim.cu): PyTorch's formulas as in optim.h / optim_tmpl.h -------- */
 
 /* SGD (momentum, nesterov, coupled weight decay): params, grads [n]; buf [n] (NULL when
@@ -124,6 +143,14 @@ int hp_gpu_sgd_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *b
  * contraction), so results equal hp_optim_step's to the last bit. */
 int hp_gpu_adam_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *m1, float *m2, int64_t n,
                      const hp_optim_spec *spec, double lr, int64_t t, hp_err *err);
+
+/* RMSProp (coupled decay; centered off): sq [n] (starts at 0); buf [n] (starts at 0; NULL when
+ * spec->momentum == 0). AdaGrad (coupled decay; lr_decay 0): sum [n] (starts at 0). Each float
+ * operation rounded as optim_tmpl.h's (no FMA contraction): results equal hp_optim_step's. */
+int hp_gpu_rmsprop_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *sq, float *buf, int64_t n,
+                        const hp_optim_spec *spec, double lr, int64_t t, hp_err *err);
+int hp_gpu_adagrad_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *sum, int64_t n,
+                        const hp_optim_spec *spec, double lr, int64_t t, hp_err *err);
 
 /* ---- cuDNN layers (gpu_conv.cu, gpu_cudnn.cu); only when built with cuDNN ------------- */
 #if defined(HPSWEEP_HAVE_CUDNN) && HPSWEEP_HAVE_CUDNN

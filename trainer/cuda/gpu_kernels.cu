@@ -1,5 +1,6 @@
-/* gpu_kernels.cu - elementwise GPU kernels: activations, dropout, global average pooling and the
- * NCHW <-> CNHW layout changes. Formulas are those of cpu/act.h, cpu/dropout.h, cpu/pool.h. */
+/* gpu_kernels.cu - elementwise GPU kernels: activations, dropout, global average pooling, the
+ * NCHW <-> CNHW layout changes, device copies, the residual add and the augmented batch gather.
+ * Formulas are those of cpu/act.h, cpu/dropout.h, cpu/pool.h and augment.h. */
 #include <math.h>
 
 #include "gpu_impl.h"
@@ -254,5 +255,84 @@ extern "C" int hp_gpu_cnhw_to_nchw(hp_gpu_ctx *ctx, float *out, const float *inp
     if ((int64_t)B * C * HW == 0) return 0;
     swap_outer_kernel<<<hp_gpu_blocks((int64_t)B * C * HW), 256, 0, ctx->stream>>>(out, inp, C, B, HW);
     HP_LAUNCH_CHECK("swap_outer_kernel");
+    return 0;
+}
+
+/* ---- data movement, residual add, batch gather ------------------------------------------- */
+
+extern "C" int hp_gpu_copy(hp_gpu_ctx *ctx, void *dst, const void *src, size_t bytes, hp_err *err) {
+    if (bytes == 0 || dst == src) return 0;
+    HP_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx->stream),
+                  "check that both pointers are device allocations holding `bytes` and do not overlap");
+    return 0;
+}
+
+extern "C" int hp_gpu_zero(hp_gpu_ctx *ctx, void *dst, size_t bytes, hp_err *err) {
+    if (bytes == 0) return 0;
+    HP_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, ctx->stream),
+                  "check that the pointer is a device allocation holding `bytes`");
+    return 0;
+}
+
+__global__ static void add_kernel(float *out, const float *a, const float *b, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = a[i] + b[i]; // one rounding, as the CPU's
+}
+
+extern "C" int hp_gpu_add(hp_gpu_ctx *ctx, float *out, const float *a, const float *b, int64_t n, hp_err *err) {
+    // out [n] = a [n] + b [n]; out may be a or b (each thread reads its own element before writing it)
+    HP_GPU_CHECK_N(n, "n");
+    if (n == 0) return 0;
+    add_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(out, a, b, (int)n);
+    HP_LAUNCH_CHECK("add_kernel");
+    return 0;
+}
+
+/* One thread per output element xb[b][c][y][x] (B*C*H*W <= INT32_MAX, checked by the caller).
+ * With a draw, the value is hp_augment_example's written in closed form: the shifted source
+ * pixel (sy, sx) = (y + dy, x + dx), read at column W - 1 - sx when flipped, is 0 outside the
+ * image (put_row's padding), and the cutout zeroes rows [cy - s/2, cy - s/2 + s) x the same
+ * columns around cx (clipping to the image changes nothing for an in-image pixel). Only copies
+ * and zeros, so the result equals the CPU's bit for bit. Offsets into X in int64: N * C*H*W may
+ * pass 2^31 even when the batch does not. The first B threads also copy the labels. */
+__global__ static void gather_kernel(float *xb, int32_t *yb, const float *X, const int32_t *Y, const int32_t *idx,
+                                     const hp_augment_draw *draws, int cutout, int B, int C, int H, int W) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    const int chw = C * H * W;
+    if (i >= B * chw) return;
+    if (yb && i < B) yb[i] = Y[idx[i]];
+    const int b = i / chw, r = i - b * chw; // r = (c * H + y) * W + x
+    const int x = r % W, row = r / W, y = row % H, c = row / H; // row = c * H + y
+    const float *src = X + (int64_t)idx[b] * chw + (int64_t)c * H * W; // src [H, W]: plane c of the example
+    if (!draws) {
+        xb[i] = src[(int64_t)y * W + x];
+        return;
+    }
+    const hp_augment_draw d = draws[b];
+    float v = 0.0f;
+    const int64_t sy = (int64_t)y + d.dy, sx = (int64_t)x + d.dx;
+    if (sy >= 0 && sy < H && sx >= 0 && sx < W) v = src[sy * W + (d.flip ? W - 1 - sx : sx)];
+    if (cutout > 0) {
+        const int64_t y0 = (int64_t)d.cy - cutout / 2, x0 = (int64_t)d.cx - cutout / 2;
+        if (y >= y0 && y < y0 + cutout && x >= x0 && x < x0 + cutout) v = 0.0f;
+    }
+    xb[i] = v;
+}
+
+extern "C" int hp_gpu_gather(hp_gpu_ctx *ctx, float *xb, int32_t *yb, const float *X, const int32_t *Y,
+                             const int32_t *idx, const hp_augment_draw *draws, int cutout, int B, int C, int H, int W,
+                             hp_err *err) {
+    // xb [B, C, H, W], yb [B] (NULL: labels skipped); X [N, C, H, W], Y [N]; idx [B]; draws [B] or NULL
+    if (B < 0 || C <= 0 || H <= 0 || W <= 0)
+        return hp_errf(err, "hp_gpu_gather: shape B %d, C %d, H %d, W %d is invalid: B must be >= 0 and C, H, W > 0",
+                       B, C, H, W);
+    HP_GPU_CHECK_N((int64_t)B * C * H * W, "B * C * H * W");
+    if (B == 0) return 0;
+    if (!xb || !X || !idx || (yb && !Y))
+        return hp_errf(err, "hp_gpu_gather: %s is NULL: pass the device array",
+                       !xb ? "xb" : !X ? "X" : !idx ? "idx" : "Y (yb is not NULL)");
+    const int64_t n = (int64_t)B * C * H * W;
+    gather_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(xb, yb, X, Y, idx, draws, cutout, B, C, H, W);
+    HP_LAUNCH_CHECK("gather_kernel");
     return 0;
 }

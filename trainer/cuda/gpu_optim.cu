@@ -1,4 +1,5 @@
-/* gpu_optim.cu - SGD-momentum and Adam/AdamW update kernels, PyTorch's formulas (optim.h).
+/* gpu_optim.cu - SGD-momentum, Adam/AdamW, RMSProp and AdaGrad update kernels, PyTorch's
+ * formulas (optim.h).
  *
  * Each kernel follows optim_tmpl.h's order of operations with every constant rounded to float
  * on the host first, and writes each product and sum with __fmul_rn/__fadd_rn/__fdiv_rn so that
@@ -46,6 +47,37 @@ __global__ static void adam_kernel(float *params, const float *grads, float *m1,
     params[i] = ADD(p, MUL(neg_step, DIV(a, denom)));
 }
 
+/* g = grad + wd * p;  q = sq * alpha + (1 - alpha) * g * g;  d = g / (sqrt(q) + eps);
+ * p += -lr * (buf ? (buf = buf * m + d) : d)   (optim_tmpl.h's rmsprop_step, operand for operand) */
+__global__ static void rmsprop_kernel(float *params, const float *grads, float *sq, float *buf, int64_t n, float neg_lr,
+                                      float wd, float eps, float al, float one_al, float m, int coupled) {
+    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float p = params[i];
+    float g = coupled ? ADD(grads[i], MUL(wd, p)) : grads[i];
+    float q = ADD(MUL(sq[i], al), MUL(MUL(one_al, g), g));
+    sq[i] = q;
+    float d = DIV(g, ADD(__fsqrt_rn(q), eps));
+    if (buf) {
+        float b = ADD(MUL(buf[i], m), d);
+        buf[i] = b;
+        d = b;
+    }
+    params[i] = ADD(p, MUL(neg_lr, d));
+}
+
+/* g = grad + wd * p;  sum += g * g;  p += -lr * (g / (sqrt(sum) + eps))   (optim_tmpl.h's adagrad_step) */
+__global__ static void adagrad_kernel(float *params, const float *grads, float *sum, int64_t n, float neg_lr, float wd,
+                                      float eps, int coupled) {
+    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float p = params[i];
+    float g = coupled ? ADD(grads[i], MUL(wd, p)) : grads[i];
+    float acc = ADD(sum[i], MUL(g, g));
+    sum[i] = acc;
+    params[i] = ADD(p, MUL(neg_lr, DIV(g, ADD(__fsqrt_rn(acc), eps))));
+}
+
 extern "C" int hp_gpu_sgd_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *buf, int64_t n,
                                const hp_optim_spec *s, double lr, int64_t t, hp_err *err) {
     // params, grads, buf [n]
@@ -73,5 +105,38 @@ extern "C" int hp_gpu_adam_step(hp_gpu_ctx *ctx, float *params, const float *gra
         (float)s->beta2, (float)(1.0 - s->beta1), (float)(1.0 - s->beta2), (float)s->weight_decay,
         (float)(1.0 - lr * s->weight_decay), decoupled, !decoupled && s->weight_decay != 0);
     HP_LAUNCH_CHECK("adam_kernel");
+    return 0;
+}
+
+/* RMSProp and AdaGrad have no bias correction (and AdaGrad's lr_decay is 0), so t is unused. The
+ * constants are rounded to float here exactly as optim_tmpl.h rounds them (-lr, 1 - alpha in
+ * double first). */
+extern "C" int hp_gpu_rmsprop_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *sq, float *buf, int64_t n,
+                                   const hp_optim_spec *s, double lr, int64_t t, hp_err *err) {
+    // params, grads, sq [n]; buf [n] or NULL (momentum 0)
+    (void)t;
+    HP_GPU_CHECK_N(n, "n");
+    if (n == 0) return 0;
+    const int mom = s->momentum > 0;
+    if (mom && !buf)
+        return hp_errf(err, "hp_gpu_rmsprop_step: momentum %g needs a momentum buffer, got NULL: allocate [n] floats "
+                            "(zeroed)", s->momentum);
+    rmsprop_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(
+        params, grads, sq, mom ? buf : NULL, n, (float)(-lr), (float)s->weight_decay, (float)s->eps, (float)s->alpha,
+        (float)(1.0 - s->alpha), (float)s->momentum, s->weight_decay != 0);
+    HP_LAUNCH_CHECK("rmsprop_kernel");
+    return 0;
+}
+
+extern "C" int hp_gpu_adagrad_step(hp_gpu_ctx *ctx, float *params, const float *grads, float *sum, int64_t n,
+                                   const hp_optim_spec *s, double lr, int64_t t, hp_err *err) {
+    // params, grads, sum [n]
+    (void)t;
+    HP_GPU_CHECK_N(n, "n");
+    if (n == 0) return 0;
+    adagrad_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(params, grads, sum, n, (float)(-lr),
+                                                              (float)s->weight_decay, (float)s->eps,
+                                                              s->weight_decay != 0);
+    HP_LAUNCH_CHECK("adagrad_kernel");
     return 0;
 }
