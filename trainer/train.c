@@ -9,6 +9,9 @@
 #include "hp_time.h"
 #include "rng.h"
 #include "train_impl.h"
+#if HP_TRAINER_GPU
+#include "cuda/gpu_train.h"
+#endif
 
 /* Labels in range and a shape the model accepts; `what` names the set in messages. */
 static int check_dataset(const hp_dataset *d, const char *what, int dim, int nclasses, hp_err *err) {
@@ -51,8 +54,8 @@ static void gather(hp_trainer *t, int64_t start, int B) {
 
 /* ||p - p_before|| / ||p_before|| over all parameters and per weight tensor (ndim >= 2): how big
  * the epoch's last update was relative to the weights. */
-static void update_ratios(hp_trainer *t, hp_epoch_metrics *m) {
-    const float *p = hp_model_state(t->model);
+static void update_ratios(hp_trainer *t, const float *p, hp_epoch_metrics *m) {
+    // p [nparams] the parameters after the update; t->before [nparams] those before it
     const hp_tensor_info *ti = NULL;
     int nt = hp_model_layout(t->model, &ti);
     double du = 0, pw = 0;
@@ -73,27 +76,120 @@ static void update_ratios(hp_trainer *t, hp_epoch_metrics *m) {
     m->update_ratio = pw > 0 ? sqrt(du / pw) : NAN;
 }
 
+/* ---- the device: every computation of the loop goes through these ----------------------- *
+ * On the CPU they call the model and optimizer directly; on a GPU, cuda/gpu_train.h, with
+ * t->model and t->optim as host mirrors. A CPU-only build never has t->g. */
+
+#if HP_TRAINER_GPU
+#define ON_GPU(t) ((t)->g != NULL)
+#else
+#define ON_GPU(t) 0
+#endif
+
+/* Forward and backward on the epoch's batch perm[s .. s+B), augmented. */
+static int dev_step(hp_trainer *t, int64_t s, int B, hp_rng *aug, double *loss, int64_t *hits, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) {
+        uint64_t key, step;
+        hp_model_rng_state(t->model, &key, &step);
+        if (hp_gpu_train_step(t->g, s, B, key, step, loss, hits, err) != 0) return -1;
+        hp_model_set_rng_state(t->model, key, step + 1); // as hp_model_step counts its steps
+        return 0;
+    }
+#endif
+    gather(t, s, B);
+    if (t->aug) hp_augment_batch(&t->spec.augment, t->xb, B, t->c, t->h, t->w, aug, t->aug);
+    hp_model_step(t->model, t->xb, t->yb, B, loss, hits);
+    (void)err;
+    return 0;
+}
+
+/* The optimizer's update with the step's gradients. */
+static int dev_update(hp_trainer *t, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) {
+        int64_t step = hp_optim_steps(t->optim) + 1; // the mirror keeps the count (optim.h)
+        if (hp_gpu_train_update(t->g, t->lr, step, err) != 0) return -1;
+        hp_optim_set_steps(t->optim, step);
+        return 0;
+    }
+#endif
+    hp_optim_step(t->optim, hp_model_state(t->model), hp_model_grad(t->model), t->lr);
+    (void)err;
+    return 0;
+}
+
+/* The first n floats of the live state vector, on the host: a pointer into the model on the
+ * CPU, a download into buf [n] on a GPU. */
+static const float *dev_state(hp_trainer *t, float *buf, int64_t n, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) return hp_gpu_train_get_state(t->g, buf, n, NULL, err) == 0 ? buf : NULL;
+#endif
+    (void)buf, (void)n, (void)err;
+    return hp_model_state(t->model);
+}
+
+/* Evaluation mode on d's examples [s, s+B). */
+static int dev_eval(hp_trainer *t, const hp_dataset *d, int64_t s, int B, double *loss, int64_t *hits, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t))
+        return d == t->val ? hp_gpu_train_eval_val(t->g, s, B, loss, hits, err)
+                           : hp_gpu_train_eval_host(t->g, d->x + s * t->dim, d->y + s, B, loss, hits, err);
+#endif
+    hp_model_eval(t->model, d->x + s * t->dim, d->y + s, B, loss, hits);
+    (void)err;
+    return 0;
+}
+
+/* GPU: refresh the host mirrors (model state with its buffers, optimizer moments). */
+static int pull_state(hp_trainer *t, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t))
+        return hp_gpu_train_get_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
+                                      hp_optim_state(t->optim), err);
+#endif
+    (void)t, (void)err;
+    return 0;
+}
+
+int hp_trainer_push_state_(hp_trainer *t, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t))
+        return hp_gpu_train_put_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
+                                      hp_optim_state(t->optim), err);
+#endif
+    (void)t, (void)err;
+    return 0;
+}
+
 /* Mean loss and accuracy of the model's current state on d, in batches. */
-static void evaluate_current(hp_trainer *t, const hp_dataset *d, double *loss, double *acc) {
+static int evaluate_current(hp_trainer *t, const hp_dataset *d, double *loss, double *acc, hp_err *err) {
     double sum = 0;
     int64_t hits = 0;
-    int maxb = hp_model_max_batch(t->model);
+    int maxb = t->batch;
     for (int64_t s = 0; s < d->n; s += maxb) {
         if (t->cancel && *t->cancel) break; /* a signal: the caller discards this epoch (train.h) */
         int B = d->n - s < maxb ? (int)(d->n - s) : maxb;
         double l;
         int64_t c;
-        hp_model_eval(t->model, d->x + s * t->dim, d->y + s, B, &l, &c);
+        if (dev_eval(t, d, s, B, &l, &c, err) != 0) return -1;
         sum += l;
         hits += c;
     }
     *loss = sum / (double)d->n;
     *acc = (double)hits / (double)d->n;
+    return 0;
 }
 
 int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, const hp_train_spec *train_spec,
                       const hp_dataset *train, const hp_dataset *val, uint64_t seed, hp_trainer **out,
                       hp_err *err) {
+    return hp_trainer_create_on(NULL, model, optim, train_spec, train, val, seed, out, err);
+}
+
+int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
+                         const hp_train_spec *train_spec, const hp_dataset *train, const hp_dataset *val,
+                         uint64_t seed, hp_trainer **out, hp_err *err) {
     *out = NULL;
     if (train_spec->batch_size <= 0)
         return hp_errf(err, "trainer: batch_size %d is invalid; it must be > 0", train_spec->batch_size);
@@ -105,6 +201,9 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     if (!train || train->n <= 0 || !train->x)
         return hp_errf(err, "trainer: the training set is empty; it needs at least one example");
     if (hp_optim_spec_check(optim, err) != 0) return -1;
+#if !HP_TRAINER_GPU
+    if (gpu) return hp_errf(err, "trainer: this build has no CUDA backend; use the CPU (no device)");
+#endif
 
     hp_trainer *t = hp_calloc(1, sizeof *t, "the trainer", err);
     if (!t) return -1;
@@ -114,9 +213,12 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     t->train = train;
     t->val = val;
     t->seed = seed;
+    t->gpu = gpu;
     t->batch = train->n < train_spec->batch_size ? (int)train->n : train_spec->batch_size;
     t->dim = (int)hp_dataset_dim(train);
-    if (hp_model_create(model, train->c, train->h, train->w, train->nclasses, t->batch, &t->model, err) !=
+    /* On a GPU the host model only mirrors the state (layout, initialisation, checkpoints): it
+     * needs no activations for a whole batch. */
+    if (hp_model_create(model, train->c, train->h, train->w, train->nclasses, gpu ? 1 : t->batch, &t->model, err) !=
             0 ||
         check_dataset(train, "training", t->dim, train->nclasses, err) != 0 ||
         check_dataset(val, "validation", t->dim, train->nclasses, err) != 0 ||
@@ -132,8 +234,11 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     t->c = train->c;
     t->h = train->h;
     t->w = train->w;
-    if (hp_augment_active(&t->spec.augment) &&
-        !(t->aug = hp_calloc((size_t)t->dim, sizeof(float), "the augmentation scratch", err)))
+    int augmenting = hp_augment_active(&t->spec.augment);
+    if (augmenting && !gpu && !(t->aug = hp_calloc((size_t)t->dim, sizeof(float), "the augmentation scratch", err)))
+        goto fail;
+    if (augmenting && gpu &&
+        !(t->draws = hp_calloc((size_t)train->n, sizeof(hp_augment_draw), "the augmentation draws", err)))
         goto fail;
     int64_t ns = hp_model_state_size(t->model);
     if (!(t->before = hp_calloc((size_t)hp_model_param_count(t->model), sizeof(float), "the update-ratio copy",
@@ -148,6 +253,12 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     hp_model_init(t->model, hp_key2(seed, HP_STREAM_INIT));
     memcpy(t->best, hp_model_state(t->model), (size_t)ns * sizeof(float));
     t->best_loss = NAN;
+#if HP_TRAINER_GPU
+    if (gpu && (hp_gpu_train_create(hp_cuda_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
+                                    err) != 0 ||
+                hp_trainer_push_state_(t, err) != 0))
+        goto fail;
+#endif
 
     // Initial loss: the fresh model on epoch 1's first batch (about ln(nclasses) when the
     // initialisation is sound). It is the reference for divergence.
@@ -155,7 +266,8 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     gather(t, 0, t->batch);
     double l;
     int64_t c;
-    hp_model_eval(t->model, t->xb, t->yb, t->batch, &l, &c);
+    hp_dataset first = {.x = t->xb, .y = t->yb, .n = t->batch}; // a host batch: never the resident val set
+    if (dev_eval(t, &first, 0, t->batch, &l, &c, err) != 0) goto fail;
     t->initial_loss = l / t->batch;
     *out = t;
     return 0;
@@ -166,10 +278,14 @@ fail:
 
 void hp_trainer_free(hp_trainer *t) {
     if (!t) return;
+#if HP_TRAINER_GPU
+    hp_gpu_train_free(t->g);
+#endif
     hp_model_free(t->model);
     hp_optim_free(t->optim);
     hp_sched_free(t->sched);
     free(t->aug);
+    free(t->draws);
     free(t->before);
     free(t->perm);
     free(t->xb);
@@ -183,12 +299,20 @@ double hp_trainer_initial_loss(const hp_trainer *t) { return t->initial_loss; }
 int hp_trainer_epochs_done(const hp_trainer *t) { return t->epochs_done; }
 hp_model *hp_trainer_model(hp_trainer *t) { return t->model; }
 hp_optim *hp_trainer_optim(hp_trainer *t) { return t->optim; }
+hp_cuda_device *hp_trainer_gpu(const hp_trainer *t) { return t->gpu; }
 
 const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_acc, double *val_loss) {
     if (epoch) *epoch = t->best_epoch;
     if (val_acc) *val_acc = t->best_acc;
     if (val_loss) *val_loss = t->best_loss;
     return t->best;
+}
+
+/* The epoch's augmentation draws for the GPU, one per position of the epoch's order: the same
+ * draws, in the same order, as hp_augment_batch takes batch after batch on the CPU. */
+static void draw_epoch(hp_trainer *t, hp_rng *aug) {
+    for (int64_t i = 0; i < t->train->n; i++)
+        hp_augment_sample(&t->spec.augment, t->h, t->w, aug, &t->draws[i]);
 }
 
 int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
@@ -202,9 +326,15 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
     epoch_order(t, epoch);
     /* Augmentation draws from a stream keyed by (seed, epoch), like the shuffle: no state. */
     hp_rng aug = hp_rng_make(hp_key3(t->seed, HP_STREAM_AUGMENT, (uint64_t)epoch));
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) {
+        if (t->draws) draw_epoch(t, &aug);
+        if (hp_gpu_train_set_epoch(t->g, t->perm, t->draws, err) != 0) return -1;
+    }
+#else
+    (void)draw_epoch;
+#endif
     int64_t np = hp_model_param_count(t->model);
-    float *params = hp_model_state(t->model);
-    const float *grads = hp_model_grad(t->model);
     double limit = t->spec.diverge_factor * t->initial_loss;
     double loss_sum = 0;
     int64_t hits = 0, seen = 0, n = t->train->n;
@@ -214,11 +344,9 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
             return 0;
         }
         int B = n - s < t->batch ? (int)(n - s) : t->batch; // the last partial batch is kept
-        gather(t, s, B);
-        if (t->aug) hp_augment_batch(&t->spec.augment, t->xb, B, t->c, t->h, t->w, &aug, t->aug);
         double l;
         int64_t c;
-        hp_model_step(t->model, t->xb, t->yb, B, &l, &c);
+        if (dev_step(t, s, B, &aug, &l, &c, err) != 0) return -1;
         loss_sum += l;
         hits += c;
         seen += B;
@@ -230,9 +358,17 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
             break;
         }
         int last = s + t->batch >= n;
-        if (last) memcpy(t->before, params, (size_t)np * sizeof(float));
-        hp_optim_step(t->optim, params, grads, t->lr);
-        if (last) update_ratios(t, m);
+        if (last) {
+            const float *p = dev_state(t, t->before, np, err);
+            if (!p) return -1;
+            if (p != t->before) memcpy(t->before, p, (size_t)np * sizeof(float));
+        }
+        if (dev_update(t, err) != 0) return -1;
+        if (last) {
+            const float *p = dev_state(t, t->scratch, np, err);
+            if (!p) return -1;
+            update_ratios(t, p, m);
+        }
     }
     m->train_loss = loss_sum / (double)seen;
     m->train_acc = (double)hits / (double)seen;
@@ -240,14 +376,16 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
         // A diverged trial is stopped by the caller; validating its broken state is wasted time.
         m->val_loss = NAN;
         m->val_acc = 0;
+        if (pull_state(t, err) != 0) return -1;
     } else {
-        evaluate_current(t, t->val, &m->val_loss, &m->val_acc);
+        if (evaluate_current(t, t->val, &m->val_loss, &m->val_acc, err) != 0) return -1;
         if (t->cancel && *t->cancel) { /* stopped during validation: the epoch is abandoned */
             m->cancelled = 1;
             return 0;
         }
+        if (pull_state(t, err) != 0) return -1; // the host mirrors, for the snapshot and checkpoints
         if (t->best_epoch == 0 || m->val_acc > t->best_acc) {
-            memcpy(t->best, params, (size_t)hp_model_state_size(t->model) * sizeof(float));
+            memcpy(t->best, hp_model_state(t->model), (size_t)hp_model_state_size(t->model) * sizeof(float));
             t->best_epoch = epoch;
             t->best_acc = m->val_acc;
             t->best_loss = m->val_loss;
@@ -258,7 +396,6 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
     }
     t->epochs_done = epoch;
     m->seconds = hp_now_seconds() - t0;
-    (void)err;
     return 0;
 }
 
@@ -266,17 +403,22 @@ int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, 
                         hp_err *err) {
     if (check_dataset(d, "evaluation", t->dim, hp_model_nclasses(t->model), err) != 0) return -1;
     float *live = hp_model_state(t->model);
-    size_t bytes = (size_t)hp_model_state_size(t->model) * sizeof(float);
+    int64_t ns = hp_model_state_size(t->model);
+    size_t bytes = (size_t)ns * sizeof(float);
+    int rc = 0;
     if (!state || state == live) {
-        evaluate_current(t, d, loss, acc);
-        if (t->cancel && *t->cancel) return hp_errf(err, "trainer: evaluation interrupted by a signal");
-        return 0;
+        rc = evaluate_current(t, d, loss, acc, err);
+    } else {
+        // Swap the given state in, evaluate, swap the live state back. (On a GPU the mirror is
+        // current between epochs, which is when this is called.)
+        memcpy(t->scratch, live, bytes);
+        memcpy(live, state, bytes);
+        rc = hp_trainer_push_state_(t, err);
+        if (rc == 0) rc = evaluate_current(t, d, loss, acc, err);
+        memcpy(live, t->scratch, bytes);
+        if (hp_trainer_push_state_(t, rc == 0 ? err : &(hp_err){{0}}) != 0) rc = -1;
     }
-    // Swap the given state in, evaluate, swap the live state back.
-    memcpy(t->scratch, live, bytes);
-    memcpy(live, state, bytes);
-    evaluate_current(t, d, loss, acc);
-    memcpy(live, t->scratch, bytes);
+    if (rc != 0) return -1;
     if (t->cancel && *t->cancel) return hp_errf(err, "trainer: evaluation interrupted by a signal");
     return 0;
 }

@@ -74,7 +74,7 @@ int hp_trainer_checkpoint_load(hp_trainer *t, const float *vec, int64_t n, const
     t->initial_loss = meta->initial_loss;
     if (meta->has_rng) hp_model_set_rng_state(t->model, meta->rng[0], meta->rng[1]);
     hp_sched_set_state(t->sched, meta->sched);
-    return 0;
+    return hp_trainer_push_state_(t, err); /* a GPU trainer continues from the restored mirrors */
 }
 
 void hp_trainer_set_cancel(hp_trainer *t, const volatile sig_atomic_t *flag) { t->cancel = flag; }

@@ -9,6 +9,14 @@
 
 #include "train.h"
 
+#if defined(HPSWEEP_HAVE_CUDA) && HPSWEEP_HAVE_CUDA
+#define HP_TRAINER_GPU 1
+#else
+#define HP_TRAINER_GPU 0
+#endif
+
+struct hp_gpu_train;
+
 struct hp_trainer {
     hp_model *model;
     hp_optim *optim;
@@ -32,6 +40,16 @@ struct hp_trainer {
     int c, h, w;       /* one example's shape, for augmentation */
     float *aug;        /* [c*h*w] augmentation scratch, or NULL when nothing is augmented */
     float *before;     /* [nparams] the parameters before the epoch's last update (update ratios) */
+    /* On a GPU (hp_trainer_create_on): model, moments and data live in g; `model` (built for
+     * batches of 1) and `optim` are host mirrors of the state, refreshed after every epoch, and
+     * xb/yb serve only host batches (initial loss, hp_trainer_evaluate of another set). */
+    hp_cuda_device *gpu;     /* borrowed; NULL on the CPU */
+    struct hp_gpu_train *g;
+    hp_augment_draw *draws;  /* [train->n] the epoch's augmentation draws (GPU with augmentation) */
 };
+
+/* GPU: copy the host mirrors (model state, optimizer moments) to the device, after a caller
+ * wrote them (a checkpoint restored). 0 on the CPU. (train.c) */
+int hp_trainer_push_state_(hp_trainer *t, hp_err *err);
 
 #endif

@@ -1,0 +1,92 @@
+/* device.c - see device.h. With CUDA, a thin owner of cuda/gpu.h's binding and context; without,
+ * stubs that say how to get a GPU build. */
+#include "device.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend.h"
+
+#if defined(HPSWEEP_HAVE_CUDA) && HPSWEEP_HAVE_CUDA
+#include "cuda/gpu.h"
+
+struct hp_cuda_device {
+    int index;
+    char name[128];
+    hp_cuda_opts opts;
+    hp_gpu_ctx *ctx;
+};
+
+int hp_cuda_built(void) { return 1; }
+int hp_cuda_visible(void) { return hp_backend_cuda_devices(); }
+
+int hp_cuda_open(int local_rank, const hp_cuda_opts *opts, hp_cuda_device **out, hp_err *err) {
+    *out = NULL;
+    hp_cuda_device *d = hp_calloc(1, sizeof *d, "the GPU device", err);
+    if (!d) return -1;
+    if (opts) d->opts = *opts;
+    hp_gpu_opts go = {.deterministic = d->opts.deterministic, .allow_tf32 = d->opts.allow_tf32, .workspace_max = 0};
+    if (hp_gpu_bind(local_rank, &d->index, d->name, sizeof d->name, err) != 0 ||
+        hp_gpu_ctx_create(&d->ctx, &go, err) != 0) {
+        hp_cuda_close(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+void hp_cuda_close(hp_cuda_device *d) {
+    if (!d) return;
+    hp_gpu_ctx_free(d->ctx);
+    free(d);
+}
+
+int hp_cuda_index(const hp_cuda_device *d) { return d->index; }
+const char *hp_cuda_name(const hp_cuda_device *d) { return d->name; }
+const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d) { return &d->opts; }
+struct hp_gpu_ctx *hp_cuda_ctx(hp_cuda_device *d) { return d->ctx; }
+
+void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len) {
+    snprintf(buf, len, "cuda:%d %s (%s, %s)", d->index, d->name,
+             d->opts.deterministic ? "deterministic" : "non-deterministic",
+             d->opts.allow_tf32 ? "TF32" : "no TF32");
+}
+
+#else /* a CPU-only build */
+
+struct hp_cuda_device {
+    int unused;
+};
+
+int hp_cuda_built(void) { return 0; }
+int hp_cuda_visible(void) { return 0; }
+
+int hp_cuda_open(int local_rank, const hp_cuda_opts *opts, hp_cuda_device **out, hp_err *err) {
+    (void)local_rank;
+    (void)opts;
+    *out = NULL;
+    return hp_errf(err, "this hpsweep was built without CUDA, so it cannot use a GPU: rebuild on a machine with "
+                        "the CUDA toolkit (cmake -DHPSWEEP_CUDA=ON), or set device: cpu");
+}
+void hp_cuda_close(hp_cuda_device *d) { free(d); }
+int hp_cuda_index(const hp_cuda_device *d) {
+    (void)d;
+    return -1;
+}
+const char *hp_cuda_name(const hp_cuda_device *d) {
+    (void)d;
+    return "";
+}
+const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d) {
+    (void)d;
+    return NULL;
+}
+struct hp_gpu_ctx *hp_cuda_ctx(hp_cuda_device *d) {
+    (void)d;
+    return NULL;
+}
+void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len) {
+    (void)d;
+    snprintf(buf, len, "cpu");
+}
+#endif
