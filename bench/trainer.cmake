@@ -5,3 +5,7 @@ target_link_libraries(bench_mlp PRIVATE hp_trainer)
 # bench_cnn: the fashion_cnn network; run_bench_cnn.sh runs it beside PyTorch (bench_cnn_torch.py).
 add_executable(bench_cnn ${CMAKE_CURRENT_LIST_DIR}/bench_cnn.c ${CMAKE_CURRENT_LIST_DIR}/bench_train.c)
 target_link_libraries(bench_cnn PRIVATE hp_trainer)
+# bench_gpu: the same network on the GPU trainer (exits 77 without a GPU); run_bench_gpu.sh runs
+# it beside PyTorch on the same GPU.
+add_executable(bench_gpu ${CMAKE_CURRENT_LIST_DIR}/bench_gpu.c ${CMAKE_CURRENT_LIST_DIR}/bench_train.c)
+target_link_libraries(bench_gpu PRIVATE hp_trainer)
