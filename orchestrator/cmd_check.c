@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "dataload.h"
+#include "devsel.h"
 #include "spec.h"
 #include "train.h"
 
@@ -22,8 +23,9 @@ static void check_usage(FILE *f) {
             "Validate the spec, load the data, build the model, and run the recipe's sanity checks:\n"
             "the initial loss should be near ln(classes), and the model should overfit 64 training\n"
             "examples (weight decay, dropout and augmentation off) to 100%% training accuracy within\n"
-            "200 steps.\n"
-            "Exit code 0 when every check passes, 1 when one fails, 2 for a bad spec.\n");
+            "200 steps. Both run on the spec's device (device:, cuda:).\n"
+            "Exit code 0 when every check passes, 1 when one fails (or the device cannot be used), 2 for\n"
+            "a bad spec.\n");
 }
 
 int hp_cmd_check(int argc, char **argv) {
@@ -58,9 +60,21 @@ int hp_cmd_check(int argc, char **argv) {
     }
     printf("spec: %s is valid (%d layers%s)\n", path, spec.model.nlayers,
            spec.has_search ? ", with a search" : ", no search: section");
+    /* The checks run where the sweep's trials would: the spec's device (one process: node-local
+     * rank 0). */
+    hp_cuda_device *gpu = NULL;
+    if (hp_devsel_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
+        hp_cli_error(cmd, "%s: %s", path, err.msg);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
+    char device_line[192];
+    hp_devsel_describe(gpu, device_line, sizeof device_line);
+    printf("device: %s\n", device_line);
     hp_splits data;
     if (hp_splits_load(&spec, 0, &data, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
+        hp_devsel_close(gpu);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
     }
@@ -69,7 +83,8 @@ int hp_cmd_check(int argc, char **argv) {
 
     int rc = HP_EXIT_OK;
     hp_trainer *t = NULL;
-    if (hp_trainer_create(&spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t, &err) != 0) {
+    if (hp_trainer_create_on(gpu, &spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
+                             &err) != 0) {
         hp_cli_error(cmd, "%s: %s", path, err.msg);
         rc = HP_EXIT_USAGE;
         goto done;
@@ -108,7 +123,7 @@ int hp_cmd_check(int argc, char **argv) {
         ts.patience = 0;
         memset(&ts.augment, 0, sizeof ts.augment);
         memset(&ts.schedule, 0, sizeof ts.schedule); /* constant */
-        if (hp_trainer_create(&model, &optim, &ts, &tiny, &tiny, spec.seed, &t, &err) != 0) {
+        if (hp_trainer_create_on(gpu, &model, &optim, &ts, &tiny, &tiny, spec.seed, &t, &err) != 0) {
             hp_cli_error(cmd, "%s", err.msg);
             rc = HP_EXIT_FAILURE;
             goto done;
@@ -132,7 +147,8 @@ int hp_cmd_check(int argc, char **argv) {
         }
     }
 done:
-    hp_trainer_free(t);
+    hp_trainer_free(t); /* before its device */
+    hp_devsel_close(gpu);
     hp_splits_free(&data);
     hp_spec_free(&spec);
     return rc;

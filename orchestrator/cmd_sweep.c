@@ -2,7 +2,9 @@
  * the next, so bad input never leaves a half-made file and every rank exits with the code:
  *   1. rank 0 gets the spec (from SPEC, or from the results file on resume) and decides what
  *      to do with the output (create, continue, refuse); the spec text goes to every rank;
- *   2. every rank loads the data (rank 0 with the test split);
+ *   2. the ranks that train open their device (devsel.h: trainer ranks under mpirun, rank 0 only
+ *      when alone; GPU node-local rank % GPUs visible), then every rank loads the data (rank 0
+ *      with the test split);
  *   3. rank 0 creates the file, or checks the data against it and reopens it (recovering a
  *      file whose writer was killed);
  *   4. rank 0 coordinates, ranks 1..N-1 train; a stop signal ends it with HP_EXIT_INTERRUPTED.
@@ -20,6 +22,7 @@
 #include "cli.h"
 #include "coordinator.h"
 #include "dataload.h"
+#include "devsel.h"
 #include "mpi_util.h"
 #include "protocol.h"
 #include "resume.h"
@@ -100,6 +103,7 @@ typedef struct sweep_state {
     hp_spec spec;
     hp_splits data;
     hp_resume resume;     /* rank 0, MODE_CONTINUE / MODE_COMPLETE */
+    hp_cuda_device *gpu;  /* the GPU this rank trains on; NULL: the CPU, or a rank that does not train */
     int mode;
     int checkpoint_every;
     char path[HP_PATH_MAX + 8];
@@ -240,10 +244,23 @@ static void report_stop(const hp_sweep_args *a, const sweep_state *s, const hp_c
     fflush(stderr);
 }
 
+/* The device of a training rank, one line for the log: the GPU's description, or "cpu" with the
+ * BLAS backend, cut to len bytes (the protocol's fixed field). */
+static void describe_device(const hp_cuda_device *gpu, char *buf, size_t len) {
+    if (gpu) {
+        hp_devsel_describe(gpu, buf, len);
+        return;
+    }
+    char backend[160];
+    hp_backend_describe(backend, sizeof backend);
+    snprintf(buf, len, "cpu (%.*s)", (int)(len > 8 ? len - 8 : 0), backend);
+}
+
 static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, int size, MPI_Comm comm, hp_err *err) {
     if (!a->quiet) {
-        char backend[128];
+        char backend[128], device[192];
         hp_backend_describe(backend, sizeof backend);
+        hp_devsel_describe(s->gpu, device, sizeof device);
         printf("hpsweep %s: %s, %lld trials in %d stage%s, %s -> %s%s\n", HPSWEEP_VERSION, s->spec.name,
                (long long)hp_search_total_trials(&s->spec), s->spec.search.nstages,
                s->spec.search.nstages == 1 ? "" : "s", size > 1 ? "coordinator + trainer ranks" : "training alone",
@@ -251,7 +268,7 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
         if (size > 1)
             printf("ranks: 1 coordinator + %d trainer%s\n", size - 1, size - 1 == 1 ? "" : "s");
         else
-            printf("backend: %s\n", backend);
+            printf("backend: %s\ndevice: %s\n", backend, device);
         fflush(stdout);
     }
     hp_coord_opts opts = {size - 1,
@@ -261,7 +278,8 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
                           s->checkpoint_every,
                           s->mode == MODE_CONTINUE ? &s->resume : NULL,
                           &hp_stop_signal,
-                          s->path};
+                          s->path,
+                          s->gpu};
     hp_coord_stats stats;
     int crc = hp_coordinate(&s->spec, &s->data, &res, &opts, &stats, err);
     hp_err cerr = {{0}};
@@ -309,12 +327,13 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     me.sizeof_trial = (int)sizeof(hp_msg_trial);
     me.sizeof_checkpoint = (int)sizeof(hp_msg_checkpoint);
     me.blas_threads = hp_backend_threads();
-    me.gpu = -1;
+    me.gpu = hp_devsel_index(s->gpu);
     if (gethostname(me.host, sizeof me.host) != 0) snprintf(me.host, sizeof me.host, "unknown");
     me.host[sizeof me.host - 1] = '\0';
-    hp_backend_describe(me.device, sizeof me.device);
+    snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_devsel_name(s->gpu));
+    describe_device(s->gpu, me.device, sizeof me.device);
     int interrupted = 0;
-    if (hp_worker_run(&s->spec, &s->data, &me, comm, &interrupted, err) != 0) {
+    if (hp_worker_run(&s->spec, &s->data, &me, s->gpu, comm, &interrupted, err) != 0) {
         fprintf(stderr, "hpsweep (rank %d): %s\n", rank, err->msg);
         fflush(stderr);
         MPI_Abort(comm, HP_EXIT_FAILURE);
@@ -343,6 +362,17 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
     int threads = choose_threads(a, size, rank, comm, err);
     code = threads < 0 ? HP_EXIT_FAILURE : HP_EXIT_OK;
     if (threads > 0) hp_backend_set_threads(threads);
+    /* The device, before the data (a GPU that cannot be had fails fast) and before the results
+     * file (nothing is written). Every rank takes part in the node split (a collective call);
+     * only the ranks that train open a device: the coordinator under mpirun never holds a GPU. */
+    int local_rank = 0, local_size = 1;
+    if (hp_mpi_node_rank(comm, &local_rank, &local_size, code == HP_EXIT_OK ? err : NULL) != 0)
+        code = HP_EXIT_FAILURE;
+    if (code == HP_EXIT_OK && (size == 1 || rank != 0) &&
+        hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpu, err) != 0) {
+        hp_err_prefix(err, "%s", s->spec.path);
+        code = HP_EXIT_FAILURE;
+    }
     if (code == HP_EXIT_OK && hp_splits_load(&s->spec, rank == 0, &s->data, err) != 0) code = HP_EXIT_FAILURE;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 
@@ -361,6 +391,7 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
     }
     code = rank == 0 ? coordinate(a, s, res, size, comm, err) : train_ranks(s, rank, comm, err);
 out:
+    hp_devsel_close(s->gpu);
     hp_resume_free(&s->resume);
     hp_splits_free(&s->data);
     hp_spec_free(&s->spec);

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "dataload.h"
+#include "devsel.h"
 #include "spec.h"
 #include "train.h"
 #include "hp_time.h"
@@ -18,6 +19,7 @@
 static void train_usage(FILE *f) {
     fprintf(f,
             "usage: hpsweep train SPEC.yaml [--lr X] [--wd Y] [--epochs N] [--seed S] [--threads T]\n"
+            "                     [--device auto|cpu|cuda] [--no-test]\n"
             "\n"
             "Train one model as the spec's data, model, optimizer and train sections describe\n"
             "(any search: section is ignored), print one line per epoch, then evaluate the\n"
@@ -30,6 +32,8 @@ static void train_usage(FILE *f) {
             "  --seed S      seed of initialisation and data order (overrides seed)\n"
             "  --threads T   compute threads (default: OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else\n"
             "                all cores); results do not depend on it\n"
+            "  --device D    auto, cpu or cuda (overrides device; auto: the first visible GPU, else the\n"
+            "                CPU); the spec's cuda: section says how a GPU trains\n"
             "  --no-test     do not touch the test split\n"
             "  -h, --help    this text\n");
 }
@@ -63,7 +67,8 @@ int hp_cmd_train(int argc, char **argv) {
     double lr = -1, wd = -1;
     long long epochs = 0, threads = 0;
     uint64_t seed = 0;
-    int have_seed = 0, no_test = 0;
+    int have_seed = 0, no_test = 0, have_device = 0;
+    hp_device device = HP_DEVICE_AUTO;
     for (int i = 1; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -82,6 +87,11 @@ int hp_cmd_train(int argc, char **argv) {
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--seed", NULL, 1, &val)) != 0) {
             if (r < 0 || hp_cli_u64(cmd, "--seed", val, &seed) != 0) return HP_EXIT_USAGE;
             have_seed = 1;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--device", NULL, 1, &val)) != 0) {
+            if (r < 0) return HP_EXIT_USAGE;
+            if (hp_devsel_parse(val, &device) != 0)
+                return hp_cli_error(cmd, "--device expects auto, cpu or cuda, got '%s'", val), HP_EXIT_USAGE;
+            have_device = 1;
         } else if (strcmp(argv[i], "--no-test") == 0) {
             no_test = 1;
         } else if (argv[i][0] == '-') {
@@ -109,27 +119,39 @@ int hp_cmd_train(int argc, char **argv) {
     if (wd >= 0) spec.optim.weight_decay = wd;
     if (epochs > 0) spec.train.epochs = (int)epochs;
     if (have_seed) spec.seed = seed;
+    if (have_device) spec.device = device;
     hp_backend_set_threads(threads > 0 ? (int)threads : hp_backend_default_threads());
 
+    /* One process, so node-local rank 0: the first visible GPU. Opened before the data is
+     * loaded, so a GPU that cannot be had fails at once. */
+    hp_cuda_device *gpu = NULL;
+    if (hp_devsel_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
+        hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
     int rc = HP_EXIT_FAILURE;
     hp_splits data;
     hp_trainer *t = NULL;
     double t0 = hp_now_seconds();
     if (hp_splits_load(&spec, !no_test, &data, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
+        hp_devsel_close(gpu);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
     }
+    char device_line[192];
+    hp_devsel_describe(gpu, device_line, sizeof device_line);
     char backend[256];
     hp_backend_describe(backend, sizeof backend);
     printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
            (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
            data.train.h, data.train.w, spec.data.nclasses, hp_now_seconds() - t0);
     print_optimizer(&spec);
-    printf("backend: %s\n", backend);
+    printf("backend: %s\ndevice: %s\n", backend, device_line);
 
-    if (hp_trainer_create(&spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
-                          &err) != 0) {
+    if (hp_trainer_create_on(gpu, &spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
+                             &err) != 0) {
         hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
         goto done;
     }
@@ -179,7 +201,8 @@ int hp_cmd_train(int argc, char **argv) {
     }
     rc = HP_EXIT_OK;
 done:
-    hp_trainer_free(t);
+    hp_trainer_free(t); /* before its device */
+    hp_devsel_close(gpu);
     hp_splits_free(&data);
     hp_spec_free(&spec);
     return rc;

@@ -78,7 +78,9 @@ void hp_coord_fault(coord *c, int event);
 /* coord_record.c */
 void hp_coord_clear_status(coord *c);
 void hp_coord_show_status(coord *c);
-int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const char *host, hp_err *err);
+/* The trial runs on `rank`, described by `who` (its READY; alone, rank 0's own): /trials gets
+ * the rank, host, gpu and device. */
+int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const hp_msg_ready *who, hp_err *err);
 /* Returns the verdict for the trial, or -1. */
 int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp_err *err);
 int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck, const float *vec, int64_t n,

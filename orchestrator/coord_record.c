@@ -2,7 +2,7 @@
  *
  * Write order per event (each write is flushed, so a kill -9 between two leaves a file that
  * resume understands):
- *   start:      /trials row -> running (rank, host)
+ *   start:      /trials row -> running (rank, host, gpu, device)
  *   epoch:      /curves row (appended, or rewritten in place when the epoch ran before an
  *               interruption), then /trials epochs_done
  *   checkpoint: /checkpoints vector, its index row, the previous slot freed (results.h)
@@ -74,12 +74,14 @@ void hp_coord_show_status(coord *c) {
 
 /* ---- recording ----------------------------------------------------------------------------- */
 
-int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const char *host, hp_err *err) {
+int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const hp_msg_ready *who, hp_err *err) {
     double t = hp_now_seconds();
     hp_trial_record *r = &c->recs[p->id];
     r->status = HP_TRIAL_RUNNING;
     r->rank = rank;
-    snprintf(r->host, sizeof r->host, "%.31s", host);
+    snprintf(r->host, sizeof r->host, "%.*s", (int)sizeof r->host - 1, who->host);
+    r->gpu = who->gpu;
+    snprintf(r->device, sizeof r->device, "%.*s", (int)sizeof r->device - 1, who->device_name);
     int rc = hp_results_update_trial(c->res, r, err);
     c->record_seconds += hp_now_seconds() - t;
     return rc;

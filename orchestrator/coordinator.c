@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "coord_impl.h"
+#include "devsel.h"
 #include "mpi_util.h"
 #include "search.h"
 #include "trial.h"
@@ -57,13 +58,26 @@ static int direct_result(void *ctx, const hp_trial_plan *p, const hp_trial_resul
     return hp_coord_record_result(ctx, 0, r, snapshot, n, err);
 }
 
-static int run_stage_alone(coord *c, const char *host, hp_err *err) {
+/* Who trains when alone: this process, on opts->gpu or the CPU (slot 0 is otherwise unused). */
+static void describe_self(coord *c) {
+    hp_msg_ready *me = &c->slots[0].info;
+    char host[64] = "localhost";
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    snprintf(me->host, sizeof me->host, "%.*s", (int)sizeof me->host - 1, host);
+    me->gpu = hp_devsel_index(c->opts->gpu);
+    snprintf(me->device_name, sizeof me->device_name, "%.*s", (int)sizeof me->device_name - 1,
+             hp_devsel_name(c->opts->gpu));
+    hp_devsel_describe(c->opts->gpu, me->device, sizeof me->device);
+}
+
+static int run_stage_alone(coord *c, hp_err *err) {
     hp_trial_hooks hooks = {direct_epoch, direct_result, c, direct_checkpoint};
     for (int i = 0; i < c->stage.ntrials; i++) {
         const hp_trial_plan *p = &c->plans[i];
         if (hp_trial_finished(c->recs[p->id].status)) continue;
         if (stop_requested(c)) return 0;
-        hp_trial_start start = {c->checkpoint_every, NULL, NULL, 0, 0, c->opts->stop};
+        hp_trial_start start = {c->checkpoint_every, NULL, NULL, 0, 0, c->opts->stop, c->opts->gpu};
         hp_train_ckpt ck;
         const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
         if (rc) {
@@ -73,7 +87,7 @@ static int run_stage_alone(coord *c, const char *host, hp_err *err) {
             start.resume_n = rc->n;
             start.seconds_before = rc->rec.seconds;
         }
-        if (hp_coord_start_trial(c, p, 0, host, err) != 0) return -1;
+        if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0) return -1;
         int cancelled = 0;
         if (hp_trial_execute(c->spec, c->data, p, &start, &hooks, &cancelled, err) != 0) return -1;
         if (cancelled && !stop_requested(c)) c->stopping = -1;
@@ -95,8 +109,27 @@ static int recv_ready(coord *c, int rank, hp_err *err) {
                        "same hpsweep build on every node",
                        rank, s->info.protocol_version, HP_PROTOCOL_VERSION);
     s->info.host[sizeof s->info.host - 1] = '\0';
+    s->info.device_name[sizeof s->info.device_name - 1] = '\0';
     s->info.device[sizeof s->info.device - 1] = '\0';
     s->ready = 1;
+    return 0;
+}
+
+/* Every trainer rank announces itself (READY) as soon as it has its data and its device, so wait
+ * for all of them before the first dispatch and say which device each trains on. A stop request
+ * ends the wait; ranks not heard from yet are then handled by drain_workers. */
+static int collect_ready(coord *c, hp_err *err) {
+    for (int rank = 1; rank <= c->opts->nworkers; rank++) {
+        MPI_Status st;
+        int got = hp_mpi_wait_probe_until(rank, HP_TAG_READY, c->opts->comm, c->opts->stop, &st, err);
+        if (got < 0) return -1;
+        if (got == 0) return 0;
+        if (recv_ready(c, rank, err) != 0) return -1;
+    }
+    if (c->opts->quiet) return 0;
+    for (int rank = 1; rank <= c->opts->nworkers; rank++)
+        printf("  rank %d on %s: %s\n", rank, c->slots[rank].info.host, c->slots[rank].info.device);
+    fflush(stdout);
     return 0;
 }
 
@@ -130,7 +163,7 @@ static int dispatch_idle(coord *c, const int *todo, int ntodo, int *next, hp_err
         s->busy = 1;
         s->trial = p->id;
         (*next)++;
-        if (hp_coord_start_trial(c, p, rank, s->info.host, err) != 0) return -1;
+        if (hp_coord_start_trial(c, p, rank, &s->info, err) != 0) return -1;
     }
     return 0;
 }
@@ -358,6 +391,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         r->initial_loss = NAN;
         r->update_ratio = NAN;
         r->rank = -1;
+        r->gpu = -1; /* device "": not run yet */
         r->snapshot_row = -1;
     }
     if (!replay) c->nrecs += c->stage.ntrials;
@@ -389,6 +423,9 @@ static int final_evaluation(coord *c, hp_err *err) {
     hp_optim_spec optim = c->spec->optim;
     optim.lr = r->lr;
     optim.weight_decay = r->weight_decay;
+    /* On the CPU, whatever device the trials trained on: under mpirun the coordinator holds no
+     * GPU (only trainer ranks open one), one pass over the test split of one snapshot is cheap,
+     * and a snapshot is a host-side state vector that any device's trainer reads the same way. */
     hp_trainer *t = NULL;
     if (hp_trainer_create(&c->spec->model, &optim, &c->spec->train, &c->data->train, &c->data->val, r->seed, &t,
                           err) != 0)
@@ -521,15 +558,14 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     int rc = -1;
     hp_coord_fault_setup(&c);
     if (setup(&c, err) != 0) goto done;
-    char host[64] = "localhost";
-    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
-    host[sizeof host - 1] = '\0';
+    if (opts->nworkers == 0) describe_self(&c);
+    else if (collect_ready(&c, err) != 0) goto done;
 
     c.t0 = hp_now_seconds();
     int64_t done_before = c.done;
     for (int s = 0; s < spec->search.nstages && !stop_requested(&c); s++) {
         if (plan_stage(&c, s, err) != 0) goto done;
-        if ((opts->nworkers > 0 ? run_stage_mpi(&c, err) : run_stage_alone(&c, host, err)) != 0) goto done;
+        if ((opts->nworkers > 0 ? run_stage_mpi(&c, err) : run_stage_alone(&c, err)) != 0) goto done;
     }
     double wall = hp_now_seconds() - c.t0;
     hp_coord_clear_status(&c);

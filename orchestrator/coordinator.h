@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "dataload.h"
+#include "device.h"
 #include "hp_err.h"
 #include "resume.h"
 #include "results.h"
@@ -36,6 +37,8 @@ typedef struct hp_coord_opts {
     const hp_resume *resume;          /* continue the sweep this file holds; NULL: a new sweep */
     const volatile sig_atomic_t *stop;/* non-zero: stop (signals.h); NULL: never */
     const char *path;                 /* the results file, for messages */
+    hp_cuda_device *gpu;              /* alone (nworkers 0): the GPU this process trains on, NULL for
+                                         the CPU (devsel.h; borrowed); unused under MPI */
 } hp_coord_opts;
 
 typedef struct hp_coord_stats {

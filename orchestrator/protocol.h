@@ -24,6 +24,8 @@
  *
  * Version 2 (issue 5): TRIAL carries a checkpoint to continue from; CHECKPOINT, CKPT_STATE,
  * RESUME_STATE, BYE and the ABORT verdict are new.
+ * Version 3 (issue 6): READY names the device the rank trains on (gpu, device_name for /trials;
+ * device, a longer line for the log).
  */
 #ifndef HP_PROTOCOL_H
 #define HP_PROTOCOL_H
@@ -34,7 +36,7 @@
 #include "train.h"
 #include "trial.h"
 
-#define HP_PROTOCOL_VERSION 2
+#define HP_PROTOCOL_VERSION 3
 
 enum hp_tag {
     HP_TAG_READY = 101,
@@ -57,9 +59,11 @@ typedef struct hp_msg_ready {
     int32_t sizeof_plan, sizeof_epoch, sizeof_result; /* layout check across ranks */
     int32_t sizeof_trial, sizeof_checkpoint;
     int32_t blas_threads;
-    int32_t gpu;              /* GPU index bound, -1 for CPU */
+    int32_t gpu;              /* CUDA device index bound, -1 for the CPU (devsel.h) */
     char host[32];
-    char device[96];          /* what it computes on, one line */
+    char device_name[64];     /* what /trials records: the GPU's name, or "cpu" */
+    char device[192];         /* what it computes on, one line for the log (devsel.h's description,
+                                 and the BLAS backend on the CPU) */
 } hp_msg_ready;
 
 typedef struct hp_msg_trial {

@@ -49,6 +49,7 @@ static void set_defaults(hp_spec *s) {
     d->standardize = 1;
     s->seed = 0;
     s->device = HP_DEVICE_AUTO;
+    s->cuda = (hp_cuda_opts){.deterministic = 1, .allow_tf32 = 0};
     spec_optim_defaults(&s->optim, HP_OPTIM_SGD);
     spec_train_defaults(&s->train);
     s->has_search = 0;
@@ -338,13 +339,23 @@ static int check_across(sy_doc *d, const hp_spec *s, const spec_marks *mk) {
     return 0;
 }
 
+/* cuda: {deterministic, tf32}: how a GPU trains (ignored on the CPU, so one spec serves both). */
+static int parse_cuda(sy_doc *d, yaml_node_t *n, hp_cuda_opts *o) {
+    sy_field f[] = {
+        F_BOOL("deterministic", &o->deterministic),
+        F_BOOL("tf32", &o->allow_tf32),
+    };
+    return sy_read_map(d, n, "cuda", f, NELEM(f));
+}
+
 static int parse_root(sy_doc *d, hp_spec *s) {
-    yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL;
+    yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL, *cuda = NULL;
     int device = (int)s->device;
     sy_field f[] = {
         F_STR("name", s->name),
         {.key = "seed", .kind = SY_U64, .dst = &s->seed},
         F_ENUM("device", &device, device_names, NELEM(device_names), 0),
+        F_NODE("cuda", &cuda, 0),
         F_NODE("data", &data, 0),
         F_NODE("model", &model, SY_REQUIRED),
         F_NODE("optimizer", &optim, 0),
@@ -353,6 +364,7 @@ static int parse_root(sy_doc *d, hp_spec *s) {
     };
     if (sy_read_map(d, sy_root(d), "", f, NELEM(f))) return -1;
     s->device = (hp_device)device;
+    if (cuda && parse_cuda(d, cuda, &s->cuda)) return -1;
     spec_marks mk;
     memset(&mk, 0, sizeof mk);
     if (data && parse_data(d, data, &s->data)) return -1;

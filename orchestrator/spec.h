@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "data.h"
+#include "device.h"
 #include "hp_err.h"
 #include "model.h"
 #include "optim.h"
@@ -88,6 +89,9 @@ typedef struct hp_spec {
     char name[HP_NAME_MAX];   /* default: the file name without .yaml */
     uint64_t seed;            /* default 0 */
     hp_device device;         /* default auto */
+    hp_cuda_opts cuda;        /* the cuda: section (device.h), used when a GPU trains: deterministic
+                                 (default 1: the same bits on every run, which a bit-identical resume on
+                                 a GPU needs) and allow_tf32 (key tf32, default 0) */
     hp_data_spec data;
     hp_model_spec model;
     hp_optim_spec optim;

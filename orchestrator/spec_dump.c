@@ -86,6 +86,8 @@ int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     fputs("name: ", f);
     put_str(f, s->name);
     fprintf(f, "\nseed: %llu\ndevice: %s\n", (unsigned long long)s->seed, hp_device_name(s->device));
+    fprintf(f, "cuda: {deterministic: %s, tf32: %s}\n", s->cuda.deterministic ? "true" : "false",
+            s->cuda.allow_tf32 ? "true" : "false");
     dump_data(&s->data, f);
     spec_dump_layers(&s->model, f);
     spec_dump_optim(&s->optim, f);

@@ -134,7 +134,8 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
 
     hp_trainer *t = NULL;
     hp_err terr = {{0}};
-    if (hp_trainer_create(&spec->model, &optim, &train, &subset, &data->val, plan->seed, &t, &terr) != 0) {
+    if (hp_trainer_create_on(st->gpu, &spec->model, &optim, &train, &subset, &data->val, plan->seed, &t, &terr) !=
+        0) {
         res.status = HP_TRIAL_FAILED;
         snprintf(res.message, sizeof res.message, "%.127s", terr.msg); /* cut to the field */
         res.seconds = st->seconds_before + hp_now_seconds() - t0;

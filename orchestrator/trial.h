@@ -56,7 +56,8 @@ typedef struct hp_trial_hooks {
                          int64_t n, double seconds, hp_err *err);
 } hp_trial_hooks;
 
-/* How to start a trial. Zero-initialised: from the beginning, no checkpoints, no cancellation. */
+/* How to start a trial. Zero-initialised: from the beginning, no checkpoints, no cancellation, on
+ * the CPU. */
 typedef struct hp_trial_start {
     int checkpoint_every;          /* checkpoint after every N-th epoch; 0: never */
     const hp_train_ckpt *resume;   /* continue from this checkpoint (NULL: from the start) */
@@ -64,6 +65,8 @@ typedef struct hp_trial_start {
     int64_t resume_n;
     double seconds_before;         /* the trial's wall time before the checkpoint */
     const volatile sig_atomic_t *cancel; /* non-zero: stop at the next batch, report nothing */
+    hp_cuda_device *gpu;           /* the GPU to train on (devsel.h; borrowed, opened once per process
+                                      and reused by every trial), NULL: the CPU */
 } hp_trial_start;
 
 /* Run the trial. A trial that diverges or fails is an outcome, not an error: it is reported

@@ -85,8 +85,8 @@ static int say_bye(MPI_Comm comm, int *interrupted, hp_err *err) {
     }
 }
 
-int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, MPI_Comm comm,
-                  int *interrupted, hp_err *err) {
+int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, hp_cuda_device *gpu,
+                  MPI_Comm comm, int *interrupted, hp_err *err) {
     *interrupted = 0;
     if (hp_mpi_send_bytes(me, (int)sizeof *me, 0, HP_TAG_READY, comm, err) != 0) return -1;
     worker_ctx ctx = {comm};
@@ -127,7 +127,7 @@ int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready
                               comm, err) != 0)
             goto out;
         hp_trial_start start = {msg.checkpoint_every, msg.has_checkpoint ? &msg.ckpt : NULL, resume_vec,
-                                msg.ckpt_floats, msg.seconds_before, &hp_stop_signal};
+                                msg.ckpt_floats, msg.seconds_before, &hp_stop_signal, gpu};
         int cancelled = 0;
         if (hp_trial_execute(spec, data, &msg.plan, &start, &hooks, &cancelled, err) != 0) goto out;
         if (cancelled) { /* a signal, or the coordinator is stopping (ABORT) */

@@ -8,13 +8,15 @@
 #include <mpi.h>
 
 #include "dataload.h"
+#include "device.h"
 #include "hp_err.h"
 #include "protocol.h"
 #include "spec.h"
 
 /* Returns 0 after STOP; *interrupted = 1 when the coordinator says the sweep stopped early
- * (a signal here or elsewhere). -1 on a communication error. */
-int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, MPI_Comm comm,
-                  int *interrupted, hp_err *err);
+ * (a signal here or elsewhere). -1 on a communication error. Trials train on `gpu` (devsel.h;
+ * borrowed), NULL for the CPU; `me` announces it (me->gpu, me->device_name, me->device). */
+int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, hp_cuda_device *gpu,
+                  MPI_Comm comm, int *interrupted, hp_err *err);
 
 #endif

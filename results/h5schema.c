@@ -173,6 +173,8 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     ins(t->trial, "seconds", F(hp_trial_record, seconds), H5T_NATIVE_DOUBLE, &ok);
     ins(t->trial, "rank", F(hp_trial_record, rank), H5T_NATIVE_INT32, &ok);
     ins_str(t->trial, "host", F(hp_trial_record, host), sizeof(((hp_trial_record *)0)->host), &ok);
+    ins(t->trial, "gpu", F(hp_trial_record, gpu), H5T_NATIVE_INT32, &ok); /* format version 2 */
+    ins_str(t->trial, "device", F(hp_trial_record, device), sizeof(((hp_trial_record *)0)->device), &ok);
     ins(t->trial, "snapshot_row", F(hp_trial_record, snapshot_row), H5T_NATIVE_INT64, &ok);
     ins_str(t->trial, "message", F(hp_trial_record, message),
             sizeof(((hp_trial_record *)0)->message), &ok);
@@ -458,10 +460,22 @@ static const char *class_name(H5T_class_t c) {
     }
 }
 
+static int is_optional(const char *const *optional, const char *member) {
+    for (; optional && *optional; optional++)
+        if (strcmp(*optional, member) == 0) return 1;
+    return 0;
+}
+
+const char *const *hp_h5_trial_optional(int version) {
+    static const char *const added_in_2[] = {"gpu", "device", NULL};
+    return version < 2 ? added_in_2 : NULL;
+}
+
 /* Every member of the memory compound type must exist in the file type with the same class
- * (and, for arrays, the same dimensions); HDF5 then converts by member name. */
-static int check_members(hid_t ftype, hid_t mtype, const char *name, const char *path,
-                         hp_err *err) {
+ * (and, for arrays, the same dimensions), except the optional ones, which may be absent; HDF5
+ * then converts by member name (h5schema.h says what it does with absent members). */
+static int check_members(hid_t ftype, hid_t mtype, const char *const *optional, const char *name,
+                         const char *path, hp_err *err) {
     if (H5Tget_class(ftype) != H5T_COMPOUND)
         return hp_errf(err, "results file %s: dataset %s is not a table (compound type, found %s)",
                        path, name, class_name(H5Tget_class(ftype)));
@@ -471,7 +485,9 @@ static int check_members(hid_t ftype, hid_t mtype, const char *name, const char 
         if (!mname) return hp_h5_fail(err, path, "reading a member name");
         int fi = H5Tget_member_index(ftype, mname);
         int rc = 0;
-        if (fi < 0) {
+        if (fi < 0 && is_optional(optional, mname)) {
+            hp_h5_clear(); /* absent, and allowed to be */
+        } else if (fi < 0) {
             hp_h5_clear();
             rc = hp_errf(err, "results file %s: dataset %s has no field '%s' (damaged, or not "
                               "written by hpsweep)", path, name, mname);
@@ -506,6 +522,11 @@ static int check_members(hid_t ftype, hid_t mtype, const char *name, const char 
 
 hid_t hp_h5_open_table(hid_t file, const char *name, hid_t mtype, int rank, const char *path,
                        hp_err *err) {
+    return hp_h5_open_table_opt(file, name, mtype, rank, NULL, path, err);
+}
+
+hid_t hp_h5_open_table_opt(hid_t file, const char *name, hid_t mtype, int rank,
+                           const char *const *optional, const char *path, hp_err *err) {
     /* H5Lexists on "/a/b" needs "/a" to exist: check each level. */
     char partial[128];
     for (const char *p = strchr(name + 1, '/');; p = strchr(p + 1, '/')) {
@@ -536,7 +557,7 @@ hid_t hp_h5_open_table(hid_t file, const char *name, hid_t mtype, int rank, cons
             rc = hp_errf(err, "results file %s: dataset %s has rank %d, expected %d", path, name,
                          r, rank);
         else if (mtype >= 0)
-            rc = check_members(ftype, mtype, name, path, err);
+            rc = check_members(ftype, mtype, optional, name, path, err);
     }
     if (space >= 0) H5Sclose(space);
     if (ftype >= 0) H5Tclose(ftype);

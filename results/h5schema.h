@@ -1,4 +1,4 @@
-/* h5schema.h - internal to results/: the HDF5 types of the results file (format version 1),
+/* h5schema.h - internal to results/: the HDF5 types of the results file (format version 2),
  * checked HDF5 helpers shared by the writer and the reader, and error capture.
  *
  * The memory types describe the C structs of results.h (with their padding); the file
@@ -89,6 +89,16 @@ int hp_h5_check_format(hid_t file, const char *path, int *version, hp_err *err);
  * Returns the dataset id or -1. */
 hid_t hp_h5_open_table(hid_t file, const char *name, hid_t mtype, int rank, const char *path,
                        hp_err *err);
+/* The same, except that the members named in `optional` (NULL-terminated; NULL: none) may be
+ * absent from the file. HDF5 converts compound rows member by member, by name, so with such a
+ * table (measured with HDF5 1.10.8): H5Dread leaves a member the file lacks exactly as it was
+ * in the caller's buffer (so fill the buffer with the defaults first), and H5Dwrite writes the
+ * members the file has and ignores the others (the file's type never changes). */
+hid_t hp_h5_open_table_opt(hid_t file, const char *name, hid_t mtype, int rank,
+                           const char *const *optional, const char *path, hp_err *err);
+/* Members of /trials that a file of format `version` may lack, because a later version added
+ * them (NULL-terminated; NULL when the version has them all): gpu and device before 2. */
+const char *const *hp_h5_trial_optional(int version);
 /* Number of rows (dimension 0) of a dataset; -1 on error. */
 int64_t hp_h5_rows(hid_t ds, const char *name, const char *path, hp_err *err);
 

@@ -203,9 +203,11 @@ static int refresh(hp_results_reader *r, int which, hp_err *err) {
     return 0;
 }
 
-/* Read a whole 1-D table into a new array of n rows of `rowsize` bytes. */
-static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsize, void **rows,
-                      int64_t *n, hp_err *err) {
+/* Read a whole 1-D table into a new array of n rows of `rowsize` bytes. `init` (may be NULL)
+ * fills the zeroed rows with the defaults of members an older file lacks, before the read: HDF5
+ * leaves such members as the buffer had them (h5schema.h). */
+static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsize,
+                      void (*init)(void *rows, int64_t n), void **rows, int64_t *n, hp_err *err) {
     *rows = NULL;
     *n = 0;
     if (refresh(r, which, err) < 0) return -1;
@@ -214,6 +216,7 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
     if (count == 0) return 0;
     void *buf = hp_calloc((size_t)count, rowsize, rd_names[which], err);
     if (!buf) return -1;
+    if (init) init(buf, count);
     hsize_t cnt = (hsize_t)count, off = 0;
     hid_t fspace = H5Dget_space(r->ds[which]);
     hid_t mspace = H5Screate_simple(1, &cnt, NULL);
@@ -236,12 +239,20 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
 
 #define TERM(field) ((field)[sizeof(field) - 1] = '\0')
 
+/* Version-1 files have no gpu and device: the CPU's -1 would be a guess, but -1 ("no GPU
+ * recorded") with device "" (unknown) is what they mean. */
+static void trials_v1_defaults(void *rows, int64_t n) {
+    hp_trial_record *t = rows;
+    for (int64_t i = 0; i < n; i++) t[i].gpu = -1; /* device: "" from the zeroed buffer */
+}
+
 int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t *n, hp_err *err) {
     void *buf;
-    if (read_table(r, RD_TRIALS, r->t.trial, sizeof **rows, &buf, n, err) < 0) return -1;
+    if (read_table(r, RD_TRIALS, r->t.trial, sizeof **rows, trials_v1_defaults, &buf, n, err) < 0) return -1;
     hp_trial_record *t = buf;
     for (int64_t i = 0; i < *n; i++) {
         TERM(t[i].host);
+        TERM(t[i].device);
         TERM(t[i].message);
         if (t[i].status < HP_TRIAL_PENDING || t[i].status > HP_TRIAL_PRUNED) {
             hp_errf(err, "results file %s: row %lld of %s has an unknown status %d", r->path,
@@ -257,14 +268,14 @@ int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t
 
 int hp_results_read_curves(hp_results_reader *r, hp_curve_record **rows, int64_t *n, hp_err *err) {
     void *buf;
-    if (read_table(r, RD_CURVES, r->t.curve, sizeof **rows, &buf, n, err) < 0) return -1;
+    if (read_table(r, RD_CURVES, r->t.curve, sizeof **rows, NULL, &buf, n, err) < 0) return -1;
     *rows = buf;
     return 0;
 }
 
 int hp_results_read_stages(hp_results_reader *r, hp_stage_record **rows, int64_t *n, hp_err *err) {
     void *buf;
-    if (read_table(r, RD_STAGES, r->t.stage, sizeof **rows, &buf, n, err) < 0) return -1;
+    if (read_table(r, RD_STAGES, r->t.stage, sizeof **rows, NULL, &buf, n, err) < 0) return -1;
     hp_stage_record *s = buf;
     for (int64_t i = 0; i < *n; i++) {
         TERM(s[i].method);
@@ -277,7 +288,7 @@ int hp_results_read_stages(hp_results_reader *r, hp_stage_record **rows, int64_t
 
 int hp_results_read_final(hp_results_reader *r, hp_final_record **rows, int64_t *n, hp_err *err) {
     void *buf;
-    if (read_table(r, RD_FINAL, r->t.final, sizeof **rows, &buf, n, err) < 0) return -1;
+    if (read_table(r, RD_FINAL, r->t.final, sizeof **rows, NULL, &buf, n, err) < 0) return -1;
     hp_final_record *f = buf;
     for (int64_t i = 0; i < *n; i++) TERM(f[i].kind);
     *rows = f;
@@ -311,7 +322,7 @@ int hp_results_read_snapshot(hp_results_reader *r, int64_t row, float *state, hp
 static int read_layout(hp_results_reader *r, hp_err *err) {
     void *buf;
     int64_t n;
-    if (read_table(r, RD_LAYOUT, r->t.layout, sizeof(hp_tensor_info), &buf, &n, err) < 0)
+    if (read_table(r, RD_LAYOUT, r->t.layout, sizeof(hp_tensor_info), NULL, &buf, &n, err) < 0)
         return -1;
     r->layout = buf;
     if (n < 1 || n > 1000000)
@@ -402,8 +413,9 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     const hid_t mtypes[RD_COUNT] = {r->t.trial, r->t.curve, r->t.stage,
                                     r->t.final, -1,         r->t.layout};
     for (int i = 0; ok && i < RD_COUNT; i++) {
-        r->ds[i] = hp_h5_open_table(r->file, rd_names[i], mtypes[i], i == RD_SNAP ? 2 : 1, path,
-                                    err);
+        const char *const *optional = i == RD_TRIALS ? hp_h5_trial_optional(r->header.format_version) : NULL;
+        r->ds[i] = hp_h5_open_table_opt(r->file, rd_names[i], mtypes[i], i == RD_SNAP ? 2 : 1, optional,
+                                        path, err);
         if (r->ds[i] < 0) ok = 0;
     }
     if (ok && read_layout(r, err) < 0) ok = 0;

@@ -414,6 +414,7 @@ static int check_status(const hp_results *r, const hp_trial_record *t, hp_err *e
 
 static void clean_trial(hp_trial_record *t) {
     CLEAN(t->host);
+    CLEAN(t->device);
     CLEAN(t->message);
 }
 
@@ -592,8 +593,10 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
                           hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0;
     const hid_t mtypes[DS_COUNT] = {r->t.trial, r->t.curve, r->t.stage, r->t.layout, -1, r->t.final};
     for (int i = 0; ok && i < DS_COUNT; i++) {
-        r->ds[i] = hp_h5_open_table(r->file, ds_names[i], mtypes[i], i == DS_SNAP ? 2 : 1, path,
-                                    err);
+        /* A version-1 /trials has no gpu and device: rows updated in it keep that layout. */
+        const char *const *optional = i == DS_TRIALS ? hp_h5_trial_optional(version) : NULL;
+        r->ds[i] = hp_h5_open_table_opt(r->file, ds_names[i], mtypes[i], i == DS_SNAP ? 2 : 1, optional,
+                                        path, err);
         if (r->ds[i] < 0 || (r->rows[i] = hp_h5_rows(r->ds[i], ds_names[i], path, err)) < 0)
             ok = 0;
     }

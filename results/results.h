@@ -1,11 +1,11 @@
-/* results.h - the hpsweep results file (HDF5, format version 1): schema, writer, reader.
+/* results.h - the hpsweep results file (HDF5, format version 2): schema, writer, reader.
  * (`hpsweep show`, the summary built on the reader, is in show.h.)
  *
  * One file per sweep, written only by the coordinator (serial HDF5), readable by other
  * processes while it is written (SWMR) and afterwards by h5py, pandas and h5dump. Tables hold
  * fixed-size fields only. Every writer call that records an event flushes it.
  *
- *   /                 attributes: format="hpsweep", format_version=1, spec_yaml, spec_sha256,
+ *   /                 attributes: format="hpsweep", format_version=2, spec_yaml, spec_sha256,
  *                     created_utc, hpsweep_version, seed, data_hash_{train,val,test}
  *   /trials           compound, extendible; one row per trial (hp_trial_record), updated in place
  *   /curves           compound, extendible; one row per trial and epoch (hp_curve_record)
@@ -23,6 +23,12 @@
  *   checkpoint_every. Files without /checkpoints (older builds) read and resume fine; their
  *   running trials restart.
  *
+ * Versions: 2 (issue 6) added /trials.gpu and /trials.device (the device a trial ran on).
+ * Version-1 files are still read (gpu -1, device "" for every trial) and continued: rows
+ * written into them keep the version-1 layout (HDF5 writes the members the file has and skips
+ * the others), so the file stays version 1; a recovered one (hp_results_recover) is rewritten
+ * as version 2, its old rows with gpu -1 and device "".
+ *
  * Strings are fixed-length and NUL-terminated within their field (the writer cuts longer ones;
  * h5py reads them as bytes); the status field is an HDF5 enum, so h5dump and h5py show names.
  *
@@ -37,7 +43,7 @@
 #include "model.h"
 
 #define HP_FORMAT_NAME "hpsweep"
-#define HP_FORMAT_VERSION 1
+#define HP_FORMAT_VERSION 2
 
 typedef enum hp_trial_status {
     HP_TRIAL_PENDING = 0,
@@ -66,6 +72,9 @@ typedef struct hp_trial_record {
     double seconds;
     int32_t rank;              /* MPI rank that trained it (0 when alone) */
     char host[32];
+    int32_t gpu;               /* CUDA device index it trained on, -1 for the CPU (and before it ran,
+                                  or in a version-1 file) */
+    char device[64];           /* the GPU's name, or "cpu"; "" before it ran, or in a version-1 file */
     int64_t snapshot_row;      /* row in /snapshots/state, -1 if none kept */
     char message[128];         /* why it failed or diverged */
 } hp_trial_record;

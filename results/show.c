@@ -195,6 +195,14 @@ static void fmt_duration(double sec, char *buf, size_t n) {
     else snprintf(buf, n, "%.1fs", sec);
 }
 
+/* Where a trial ran: "cpu", "cuda:0 NVIDIA H100 80GB HBM3", or "-" when the file does not say
+ * (a version-1 file). */
+static void trial_device(const hp_trial_record *t, char *buf, size_t n) {
+    if (!t->device[0]) snprintf(buf, n, "-");
+    else if (t->gpu >= 0) snprintf(buf, n, "cuda:%d %s", (int)t->gpu, t->device);
+    else snprintf(buf, n, "%s", t->device);
+}
+
 static void print_text(const summary *s, int top_n, FILE *o) {
     const hp_results_header *h = s->h;
     fprintf(o, "hpsweep results: %s\n", s->path);
@@ -226,14 +234,16 @@ static void print_text(const summary *s, int top_n, FILE *o) {
     int64_t shown = s->nranked < top_n ? s->nranked : top_n;
     fprintf(o, "\ntop %lld of %lld scored trials, by best validation accuracy\n", (long long)shown,
             (long long)s->nranked);
-    fprintf(o, "  %4s  %6s  %5s  %10s  %12s  %12s  %10s  %9s  %s\n", "#", "trial", "stage", "lr",
-            "weight_decay", "best_val_acc", "best_epoch", "seconds", "status");
+    fprintf(o, "  %4s  %6s  %5s  %10s  %12s  %12s  %10s  %9s  %-8s  %s\n", "#", "trial", "stage", "lr",
+            "weight_decay", "best_val_acc", "best_epoch", "seconds", "status", "device");
     for (int64_t i = 0; i < shown; i++) {
         const hp_trial_record *t = s->ranked[i];
-        fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e  %12.4f  %10d  %9.1f  %s\n",
+        char device[96];
+        trial_device(t, device, sizeof device);
+        fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e  %12.4f  %10d  %9.1f  %-8s  %s\n",
                 (long long)(i + 1), (long long)t->id, t->stage, t->lr, t->weight_decay,
                 t->best_val_acc, t->best_epoch, t->seconds,
-                hp_trial_status_name((hp_trial_status)t->status));
+                hp_trial_status_name((hp_trial_status)t->status), device);
     }
 
     fprintf(o, "\nwarnings (%d)\n", s->nwarn);
@@ -351,6 +361,8 @@ static void print_json(const summary *s, int top_n, FILE *o) {
         js_key(o, "best_val_loss", &g), js_num(o, t->best_val_loss);
         js_key(o, "best_epoch", &g), fprintf(o, "%d", t->best_epoch);
         js_key(o, "seconds", &g), js_num(o, t->seconds);
+        js_key(o, "gpu", &g), fprintf(o, "%d", (int)t->gpu);
+        js_key(o, "device", &g), js_str(o, t->device);
         fputc('}', o);
     }
     fputc(']', o);

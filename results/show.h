@@ -3,7 +3,7 @@
  * Works on a finished file and on one a sweep is still writing (SWMR read). Prints the
  * header (sweep name from the spec's top-level `name:`, seed, creation time, versions), the
  * stages with their ranges and how each was derived, trial status counts, the top-N trials
- * by best validation accuracy (done and running trials), warnings (the best trial of the last
+ * by best validation accuracy (done and running trials, with the device each ran on), warnings (the best trial of the last
  * stage at an edge of its range, diverged and failed trials with their messages, unfinished
  * trials, no test result), the final test-set result and the elapsed time.
  */

@@ -46,6 +46,8 @@ static void check_trial(const hp_trial_record *g, const hp_trial_record *w) {
     CHECK(g->seconds == w->seconds, "trial %lld seconds %g, want %g", id, g->seconds, w->seconds);
     CHECK(g->rank == w->rank, "trial %lld rank %d, want %d", id, g->rank, w->rank);
     CHECK(strcmp(g->host, w->host) == 0, "trial %lld host '%s', want '%s'", id, g->host, w->host);
+    CHECK(g->gpu == w->gpu, "trial %lld gpu %d, want %d", id, g->gpu, w->gpu);
+    CHECK(strcmp(g->device, w->device) == 0, "trial %lld device '%s', want '%s'", id, g->device, w->device);
     CHECK(g->snapshot_row == w->snapshot_row, "trial %lld snapshot_row %lld, want %lld", id,
           (long long)g->snapshot_row, (long long)w->snapshot_row);
     CHECK(strcmp(g->message, w->message) == 0, "trial %lld message '%s', want '%s'", id,
@@ -280,7 +282,7 @@ static void test_reject_files(void) {
     CHECK(copy_file(SAMPLE, "results_v99.h5") == 0, "copy sample");
     CHECK(poke_attr("results_v99.h5", "format_version", 99, NULL) == 0, "poke version");
     expect_open_fails("results_v99.h5",
-                      "written by a newer hpsweep (format version 99; this build reads 1); "
+                      "written by a newer hpsweep (format version 99; this build reads 2); "
                       "upgrade hpsweep", "format_version 99");
 
     CHECK(copy_file(SAMPLE, "results_other.h5") == 0, "copy sample");

@@ -39,7 +39,7 @@ static void test_text(void) {
     has(t, "hpsweep results: " FILE_H5);
     has(t, "name      results-test\n");
     has(t, "seed      7\n");
-    has(t, "format version 1");
+    has(t, "format version 2");
     has(t, "stages (2)");
     has(t, "grid");
     has(t, "widened_high");
@@ -55,6 +55,9 @@ static void test_text(void) {
         CHECK(rank == i + 1 && trial == want[i], "top row %d: rank %lld trial %lld, want trial %lld",
               i + 1, rank, trial, want[i]);
     }
+    /* the device column: trial 4 ran on rank 1's GPU, trial 5 on rank 2's CPU */
+    has(t, " 1.5  done      cuda:0 " SAMPLE_GPU_NAME "\n");
+    has(t, " 1.5  done      cpu\n");
     has(t, "best trial 4 of stage 1 (the last) has lr = 0.099 at the high edge of the stage's "
            "range [0.001, 0.1]");
     CHECK(!strstr(t, "has weight_decay ="), "weight decay 1e-4 lies mid-range: no edge warning");
@@ -98,7 +101,8 @@ static void test_json(void) {
     CHECK(j[0] == '{' && depth == 0 && min == 0 && !in_str, "balanced single JSON object");
     const char *keys[] = {"\"stages\": [", "\"counts\": {", "\"top\": [", "\"final\": [",
                           "\"warnings\": [", "\"elapsed\": {", "\"name\": \"results-test\"",
-                          "\"diverged\": 1", "\"total\": 7"};
+                          "\"diverged\": 1", "\"total\": 7",
+                          "\"gpu\": 0, \"device\": \"" SAMPLE_GPU_NAME "\"", "\"gpu\": -1, \"device\": \"cpu\""};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) has(j, keys[i]);
     CHECK(!strstr(j, "nan") && !strstr(j, "inf"), "no NaN/Inf literals in JSON");
     FILE *f = fopen("results_show.json", "w");

@@ -39,6 +39,8 @@ static void check_full(const hp_spec *s) {
     CHECK(strcmp(s->name, "fashion_mlp") == 0, "name: %s", s->name);
     CHECK(s->seed == 12345678901234567890ull, "seed: %llu", (unsigned long long)s->seed);
     CHECK(s->device == HP_DEVICE_CPU, "device: %d", (int)s->device);
+    CHECK(s->cuda.deterministic == 0 && s->cuda.allow_tf32 == 1, "cuda: deterministic %d tf32 %d",
+          s->cuda.deterministic, s->cuda.allow_tf32);
     const hp_data_spec *d = &s->data;
     CHECK(strcmp(d->format, "idx") == 0, "data.format: %s", d->format);
     CHECK(strcmp(d->dir, "/usr/share/datasets/fashion-mnist") == 0, "data.dir: %s", d->dir);
@@ -149,6 +151,8 @@ static void check_defaults(const hp_spec *s, const char *name) {
     CHECK(strcmp(s->name, name) == 0, "default name: %s, want %s", s->name, name);
     CHECK(s->seed == 0 && s->device == HP_DEVICE_AUTO, "seed %llu device %d", (unsigned long long)s->seed,
           (int)s->device);
+    CHECK(s->cuda.deterministic == 1 && s->cuda.allow_tf32 == 0, "cuda defaults: deterministic %d tf32 %d",
+          s->cuda.deterministic, s->cuda.allow_tf32);
     const hp_data_spec *d = &s->data;
     CHECK(strcmp(d->format, "idx") == 0 && strcmp(d->dir, "/usr/share/datasets/fashion-mnist") == 0,
           "data format %s dir %s", d->format, d->dir);
@@ -399,7 +403,7 @@ static const bad_case inline_cases[] = {
     {"layer not a mapping", "model:\n  layers:\n    - relu\n", {"x.yaml:3:7:", "model.layers[0]: expected a mapping, got 'relu'"}},
     {"non-scalar key", MODEL "[a, b]: 1\n", {"x.yaml:4:1:", "keys must be names, got a list"}},
     {"unknown top key", MODEL "optimiser: {lr: 0.1}\n",
-     {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, device, data, model",
+     {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, device, cuda, data, model",
       "did you mean 'optimizer'?"}},
     {"unknown layer key", "model:\n  layers:\n    - {type: dense, unit: 10}\n",
      {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0] (type: dense); valid keys: type, units, init, bias",
@@ -455,6 +459,10 @@ static const bad_case inline_cases[] = {
     {"unknown optimizer", MODEL "optimizer:\n  type: lamb\n",
      {"x.yaml:5:9:", "optimizer.type: unknown value 'lamb'; valid values: sgd, adam, adamw, rmsprop, adagrad"}},
     {"unknown device", "device: gpu\n" MODEL, {"x.yaml:1:9:", "device: unknown value 'gpu'; valid values: auto, cpu, cuda"}},
+    {"cuda not a mapping", "cuda: true\n" MODEL, {"x.yaml:1:7:", "cuda: expected a mapping, got 'true'"}},
+    {"unknown cuda key", "cuda: {deterministic: true, allow_tf32: true}\n" MODEL,
+     {"x.yaml:1:29:", "unknown key 'allow_tf32' in cuda; valid keys: deterministic, tf32"}},
+    {"cuda bool", "cuda:\n  tf32: 1\n" MODEL, {"x.yaml:2:9:", "cuda.tf32: expected a boolean", "'1'"}},
     {"unknown format", MODEL "data:\n  format: csv\n", {"x.yaml:5:11:", "data.format: unknown value 'csv'; valid values: idx, cifar10"}},
     {"unknown scale", MODEL "search:\n  params:\n    lr: {low: 1.0e-4, high: 1, scale: log2}\n  stages: [{method: random, trials: 2}]\n",
      {"x.yaml:6:39:", "search.params.lr.scale: unknown value 'log2'; valid values: log, linear"}},

@@ -86,12 +86,26 @@ expect validation-too-large 1 "val_size 6000 must lie in" keep.h5 run_k valsize.
 bad_data isdir; rm isdir/train-images-idx3-ubyte; mkdir isdir/train-images-idx3-ubyte
 expect data-file-is-a-folder 1 "isdir/train-images-idx3-ubyte" keep.h5 run_k isdir.yaml
 
+# ---- the device (exit 1) ---------------------------------------------------------------------
+# device: cuda where no GPU can be had (a CPU-only build, or no GPU visible): it fails before the
+# data is read and before the output is touched (even with --force). Not a case where a GPU is
+# visible: there it trains.
+if command -v nvidia-smi > /dev/null 2>&1 && nvidia-smi -L 2> /dev/null | grep -q '^GPU'; then
+  echo "skipped: device-cuda-without-gpu, train-device-cuda-without-gpu (a GPU is visible here)"
+else
+  spec 's/^seed: 11/seed: 11\ndevice: cuda/' cuda.yaml
+  expect device-cuda-without-gpu 1 "cuda.yaml: device: cuda: .*(built without CUDA|no CUDA device is visible).*device: cpu" \
+    keep.h5 run_k cuda.yaml
+  expect train-device-cuda-without-gpu 1 "resume.yaml: device: cuda: .*device: cpu" - "$bin" train $R --device cuda
+fi
+
 # ---- the command line (exit 2) ---------------------------------------------------------------
 expect unknown-option 2 "unknown option '--bogus'" keep.h5 "$bin" run $R -o keep.h5 --bogus
 expect threads-zero 2 "--threads" keep.h5 "$bin" run $R -o keep.h5 --force --threads 0
 expect checkpoint-every-negative 2 "--checkpoint-every" keep.h5 "$bin" run $R -o keep.h5 --force --checkpoint-every -1
 expect resume-and-force 2 "--resume and --force contradict" keep.h5 "$bin" run $R -o keep.h5 --force --resume
 expect resume-two-files 2 "one results file expected" keep.h5 "$bin" resume keep.h5 other.h5
+expect train-unknown-device 2 "--device expects auto, cpu or cuda, got 'gpu'" - "$bin" train $R --device gpu
 
 # ---- the results file -------------------------------------------------------------------------
 expect output-exists 3 "keep.h5 exists; pass --resume.*--force" keep.h5 "$bin" run $R -o keep.h5

@@ -15,7 +15,7 @@ def expect(cond, what):
         errors.append(what)
 
 expect(f.attrs["format"] in (b"hpsweep", "hpsweep"), "format attribute")
-expect(int(f.attrs["format_version"]) == 1, "format_version")
+expect(int(f.attrs["format_version"]) == 2, "format_version")
 trials = pd.DataFrame(f["trials"][:])
 expect(len(trials) == 9, f"9 trials (5 random + 2x2 grid), got {len(trials)}")
 status = trials["status"].map(lambda s: int(s))
@@ -26,6 +26,10 @@ expect((status == 3).any(), "lr up to 30 makes at least one trial diverge")
 expect(len(done) >= 3, "at least 3 trials done")
 expect((done["best_val_acc"] > 0.5).all(), "finished trials learn (val acc > 0.5)")
 expect((trials["lr"] > 0).all() and (trials["weight_decay"] > 0).all(), "positive values")
+# every trial ran somewhere: the CPU (gpu -1, "cpu") or a named GPU (its index, its name)
+on_cpu = (trials["gpu"] == -1) & (trials["device"] == b"cpu")
+on_gpu = (trials["gpu"] >= 0) & ~trials["device"].isin([b"", b"cpu"])
+expect((on_cpu | on_gpu).all(), f"device recorded per trial: {list(zip(trials['gpu'], trials['device']))}")
 curves = pd.DataFrame(f["curves"][:])
 trained = curves[curves["val_acc"] > 0.5]
 expect(len(trained) > 0 and ((trained["update_ratio"] > 1e-6) & (trained["update_ratio"] < 1)).all(),

@@ -1,11 +1,11 @@
 """Compare two hpsweep results files: same trials (values, seeds, status, epochs, metrics) and
-the same curves, exactly; what may differ is who ran what (rank, host) and how long it took."""
+the same curves, exactly; what may differ is who ran what (rank, host, gpu, device) and how long it took."""
 import sys
 
 import h5py
 import numpy as np
 
-SKIP = {"rank", "host", "seconds", "snapshot_row"}
+SKIP = {"rank", "host", "gpu", "device", "seconds", "snapshot_row"}
 
 
 def table(f, name):

@@ -1,7 +1,7 @@
 """Checks for the resume and kill tests (h5py, SWMR read: works on files whose writer was killed).
 
   resume_check.py finished FILE OUT.json
-      Record the finished trials of FILE (every field but rank, host, seconds, snapshot_row), or
+      Record the finished trials of FILE (every field but rank, host, gpu, device, seconds, snapshot_row), or
       an empty record when FILE does not exist yet (killed before it was created).
   resume_check.py check FILE REFERENCE [BEFORE.json]
       FILE equals REFERENCE (compare_runs.py: trials, sorted curves, stages, final), and every
@@ -17,7 +17,7 @@ import h5py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_runs  # noqa: E402
 
-SKIP = {"rank", "host", "seconds", "snapshot_row"}
+SKIP = {"rank", "host", "gpu", "device", "seconds", "snapshot_row"}
 FINISHED = {2, 3, 4, 5}  # done, diverged, failed, pruned
 
 

@@ -17,7 +17,8 @@ except ImportError as e:
 
 TRIAL_COLUMNS = ["id", "stage", "status", "lr", "weight_decay", "seed", "epochs_planned",
                  "epochs_done", "best_val_acc", "best_val_loss", "best_epoch", "initial_loss",
-                 "update_ratio", "seconds", "rank", "host", "snapshot_row", "message"]
+                 "update_ratio", "seconds", "rank", "host", "gpu", "device", "snapshot_row",
+                 "message"]
 CURVE_COLUMNS = ["trial", "epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
                  "seconds", "update_ratio"] + ["layer_update_ratio_%02d" % k for k in range(16)]
 STATUS = {"pending": 0, "running": 1, "done": 2, "diverged": 3, "failed": 4, "pruned": 5}
@@ -35,7 +36,7 @@ path = sys.argv[1]
 # The way DESIGN.md says a reader follows a live sweep; works on a closed file too.
 with h5py.File(path, "r", libver="latest", swmr=True) as f:
     check(f.attrs["format"] == b"hpsweep", f"format attribute {f.attrs['format']!r}")
-    check(int(f.attrs["format_version"]) == 1, "format_version 1")
+    check(int(f.attrs["format_version"]) == 2, "format_version 2")
     check(int(f.attrs["seed"]) == 7, "seed 7")
     check(int(f.attrs["data_hash_train"]) == 0xFEDCBA9876543210, "data_hash_train as uint64")
     check(f.attrs["spec_yaml"].decode().startswith("# results test spec\n"), "spec_yaml text")
@@ -49,6 +50,12 @@ with h5py.File(path, "r", libver="latest", swmr=True) as f:
     check(np.isnan(trials.loc[2, "best_val_acc"]), "failed trial 2 has no score (NaN)")
     check(trials.loc[1, "message"].startswith(b"loss 4.1e+07"), "diverged message")
     check(trials.loc[0, "host"] == b"node-b", f"host {trials.loc[0, 'host']!r}")
+    # rank 1 ran its trials on GPU 0, rank 2 on the CPU (gpu -1)
+    check(list(trials["gpu"]) == [0, -1, 0, -1, 0, -1, 0], f"gpu {list(trials['gpu'])}")
+    check(trials["gpu"].dtype == np.int32, f"gpu dtype {trials['gpu'].dtype}")
+    check(list(trials["device"]) == [b"NVIDIA H100 80GB HBM3", b"cpu"] * 3 + [b"NVIDIA H100 80GB HBM3"],
+          f"device {list(trials['device'])}")
+    check(f["trials"].dtype["device"].itemsize == 64, "device is a 64-byte string")
     # status is an HDF5 enum: h5py knows its names
     mapping = h5py.check_enum_dtype(f["trials"].dtype["status"])
     check(mapping == STATUS, f"status enum {mapping}")

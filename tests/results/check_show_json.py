@@ -22,7 +22,7 @@ for key in ["file", "name", "format_version", "hpsweep_version", "created_utc", 
             "spec_sha256", "stages", "counts", "top", "final", "warnings", "elapsed"]:
     check(key in d, f"key {key}")
 check(d.get("name") == "results-test", f"name {d.get('name')}")
-check(d.get("seed") == 7 and d.get("format_version") == 1, "seed 7, format 1")
+check(d.get("seed") == 7 and d.get("format_version") == 2, "seed 7, format 2")
 check(d.get("counts") == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 1,
                           "pruned": 1, "total": 7}, f"counts {d.get('counts')}")
 stages = d.get("stages", [])
@@ -32,6 +32,9 @@ check(len(stages) == 2 and stages[1]["method"] == "grid" and
 top = d.get("top", [])
 check([t["trial"] for t in top] == [4, 5, 0, 3], f"top order {[t['trial'] for t in top]}")
 check(top and top[0]["best_val_acc"] == 0.86 and top[0]["best_epoch"] == 2, "best trial row")
+# trial 4 ran on rank 1's GPU 0, trial 5 on rank 2's CPU
+check([(t["gpu"], t["device"]) for t in top[:2]] == [(0, "NVIDIA H100 80GB HBM3"), (-1, "cpu")],
+      f"devices {[(t.get('gpu'), t.get('device')) for t in top[:2]]}")
 final = d.get("final", [])
 check(len(final) == 1 and final[0]["trial"] == 4 and final[0]["test_acc"] == 0.8525,
       f"final {final}")

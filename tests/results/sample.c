@@ -26,6 +26,7 @@ static hp_trial_record planned(int64_t id, int stage, double lr, double wd, int 
     t.best_val_acc = NAN;
     t.best_val_loss = NAN;
     t.initial_loss = NAN;
+    t.gpu = -1; /* device "": not run yet */
     t.snapshot_row = -1;
     return t;
 }
@@ -55,6 +56,9 @@ static int start(hp_results *r, sample_expect *ex, int64_t id, int rank, hp_err 
     t->status = HP_TRIAL_RUNNING;
     t->rank = rank;
     snprintf(t->host, sizeof t->host, "node-%c", 'a' + rank);
+    /* rank 1 trains on a GPU, rank 2 on the CPU */
+    t->gpu = rank == 1 ? 0 : -1;
+    snprintf(t->device, sizeof t->device, "%s", rank == 1 ? SAMPLE_GPU_NAME : "cpu");
     t->initial_loss = 2.302585;
     return hp_results_update_trial(r, t, err);
 }

@@ -1,7 +1,7 @@
 /* sample.h - a small results file with known contents, shared by the results tests.
  *
  * Two stages, 7 trials taken through their lifecycle (pending -> running -> done, diverged,
- * failed, pruned), curves, four snapshots and a final row. The expected records are returned
+ * failed, pruned) on a GPU and on the CPU, curves, four snapshots and a final row. The expected records are returned
  * so a test can compare what it reads back, field by field.
  */
 #ifndef HP_TEST_RESULTS_SAMPLE_H
@@ -15,6 +15,8 @@
 #define SAMPLE_NTRIALS 7
 #define SAMPLE_MAXCURVES 32
 #define SAMPLE_MAXSNAP 8
+/* Trials of rank 1 ran on GPU 0 of this name, those of rank 2 on the CPU. */
+#define SAMPLE_GPU_NAME "NVIDIA H100 80GB HBM3"
 
 typedef struct sample_expect {
     const char *spec;
