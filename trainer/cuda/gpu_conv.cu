@@ -70,9 +70,13 @@ static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_p
             return 0;
         }
     }
-    if (!p)
-        return hp_errf(err, "more than %d convolution shapes in one GPU context: keep the batch size fixed (the "
-                            "last partial batch is one more shape) or raise HP_GPU_MAX_PLANS", HP_GPU_MAX_PLANS);
+    if (!p) {
+        // The table is full (a long-lived context over many trials of several shapes): reuse the
+        // slots in turn. Its descriptors are re-set below; its algorithms chosen again.
+        p = &ctx->plans[ctx->plan_evict];
+        ctx->plan_evict = (ctx->plan_evict + 1) % HP_GPU_MAX_PLANS;
+        p->used = 0;
+    }
     const char *fix = "check the convolution geometry (hp_conv_geom_make) and B > 0";
     if (!p->x) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->x), fix);
     if (!p->y) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->y), fix);

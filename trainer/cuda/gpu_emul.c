@@ -12,8 +12,7 @@
  *   - New blocks hold 0xFF bytes: NaN as float and double, -1 as int32 (cudaMalloc: garbage).
  *   - Also refused: aliasing the op does not allow, a label or gather index out of range, a
  *     max-pool `out` that is not the forward's output for `inp`, a missing momentum buffer,
- *     an optimizer spec of another type, t < 1, a 65th conv shape in a context (the real plan
- *     table's limit), and the real ops' own shape and eps checks. A bad hp_gpu_free (double
+ *     an optimizer spec of another type, t < 1, and the real ops' own shape and eps checks. A bad hp_gpu_free (double
  *     free, host pointer) is reported by the next hp_gpu_sync/hp_gpu_download (sticky error).
  * Results are the CPU kernels' (float32; conv with one slot). Batch-norm backward recomputes
  * xhat = (x - mean) * invstd with the CPU forward's float operations (bit-identical to its
@@ -43,7 +42,6 @@
 #include "cpu/pool.h"
 #include "cuda/gpu.h"
 
-#define EMUL_MAX_PLANS 64    /* gpu_impl.h's HP_GPU_MAX_PLANS: conv shapes per context */
 #define EMUL_MAX_USES 12     /* argument ranges one op may touch */
 #define EMUL_ALIGN 256       /* cudaMalloc's alignment */
 #define EMUL_BN_MIN_EPS 1e-5 /* CUDNN_BN_MIN_EPSILON */
@@ -144,7 +142,6 @@ static int check_n(emul_op *o, int64_t n, const char *what) {
 /* ---- the context: scratch that only grows ------------------------------------------------- */
 
 typedef struct emul_buf { void *p; size_t cap; } emul_buf; /* a scratch buffer of cap bytes */
-typedef struct emul_plan { int B, C, H, W, F, k, stride, pad; } emul_plan; /* a conv shape met */
 
 struct hp_gpu_ctx {
     hp_gpu_opts opts;
@@ -154,8 +151,6 @@ struct hp_gpu_ctx {
     emul_buf pool_idx;  /* and its argmax [P, Ho, Wo] */
     emul_buf aug;       /* gather: one example [C, H, W] */
     emul_buf moments;   /* optimizers: two [n] blocks made adjacent */
-    emul_plan plans[EMUL_MAX_PLANS];
-    int nplans;
 };
 
 static void *grow(emul_op *o, emul_buf *b, size_t bytes, const char *what) {
@@ -569,25 +564,14 @@ int hp_gpu_adagrad_step(hp_gpu_ctx *ctx, float *params, const float *grads, floa
 
 /* ---- convolution ------------------------------------------------------------------------------ */
 
-/* Validate (B, g), record the shape as the real context's plan table does, size the workspace. */
+/* Validate (B, g) and size the workspace. (The real context caches a plan per shape, reusing its
+ * slots in turn when the table is full, so any number of shapes works there too.) */
 static float *conv_prepare(emul_op *o, hp_gpu_ctx *ctx, int B, const hp_conv_geom *g) {
     if (!g || B <= 0 || g->C <= 0 || g->H <= 0 || g->W <= 0 || g->F <= 0 || g->k <= 0 || g->stride <= 0 ||
         g->pad < 0 || g->Ho <= 0 || g->Wo <= 0 || g->G <= 0) {
         fail(o, "B %d or the geometry is invalid: need B > 0 and a geometry from hp_conv_geom_make", B);
         return NULL;
     }
-    int found = 0;
-    for (int i = 0; i < ctx->nplans && !found; i++) {
-        const emul_plan *p = &ctx->plans[i];
-        found = p->B == B && p->C == g->C && p->H == g->H && p->W == g->W && p->F == g->F && p->k == g->k &&
-                p->stride == g->stride && p->pad == g->pad;
-    }
-    if (!found && ctx->nplans == EMUL_MAX_PLANS) {
-        fail(o, "more than %d convolution shapes in one GPU context: keep the batch size fixed (the last partial "
-                "batch is one more shape) or raise HP_GPU_MAX_PLANS", EMUL_MAX_PLANS);
-        return NULL;
-    }
-    if (!found) ctx->plans[ctx->nplans++] = (emul_plan){B, g->C, g->H, g->W, g->F, g->k, g->stride, g->pad};
     const int64_t nw = hp_conv_work_size(g, B, 1);
     return grow(o, &ctx->conv_work, FLOATS(nw > 0 ? nw : 1), "convolution workspace");
 }

@@ -79,6 +79,7 @@ struct hp_gpu_ctx {
     cudnnPoolingDescriptor_t pool;
     cudnnActivationDescriptor_t act;
     hp_gpu_conv_plan plans[HP_GPU_MAX_PLANS];
+    int plan_evict; /* the slot to reuse next when every plan slot is taken */
 #endif
 };
 
