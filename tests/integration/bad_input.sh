@@ -145,7 +145,8 @@ expect full-disk 1 "full.h5.*File too large.*free some space" - bash -c "ulimit 
 "$bin" show full.h5 > /dev/null 2>&1 && ok "full-disk: the file reads" || fail "full-disk: show"
 "$bin" resume full.h5 --quiet > out.log 2>&1 && ok "full-disk: resumes once there is room" || { fail "full-disk resume"; cat out.log; }
 # Another hpsweep is writing the file: resume refuses it, the live sweep goes on.
-sed 's/trials: 8, epochs: 4/trials: 8, epochs: 40/' $R > slow.yaml
+# Long enough (about 30 s alone) that the checks below always find it running; SIGTERM ends it.
+sed 's/trials: 8, epochs: 4/trials: 8, epochs: 400/' $R > slow.yaml
 "$bin" run slow.yaml -o live.h5 --quiet > /dev/null 2>&1 & pid=$!
 wait_finished live.h5 0 || true
 for i in $(seq 50); do "$bin" show live.h5 2>/dev/null | grep -q "1 running" && break; sleep 0.05; done
