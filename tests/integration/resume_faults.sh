@@ -18,8 +18,8 @@ resume() {
   if [ "$2" = mpi ]; then mpi 3 "$bin" resume "$1" --quiet --threads 1 > resume.log 2>&1
   else "$bin" resume "$1" --quiet --threads 1 > resume.log 2>&1; fi
 }
-check() {  # FILE BEFORE.json WHAT
-  if $py "$tests/integration/resume_check.py" check "$1" ref.h5 "$2" > check.log 2>&1; then ok "$3"
+check() {  # FILE BEFORE.json WHAT [REFERENCE.h5]
+  if $py "$tests/integration/resume_check.py" check "$1" "${4:-ref.h5}" "$2" > check.log 2>&1; then ok "$3"
   else fail "$3"; cat check.log; fi
 }
 
@@ -87,14 +87,18 @@ wait_finished twice.h5 3; kill -INT $pid; kill -INT $pid; wait $pid; rc=$?
 $py "$tests/integration/resume_check.py" finished twice.h5 before.json
 resume twice.h5 alone && check twice.h5 before.json "two Ctrl-C, resumed" || { fail "resume twice.h5"; cat resume.log; }
 
-# Under mpirun: SIGTERM to mpirun (forwarded to every rank), SIGUSR1 (Slurm's --signal).
+# Under mpirun: SIGTERM to mpirun (forwarded to every rank), SIGUSR1 (Slurm's --signal). On a
+# sweep long enough to outlast mpirun's start and the polling below (resume.yaml can finish first:
+# a CUDA build's hpsweep spends ~0.4 s starting, in cuBLAS's initialisers), with its own reference.
+sed 's/trials: 8, epochs: 4/trials: 8, epochs: 16/; s/points: 3, epochs: 5/points: 3, epochs: 10/' resume.yaml > long.yaml
+"$bin" run long.yaml -o reflong.h5 --quiet --threads 2 > ref.log 2>&1 || { fail "long reference run"; cat ref.log; }
 for sig in TERM USR1; do
-  mpi_bg 3 "$bin" run resume.yaml -o mpi$sig.h5 --quiet > run.log 2>&1 & pid=$!
+  mpi_bg 3 "$bin" run long.yaml -o mpi$sig.h5 --quiet > run.log 2>&1 & pid=$!
   wait_finished mpi$sig.h5 3; t0=$(now); kill -$sig $pid; wait $pid; rc=$?; t1=$(now)
   echo "mpirun, SIG$sig: exit $rc after $(secs $t0 $t1) s (Open MPI forwards the signal to the ranks ~1 s late)"
   [ $rc -ne 0 ] && ok "SIG$sig to mpirun stops the sweep (exit $rc)" || fail "SIG$sig to mpirun: exit 0"
   "$bin" show mpi$sig.h5 > show.log 2>&1 || { fail "SIG$sig under mpirun: show"; cat show.log run.log; }
   $py "$tests/integration/resume_check.py" finished mpi$sig.h5 before.json
-  resume mpi$sig.h5 mpi && check mpi$sig.h5 before.json "SIG$sig to mpirun, resumed" || { fail "resume mpi$sig"; cat resume.log; }
+  resume mpi$sig.h5 mpi && check mpi$sig.h5 before.json "SIG$sig to mpirun, resumed" reflong.h5 || { fail "resume mpi$sig"; cat resume.log; }
 done
 summary resume_faults
