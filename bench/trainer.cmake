@@ -9,3 +9,6 @@ target_link_libraries(bench_cnn PRIVATE hp_trainer)
 # it beside PyTorch on the same GPU.
 add_executable(bench_gpu ${CMAKE_CURRENT_LIST_DIR}/bench_gpu.c ${CMAKE_CURRENT_LIST_DIR}/bench_train.c)
 target_link_libraries(bench_gpu PRIVATE hp_trainer)
+if(TARGET hpsweep_cuda)
+  add_dependencies(bench_gpu hpsweep_cuda)
+endif()

@@ -8,12 +8,13 @@
 #include "backend.h"
 
 #if defined(HPSWEEP_HAVE_CUDA) && HPSWEEP_HAVE_CUDA
-#include "cuda/gpu.h"
+#include "cuda/gpu_api.h"
 
 struct hp_cuda_device {
     int index;
     char name[128];
     hp_cuda_opts opts;
+    const hp_gpu_api *api; /* the loaded backend (gpu_api.h) */
     hp_gpu_ctx *ctx;
 };
 
@@ -26,8 +27,8 @@ int hp_cuda_open(int local_rank, const hp_cuda_opts *opts, hp_cuda_device **out,
     if (!d) return -1;
     if (opts) d->opts = *opts;
     hp_gpu_opts go = {.deterministic = d->opts.deterministic, .allow_tf32 = d->opts.allow_tf32, .workspace_max = 0};
-    if (hp_gpu_bind(local_rank, &d->index, d->name, sizeof d->name, err) != 0 ||
-        hp_gpu_ctx_create(&d->ctx, &go, err) != 0) {
+    if (!(d->api = hp_gpu_api_load(err)) || d->api->bind(local_rank, &d->index, d->name, sizeof d->name, err) != 0 ||
+        d->api->ctx_create(&d->ctx, &go, err) != 0) {
         hp_cuda_close(d);
         return -1;
     }
@@ -37,7 +38,7 @@ int hp_cuda_open(int local_rank, const hp_cuda_opts *opts, hp_cuda_device **out,
 
 void hp_cuda_close(hp_cuda_device *d) {
     if (!d) return;
-    hp_gpu_ctx_free(d->ctx);
+    if (d->api && d->ctx) d->api->ctx_free(d->ctx);
     free(d);
 }
 
@@ -45,6 +46,7 @@ int hp_cuda_index(const hp_cuda_device *d) { return d->index; }
 const char *hp_cuda_name(const hp_cuda_device *d) { return d->name; }
 const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d) { return &d->opts; }
 struct hp_gpu_ctx *hp_cuda_ctx(hp_cuda_device *d) { return d->ctx; }
+const struct hp_gpu_api *hp_cuda_api(hp_cuda_device *d) { return d->api; }
 
 void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len) {
     snprintf(buf, len, "cuda:%d %s (%s, %s)", d->index, d->name,
@@ -82,6 +84,10 @@ const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d) {
     return NULL;
 }
 struct hp_gpu_ctx *hp_cuda_ctx(hp_cuda_device *d) {
+    (void)d;
+    return NULL;
+}
+const struct hp_gpu_api *hp_cuda_api(hp_cuda_device *d) {
     (void)d;
     return NULL;
 }

@@ -41,8 +41,11 @@ const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d);
 /* One line for logs: "cuda:0 NVIDIA H100 80GB HBM3 (deterministic, no TF32)". */
 void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len);
 
-/* For the trainer's GPU code only (trainer/cuda/): the device's context (cuda/gpu.h). */
+/* For the trainer only: the device's context (cuda/gpu.h) and the backend's function table
+ * (cuda/gpu_api.h: in CUDA builds a module loaded on first use). */
 struct hp_gpu_ctx;
+struct hp_gpu_api;
 struct hp_gpu_ctx *hp_cuda_ctx(hp_cuda_device *d);
+const struct hp_gpu_api *hp_cuda_api(hp_cuda_device *d);
 
 #endif

@@ -10,7 +10,7 @@
 #include "rng.h"
 #include "train_impl.h"
 #if HP_TRAINER_GPU
-#include "cuda/gpu_train.h"
+#include "cuda/gpu_api.h"
 #endif
 
 /* Labels in range and a shape the model accepts; `what` names the set in messages. */
@@ -92,7 +92,7 @@ static int dev_step(hp_trainer *t, int64_t s, int B, hp_rng *aug, double *loss, 
     if (ON_GPU(t)) {
         uint64_t key, step;
         hp_model_rng_state(t->model, &key, &step);
-        if (hp_gpu_train_step(t->g, s, B, key, step, loss, hits, err) != 0) return -1;
+        if (t->api->train_step(t->g, s, B, key, step, loss, hits, err) != 0) return -1;
         hp_model_set_rng_state(t->model, key, step + 1); // as hp_model_step counts its steps
         return 0;
     }
@@ -109,7 +109,7 @@ static int dev_update(hp_trainer *t, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t)) {
         int64_t step = hp_optim_steps(t->optim) + 1; // the mirror keeps the count (optim.h)
-        if (hp_gpu_train_update(t->g, t->lr, step, err) != 0) return -1;
+        if (t->api->train_update(t->g, t->lr, step, err) != 0) return -1;
         hp_optim_set_steps(t->optim, step);
         return 0;
     }
@@ -123,7 +123,7 @@ static int dev_update(hp_trainer *t, hp_err *err) {
  * CPU, a download into buf [n] on a GPU. */
 static const float *dev_state(hp_trainer *t, float *buf, int64_t n, hp_err *err) {
 #if HP_TRAINER_GPU
-    if (ON_GPU(t)) return hp_gpu_train_get_state(t->g, buf, n, NULL, err) == 0 ? buf : NULL;
+    if (ON_GPU(t)) return t->api->train_get_state(t->g, buf, n, NULL, err) == 0 ? buf : NULL;
 #endif
     (void)buf, (void)n, (void)err;
     return hp_model_state(t->model);
@@ -133,8 +133,8 @@ static const float *dev_state(hp_trainer *t, float *buf, int64_t n, hp_err *err)
 static int dev_eval(hp_trainer *t, const hp_dataset *d, int64_t s, int B, double *loss, int64_t *hits, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t))
-        return d == t->val ? hp_gpu_train_eval_val(t->g, s, B, loss, hits, err)
-                           : hp_gpu_train_eval_host(t->g, d->x + s * t->dim, d->y + s, B, loss, hits, err);
+        return d == t->val ? t->api->train_eval_val(t->g, s, B, loss, hits, err)
+                           : t->api->train_eval_host(t->g, d->x + s * t->dim, d->y + s, B, loss, hits, err);
 #endif
     hp_model_eval(t->model, d->x + s * t->dim, d->y + s, B, loss, hits);
     (void)err;
@@ -145,7 +145,7 @@ static int dev_eval(hp_trainer *t, const hp_dataset *d, int64_t s, int B, double
 static int pull_state(hp_trainer *t, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t))
-        return hp_gpu_train_get_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
+        return t->api->train_get_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
                                       hp_optim_state(t->optim), err);
 #endif
     (void)t, (void)err;
@@ -155,7 +155,7 @@ static int pull_state(hp_trainer *t, hp_err *err) {
 int hp_trainer_push_state_(hp_trainer *t, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t))
-        return hp_gpu_train_put_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
+        return t->api->train_put_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
                                       hp_optim_state(t->optim), err);
 #endif
     (void)t, (void)err;
@@ -254,8 +254,12 @@ int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const 
     memcpy(t->best, hp_model_state(t->model), (size_t)ns * sizeof(float));
     t->best_loss = NAN;
 #if HP_TRAINER_GPU
-    if (gpu && (hp_gpu_train_create(hp_cuda_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
-                                    err) != 0 ||
+    if (gpu && !(t->api = hp_cuda_api(gpu))) {
+        hp_errf(err, "trainer: the GPU device has no backend loaded (open it with hp_cuda_open)");
+        goto fail;
+    }
+    if (gpu && (t->api->train_create(hp_cuda_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
+                                     err) != 0 ||
                 hp_trainer_push_state_(t, err) != 0))
         goto fail;
 #endif
@@ -279,7 +283,7 @@ fail:
 void hp_trainer_free(hp_trainer *t) {
     if (!t) return;
 #if HP_TRAINER_GPU
-    hp_gpu_train_free(t->g);
+    if (t->g) t->api->train_free(t->g);
 #endif
     hp_model_free(t->model);
     hp_optim_free(t->optim);
@@ -329,7 +333,7 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t)) {
         if (t->draws) draw_epoch(t, &aug);
-        if (hp_gpu_train_set_epoch(t->g, t->perm, t->draws, err) != 0) return -1;
+        if (t->api->train_set_epoch(t->g, t->perm, t->draws, err) != 0) return -1;
     }
 #else
     (void)draw_epoch;

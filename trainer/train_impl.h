@@ -16,6 +16,7 @@
 #endif
 
 struct hp_gpu_train;
+struct hp_gpu_api;
 
 struct hp_trainer {
     hp_model *model;
@@ -44,6 +45,7 @@ struct hp_trainer {
      * batches of 1) and `optim` are host mirrors of the state, refreshed after every epoch, and
      * xb/yb serve only host batches (initial loss, hp_trainer_evaluate of another set). */
     hp_cuda_device *gpu;     /* borrowed; NULL on the CPU */
+    const struct hp_gpu_api *api; /* the GPU backend's functions (cuda/gpu_api.h) */
     struct hp_gpu_train *g;
     hp_augment_draw *draws;  /* [train->n] the epoch's augmentation draws (GPU with augmentation) */
 };

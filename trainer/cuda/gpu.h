@@ -43,6 +43,9 @@ extern "C" {
 
 /* ---- device and context ------------------------------------------------------------ */
 
+/* GPUs this process can see; 0 when the driver reports none or fails (not an error). */
+int hp_gpu_device_count(void);
+
 /* Bind this process to GPU local_rank % visible (local_rank >= 0: the node-local rank), make it
  * the current device, and report its index and name (name may be NULL). -1 with a message when
  * no GPU is visible. Several ranks may share one GPU. */

@@ -5,10 +5,6 @@
 
 #include "gpu_impl.h"
 
-extern "C" {
-#include "backend.h"
-}
-
 const char *hp_cublas_status_name(cublasStatus_t s) {
     switch (s) {
     case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
@@ -27,7 +23,7 @@ const char *hp_cublas_status_name(cublasStatus_t s) {
 
 extern "C" int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, hp_err *err) {
     if (local_rank < 0) return hp_errf(err, "hp_gpu_bind: local rank %d is negative: pass the node-local rank", local_rank);
-    int n = hp_backend_cuda_devices();
+    int n = hp_gpu_device_count();
     if (n <= 0)
         return hp_errf(err, "hp_gpu_bind: no CUDA device is visible (driver missing, or CUDA_VISIBLE_DEVICES "
                             "empty): run on a GPU node or use device: cpu");

@@ -165,7 +165,7 @@ static void *grow(emul_op *o, emul_buf *b, size_t bytes, const char *what) {
     return p;
 }
 
-int hp_backend_cuda_devices(void) { return 1; } /* the emulated device (backend.h) */
+int hp_gpu_device_count(void) { return 1; } /* the emulated device */
 
 int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, hp_err *err) {
     if (local_rank < 0)
