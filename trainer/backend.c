@@ -29,17 +29,14 @@ int hp_backend_default_threads(void) {
 void hp_backend_describe(char *buf, size_t len) {
     const char *core = openblas_get_corename();
     const char *config = openblas_get_config();
-    int n = snprintf(buf, len, "%s, %s kernels, %d thread%s", config ? config : "OpenBLAS",
-                     core ? core : "unknown", hp_backend_threads(), hp_backend_threads() == 1 ? "" : "s");
-#ifdef HPSWEEP_HAVE_CUDA
-    if (n > 0 && (size_t)n < len) snprintf(buf + n, len - (size_t)n, "; %d CUDA device(s) visible", hp_backend_cuda_devices());
-#else
-    (void)n;
-#endif
+    /* The CPU only: the device line (orchestrator/devsel.h) says which GPU, if any, trains, and
+     * counting GPUs here would load the CUDA module in processes that never use it. */
+    snprintf(buf, len, "%s, %s kernels, %d thread%s", config ? config : "OpenBLAS", core ? core : "unknown",
+             hp_backend_threads(), hp_backend_threads() == 1 ? "" : "s");
 }
 
 #ifndef HPSWEEP_HAVE_CUDA
-/* A CPU-only build sees no GPU; the CUDA build defines this in cuda/device.cu. */
+/* A CPU-only build sees no GPU; the CUDA build defines this in gpu_load.c. */
 int hp_backend_cuda_devices(void) { return 0; }
 #endif
 

@@ -18,9 +18,11 @@ int hp_backend_threads(void);
 /* The default: OPENBLAS_NUM_THREADS if set (> 0), else OMP_NUM_THREADS if set, else all
  * online cores. */
 int hp_backend_default_threads(void);
-/* One line describing the CPU backend, e.g. "OpenBLAS 0.3.21 ..., Haswell kernels, 2 threads". */
+/* One line describing the CPU backend, e.g. "OpenBLAS 0.3.21 ..., Haswell kernels, 2 threads"
+ * (GPUs are described by device.h's hp_cuda_describe). */
 void hp_backend_describe(char *buf, size_t len);
-/* Number of CUDA devices visible; 0 in a CPU-only build or when the driver reports none. */
+/* Number of CUDA devices visible; 0 in a CPU-only build, when the CUDA module cannot be loaded
+ * (CUDA builds load it on the first call: trainer/gpu_load.c) or when the driver reports none. */
 int hp_backend_cuda_devices(void);
 /* Online CPU cores of this machine (>= 1). */
 int hp_backend_cpu_cores(void);
