@@ -244,18 +244,6 @@ static int poke_attr(const char *path, const char *name, int32_t v, const char *
     return H5Fclose(f) < 0 ? -1 : rc;
 }
 
-static int copy_file(const char *from, const char *to) {
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    char buf[1 << 14];
-    size_t n;
-    int rc = a && b ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, a)) > 0)
-        if (fwrite(buf, 1, n, b) != n) rc = -1;
-    if (a) fclose(a);
-    if (b && fclose(b) != 0) rc = -1;
-    return rc;
-}
-
 static void expect_open_fails(const char *path, const char *want, const char *what) {
     hp_err err = {{0}};
     hp_results_reader *rd = NULL;
@@ -279,23 +267,23 @@ static void test_reject_files(void) {
                       "is an HDF5 file but not an hpsweep results file (no 'format' attribute)",
                       "HDF5 file of another program");
 
-    CHECK(copy_file(SAMPLE, "results_v99.h5") == 0, "copy sample");
+    CHECK(sample_copy_file(SAMPLE, "results_v99.h5") == 0, "copy sample");
     CHECK(poke_attr("results_v99.h5", "format_version", 99, NULL) == 0, "poke version");
     expect_open_fails("results_v99.h5",
                       "written by a newer hpsweep (format version 99; this build reads 2); "
                       "upgrade hpsweep", "format_version 99");
 
-    CHECK(copy_file(SAMPLE, "results_other.h5") == 0, "copy sample");
+    CHECK(sample_copy_file(SAMPLE, "results_other.h5") == 0, "copy sample");
     CHECK(poke_attr("results_other.h5", "format", 0, "netcdf") == 0, "poke format");
     expect_open_fails("results_other.h5", "its 'format' attribute is 'netcdf'", "format netcdf");
 
     /* Caffe-style checks of what is read: a missing table, a table of the wrong rank. */
-    CHECK(copy_file(SAMPLE, "results_nocurves.h5") == 0, "copy sample");
+    CHECK(sample_copy_file(SAMPLE, "results_nocurves.h5") == 0, "copy sample");
     h = H5Fopen("results_nocurves.h5", H5F_ACC_RDWR, H5P_DEFAULT);
     CHECK(h >= 0 && H5Ldelete(h, "/curves", H5P_DEFAULT) >= 0 && H5Fclose(h) >= 0, "del curves");
     expect_open_fails("results_nocurves.h5", "has no dataset /curves", "missing /curves");
 
-    CHECK(copy_file(SAMPLE, "results_rank.h5") == 0, "copy sample");
+    CHECK(sample_copy_file(SAMPLE, "results_rank.h5") == 0, "copy sample");
     h = H5Fopen("results_rank.h5", H5F_ACC_RDWR, H5P_DEFAULT);
     hsize_t dims[2] = {2, 2};
     hid_t sp = H5Screate_simple(2, dims, NULL);
@@ -309,7 +297,7 @@ static void test_reject_files(void) {
 
 static void test_append(void) {
     hp_err err = {{0}};
-    CHECK(copy_file(SAMPLE, "results_append.h5") == 0, "copy sample");
+    CHECK(sample_copy_file(SAMPLE, "results_append.h5") == 0, "copy sample");
     hp_results *r = NULL;
     int rc = hp_results_open_append("results_append.h5", &r, &err);
     CHECK(rc == 0, "open_append: %s", err.msg);

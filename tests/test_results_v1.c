@@ -105,17 +105,6 @@ static int trials_have(const char *path, const char *name) {
     return rc;
 }
 
-static int copy_file(const char *from, const char *to) {
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    char buf[1 << 14];
-    size_t n;
-    int rc = a && b ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, a)) > 0)
-        if (fwrite(buf, 1, n, b) != n) rc = -1;
-    if (a) fclose(a);
-    if (b && fclose(b) != 0) rc = -1;
-    return rc;
-}
 
 /* Read every trial of `path`; NULL on failure. */
 static hp_trial_record *read_trials(const char *path, int *version, int64_t *n) {
@@ -177,7 +166,7 @@ static void test_show(void) {
 /* Continuing a version-1 file: rows updated and appended keep the version-1 layout (HDF5 skips
  * the members the file lacks), every other field lands, and the file stays version 1. */
 static void test_append(void) {
-    CHECK(copy_file(V1, "results_v1_append.h5") == 0, "copy");
+    CHECK(sample_copy_file(V1, "results_v1_append.h5") == 0, "copy");
     hp_err err = {{0}};
     hp_results *r = NULL;
     int rc = hp_results_open_append("results_v1_append.h5", &r, &err);
@@ -223,7 +212,7 @@ static void test_append(void) {
 
 /* Recovery rewrites a file in the current layout: version 2, gpu -1 and device "" for the old rows. */
 static void test_recover(const sample_expect *ex) {
-    CHECK(copy_file(V1, "results_v1_recover.h5") == 0, "copy");
+    CHECK(sample_copy_file(V1, "results_v1_recover.h5") == 0, "copy");
     hp_err err = {{0}};
     CHECK(hp_results_recover("results_v1_recover.h5", &err) == 0, "recover: %s", err.msg);
     int version = 0;

@@ -155,3 +155,16 @@ int sample_write(const char *path, sample_expect *ex, hp_err *err) {
     }
     return hp_results_close(r, err);
 }
+
+int sample_copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[1 << 14];
+    size_t n;
+    int rc = a && b ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, a)) > 0)
+        if (fwrite(buf, 1, n, b) != n) rc = -1;
+    if (a && ferror(a)) rc = -1;
+    if (a) fclose(a);
+    if (b && fclose(b) != 0) rc = -1;
+    return rc;
+}

@@ -34,4 +34,7 @@ typedef struct sample_expect {
 /* Write the sample to `path` (removing an old file first); fills *ex. */
 int sample_write(const char *path, sample_expect *ex, hp_err *err);
 
+/* Copy the file `from` to `to` byte for byte (to make a variant of the sample); 0 or -1. */
+int sample_copy_file(const char *from, const char *to);
+
 #endif
