@@ -12,15 +12,8 @@
 # usage: gpu_sweep.sh HPSWEEP_GPUEMUL HPSWEEP TESTS_DIR
 set -uo pipefail
 emul=$1; cpu=$2; tests=$3
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS HPSWEEP_FAULT
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-passed=0; failed=0
-ok()   { echo "ok: $*"; passed=$((passed + 1)); }
-fail() { echo "FAILED: $*"; failed=$((failed + 1)); }
-mpi()  { mpirun --oversubscribe --bind-to none -np "$@"; }
-py=/usr/bin/python3
+bin=$emul
+. "$tests/integration/lib_resume.sh" # scratch folder, ok/fail/mpi/summary; tiny.yaml reads the real data
 name="host emulation of cuda/gpu.h"
 
 sed 's/^seed: 7$/seed: 7\ndevice: cuda/' "$tests/integration/tiny.yaml" > gpu.yaml
@@ -62,5 +55,4 @@ HPSWEEP_FAULT=checkpoint:3:term "$emul" run gpu.yaml -o killed.h5 --quiet > kill
 $py "$tests/integration/compare_runs.py" alone.h5 killed.h5 && ok "killed + resumed == straight (GPU)" \
   || fail "killed + resumed != straight"
 
-echo "gpu_sweep: $passed passed, $failed failed"
-[ $failed -eq 0 ] && [ $passed -gt 0 ]
+summary gpu_sweep
