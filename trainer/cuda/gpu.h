@@ -176,7 +176,8 @@ int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *db
  *                eps), for backward); running_mean, running_var [C] updated in place with
  *                exponentialAverageFactor = momentum. cuDNN's running variance is the UNBIASED
  *                batch variance (times n/(n-1)), as PyTorch's. weight, bias [C] required (affine
- *                off: pass ones and zeros). eps >= 1e-5 (CUDNN_BN_MIN_EPSILON); n = B*HW >= 2.
+ *                off: pass ones and zeros). eps > 0 (CUDNN_BN_MIN_EPSILON is 0 in cuDNN 9); n = B*HW >= 2;
+ *                B <= 65535 (cuDNN's limit; evaluation splits larger batches itself).
  * forward_eval:  out [B, C, HW] from the running statistics.
  * backward:      dinp [B, C, HW]; dweight, dbias [C] OVERWRITTEN; dout, inp [B, C, HW]; weight [C];
  *                save_mean, save_invstd [C] from forward_train (cuDNN recomputes xhat from inp). */

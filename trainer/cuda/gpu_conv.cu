@@ -13,13 +13,17 @@
  * The context's workspace grows to the largest plan's need at that moment, never per step. */
 #include "gpu_impl.h"
 
-/* Math type allowed for an algorithm: with TF32 off only FMA/default kernels (no tensor ops). */
+/* Math type allowed for an algorithm: with TF32 off only FMA/default kernels (no tensor ops);
+ * never CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, which may down-convert fp32 data to fp16. */
 static int math_ok(const hp_gpu_ctx *ctx, cudnnMathType_t m) {
+    if (m == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return 0;
     return ctx->opts.allow_tf32 || m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
 }
 
+/* The math type the heuristics are asked under: with TF32, CUDNN_DEFAULT_MATH (for fp32 data it
+ * allows TF32 tensor cores and nothing narrower: what torch.backends.cudnn.allow_tf32 selects). */
 static cudnnMathType_t conv_math(const hp_gpu_ctx *ctx) {
-    return ctx->opts.allow_tf32 ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : CUDNN_FMA_MATH;
+    return ctx->opts.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
 /* The math type set on the descriptor for a chosen algorithm: with TF32 off always CUDNN_FMA_MATH,
@@ -28,14 +32,18 @@ static cudnnMathType_t chosen_math(const hp_gpu_ctx *ctx, cudnnMathType_t report
     return ctx->opts.allow_tf32 ? reported : CUDNN_FMA_MATH;
 }
 
+/* Grow the workspace to `bytes`. The new block is allocated before the old one is freed, so a
+ * failure leaves the old workspace (and every plan that fits it) usable. cudaFree waits for the
+ * queued work that may still use the old block. */
 static int workspace_reserve(hp_gpu_ctx *ctx, size_t bytes, hp_err *err) {
     if (bytes <= ctx->workspace_size) return 0;
-    if (ctx->workspace) HP_CUDA_CHECK(cudaFree(ctx->workspace), "internal: bad workspace pointer");
-    ctx->workspace = NULL;
-    ctx->workspace_size = 0;
-    HP_CUDA_CHECK(cudaMalloc(&ctx->workspace, bytes),
+    void *fresh = NULL;
+    HP_CUDA_CHECK(cudaMalloc(&fresh, bytes),
                   "out of GPU memory for the cuDNN workspace: lower hp_gpu_opts.workspace_max or the batch size");
+    void *old = ctx->workspace;
+    ctx->workspace = fresh;
     ctx->workspace_size = bytes;
+    if (old) HP_CUDA_CHECK(cudaFree(old), "a kernel queued earlier faulted: rerun with compute-sanitizer");
     return 0;
 }
 
@@ -115,6 +123,21 @@ static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_p
                    fix);
     PICK_ALGO(pw, n, ctx, p->bwd_filter, p->filter_math, mem);
     need = mem > need ? mem : need;
+    // The heuristics' memory estimates were made under conv_math(); ask again under the math
+    // type each direction will run with (they can differ with TF32 on) and keep the largest.
+    size_t ws = 0;
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->fwd_math), fix);
+    HP_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(ctx->cudnn, p->x, p->w, p->conv, p->y, p->fwd, &ws), fix);
+    need = ws > need ? ws : need;
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->data_math), fix);
+    HP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->cudnn, p->w, p->y, p->conv, p->x, p->bwd_data, &ws),
+                   fix);
+    need = ws > need ? ws : need;
+    HP_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv, p->filter_math), fix);
+    HP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx->cudnn, p->x, p->y, p->conv, p->w, p->bwd_filter,
+                                                                  &ws),
+                   fix);
+    need = ws > need ? ws : need;
     if (workspace_reserve(ctx, need, err)) return -1;
     p->B = B, p->C = g->C, p->H = g->H, p->W = g->W, p->F = g->F, p->k = g->k, p->stride = g->stride, p->pad = g->pad;
     p->used = 1;

@@ -7,10 +7,16 @@
  *   cuDNN's batch variance for the running average is the UNBIASED one (times n/(n-1)). With
  *   f = momentum this is PyTorch's rule (norm.h). (PyTorch's own cuDNN path relies on this
  *   convention; the parity test checks it against hp_bn_forward_train_f32 on a GPU.)
- *   cuDNN requires eps >= CUDNN_BN_MIN_EPSILON (1e-5, PyTorch's default).
+ *   cuDNN requires eps >= CUDNN_BN_MIN_EPSILON (0 in cuDNN 9; the plan already needs eps > 0).
+ *   cuDNN's batch-norm and pooling calls refuse a batch dimension of 65536 or more
+ *   (CUDNN_STATUS_NOT_SUPPORTED, reported for cuDNN 9): evaluation and pooling, whose rows and
+ *   planes are independent, run in chunks below it; training refuses larger flat batches.
  * Pools: P planes as [P, 1, H, W]. Max pooling is CUDNN_POOLING_MAX_DETERMINISTIC with NaN
  *   propagation; avg pooling CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING (PyTorch's default). */
 #include "gpu_impl.h"
+
+/* cuDNN's largest batch dimension for batch norm and pooling (see the top of this file). */
+#define HP_CUDNN_MAX_N 65535
 
 /* Describe [B, C, HW, 1] in tx and its per-channel [1, C, 1, 1] in tbn. Training needs n = B*HW >= 2
  * values per channel (PyTorch refuses n = 1 too; cuDNN's n/(n-1) would divide by zero). */
@@ -18,9 +24,12 @@ static int bn_desc(hp_gpu_ctx *ctx, int B, int C, int HW, double eps, int train,
     if (B <= 0 || C <= 0 || HW <= 0 || (train && (int64_t)B * HW < 2))
         return hp_errf(err, "batch norm on the GPU: B %d, C %d, HW %d: need B, C, HW > 0 and B*HW >= 2 values "
                             "per channel", B, C, HW);
-    if (!(eps >= CUDNN_BN_MIN_EPSILON))
-        return hp_errf(err, "batch norm on the GPU: eps %g is below cuDNN's minimum %g: use eps >= 1e-5", eps,
-                       CUDNN_BN_MIN_EPSILON);
+    if (!(eps >= CUDNN_BN_MIN_EPSILON) || !(eps > 0))
+        return hp_errf(err, "batch norm on the GPU: eps %g is invalid (cuDNN's minimum CUDNN_BN_MIN_EPSILON is %g): "
+                            "use eps > 0", eps, (double)CUDNN_BN_MIN_EPSILON);
+    if (train && B > HP_CUDNN_MAX_N)
+        return hp_errf(err, "batch norm on the GPU: a batch of %d rows is over cuDNN's %d: use a smaller batch_size",
+                       B, HP_CUDNN_MAX_N);
     const char *fix = "check the batch-norm shape";
     HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(ctx->tx, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, HW, 1), fix);
     HP_CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(ctx->tbn, ctx->tx, CUDNN_BATCHNORM_SPATIAL), fix);
@@ -46,12 +55,18 @@ extern "C" int hp_gpu_bn_forward_eval(hp_gpu_ctx *ctx, float *out, const float *
                                       const float *bias, const float *running_mean, const float *running_var, int B,
                                       int C, int HW, double eps, hp_err *err) {
     // out, inp [B, C, HW]; weight, bias, running_mean, running_var [C]
-    if (bn_desc(ctx, B, C, HW, eps, 0, err)) return -1;
+    // Rows are independent in evaluation: chunks of at most HP_CUDNN_MAX_N rows of [C, HW].
     const float one = 1.0f, zero = 0.0f;
-    HP_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(ctx->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, ctx->tx,
-                                                           inp, ctx->tx, out, ctx->tbn, weight, bias, running_mean,
-                                                           running_var, eps),
-                   "check the batch-norm pointers (weight, bias, running statistics: [C] device arrays)");
+    const int64_t row = (int64_t)C * HW;
+    if (B <= 0) return bn_desc(ctx, B, C, HW, eps, 0, err); // reports the bad shape
+    for (int b0 = 0; b0 < B; b0 += HP_CUDNN_MAX_N) {
+        int nb = B - b0 < HP_CUDNN_MAX_N ? B - b0 : HP_CUDNN_MAX_N;
+        if (bn_desc(ctx, nb, C, HW, eps, 0, err)) return -1;
+        HP_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(ctx->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero,
+                                                               ctx->tx, inp + b0 * row, ctx->tx, out + b0 * row,
+                                                               ctx->tbn, weight, bias, running_mean, running_var, eps),
+                       "check the batch-norm pointers (weight, bias, running statistics: [C] device arrays)");
+    }
     return 0;
 }
 
@@ -69,7 +84,8 @@ extern "C" int hp_gpu_bn_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, 
 }
 
 static int pool_desc(hp_gpu_ctx *ctx, int64_t P, const hp_pool_geom *g, int is_max, hp_err *err) {
-    if (P <= 0 || P > INT32_MAX) return hp_errf(err, "pooling on the GPU: %lld planes: need 1 to 2^31 - 1", (long long)P);
+    if (P <= 0 || P > HP_CUDNN_MAX_N)
+        return hp_errf(err, "pooling on the GPU: %lld planes in one call: need 1 to %d", (long long)P, HP_CUDNN_MAX_N);
     const char *fix = "check the pooling geometry (hp_pool_geom_make)";
     HP_CUDNN_CHECK(cudnnSetPooling2dDescriptor(ctx->pool,
                                                is_max ? CUDNN_POOLING_MAX_DETERMINISTIC
@@ -84,21 +100,33 @@ static int pool_desc(hp_gpu_ctx *ctx, int64_t P, const hp_pool_geom *g, int is_m
 
 extern "C" int hp_gpu_pool_forward(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P, const hp_pool_geom *g,
                                    int is_max, hp_err *err) {
-    // out [P, Ho, Wo], inp [P, H, W]
-    if (pool_desc(ctx, P, g, is_max, err)) return -1;
+    // out [P, Ho, Wo], inp [P, H, W]; planes are independent: chunks of at most HP_CUDNN_MAX_N
+    if (P <= 0) return hp_errf(err, "pooling on the GPU: %lld planes: need at least 1", (long long)P);
     const float one = 1.0f, zero = 0.0f;
-    HP_CUDNN_CHECK(cudnnPoolingForward(ctx->cudnn, ctx->pool, &one, ctx->tx, inp, &zero, ctx->ty, out),
-                   "check the pooling pointers and sizes");
+    const int64_t in_n = (int64_t)g->H * g->W, out_n = (int64_t)g->Ho * g->Wo;
+    for (int64_t p0 = 0; p0 < P; p0 += HP_CUDNN_MAX_N) {
+        int64_t np = P - p0 < HP_CUDNN_MAX_N ? P - p0 : HP_CUDNN_MAX_N;
+        if (pool_desc(ctx, np, g, is_max, err)) return -1;
+        HP_CUDNN_CHECK(cudnnPoolingForward(ctx->cudnn, ctx->pool, &one, ctx->tx, inp + p0 * in_n, &zero, ctx->ty,
+                                           out + p0 * out_n),
+                       "check the pooling pointers and sizes");
+    }
     return 0;
 }
 
 extern "C" int hp_gpu_pool_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, const float *out,
                                     const float *inp, int64_t P, const hp_pool_geom *g, int is_max, hp_err *err) {
-    // dinp, inp [P, H, W]; dout, out [P, Ho, Wo]
-    if (pool_desc(ctx, P, g, is_max, err)) return -1;
+    // dinp, inp [P, H, W]; dout, out [P, Ho, Wo]; in chunks of planes as the forward
+    if (P <= 0) return hp_errf(err, "pooling on the GPU: %lld planes: need at least 1", (long long)P);
     const float one = 1.0f, zero = 0.0f; // beta 0: dinp overwritten, overlapping windows summed by cuDNN
-    HP_CUDNN_CHECK(cudnnPoolingBackward(ctx->cudnn, ctx->pool, &one, ctx->ty, out, ctx->ty, dout, ctx->tx, inp, &zero,
-                                        ctx->tx, dinp),
-                   "check the pooling pointers; out must be the forward's output for inp");
+    const int64_t in_n = (int64_t)g->H * g->W, out_n = (int64_t)g->Ho * g->Wo;
+    for (int64_t p0 = 0; p0 < P; p0 += HP_CUDNN_MAX_N) {
+        int64_t np = P - p0 < HP_CUDNN_MAX_N ? P - p0 : HP_CUDNN_MAX_N;
+        if (pool_desc(ctx, np, g, is_max, err)) return -1;
+        HP_CUDNN_CHECK(cudnnPoolingBackward(ctx->cudnn, ctx->pool, &one, ctx->ty, out + p0 * out_n, ctx->ty,
+                                            dout + p0 * out_n, ctx->tx, inp + p0 * in_n, &zero, ctx->tx,
+                                            dinp + p0 * in_n),
+                       "check the pooling pointers; out must be the forward's output for inp");
+    }
     return 0;
 }

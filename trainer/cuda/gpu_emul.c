@@ -44,7 +44,6 @@
 
 #define EMUL_MAX_USES 12     /* argument ranges one op may touch */
 #define EMUL_ALIGN 256       /* cudaMalloc's alignment */
-#define EMUL_BN_MIN_EPS 1e-5 /* CUDNN_BN_MIN_EPSILON */
 
 /* ---- the device-memory registry ---------------------------------------------------------- */
 
@@ -622,8 +621,12 @@ static float *bn_prepare(emul_op *o, hp_gpu_ctx *ctx, int B, int C, int HW, doub
         fail(o, "B %d, C %d, HW %d: need B, C, HW > 0 and B*HW >= 2 values per channel", B, C, HW);
         return NULL;
     }
-    if (!(eps >= EMUL_BN_MIN_EPS)) {
-        fail(o, "eps %g is below cuDNN's minimum 1e-5: use eps >= 1e-5", eps);
+    if (!(eps > 0)) { /* CUDNN_BN_MIN_EPSILON is 0 in cuDNN 9 */
+        fail(o, "eps %g is invalid: use eps > 0", eps);
+        return NULL;
+    }
+    if (train && B > 65535) { /* cuDNN's largest batch dimension (gpu_cudnn.cu) */
+        fail(o, "a batch of %d rows is over cuDNN's 65535: use a smaller batch_size", B);
         return NULL;
     }
     if (check_n(o, (int64_t)B * C * HW, "B * C * HW") != 0) return NULL;

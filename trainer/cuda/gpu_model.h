@@ -28,8 +28,8 @@
 typedef struct hp_gpu_model hp_gpu_model;
 
 /* Build the plan and allocate every device buffer for batches of up to max_batch. Fails with a
- * message for what the GPU backend cannot run: batch-norm eps below cuDNN's 1e-5, or conv,
- * batch norm and pools in a CUDA build without cuDNN. */
+ * message for what the GPU backend cannot run: conv, batch norm and pools in a CUDA build
+ * without cuDNN. */
 int hp_gpu_model_create(hp_gpu_ctx *ctx, const hp_model_spec *spec, int c, int h, int w, int nclasses,
                         int max_batch, hp_gpu_model **out, hp_err *err);
 void hp_gpu_model_free(hp_gpu_model *m);
