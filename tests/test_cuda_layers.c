@@ -30,21 +30,9 @@
 #include "cpu/norm.h"
 #include "cpu/pool.h"
 #include "cuda/gpu.h"
+#include "gpu_test.h"
 #include "optim.h"
 #include "rng.h"
-
-static hp_gpu_ctx *g_ctx;
-static hp_rng g_rng;
-static hp_err g_err;
-
-/* Fail loudly (and stop) on a GPU API error: later checks would only repeat it. */
-#define OK(call)                                                                                           \
-    do {                                                                                                   \
-        if ((call) != 0) {                                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, g_err.msg);                      \
-            exit(1);                                                                                       \
-        }                                                                                                  \
-    } while (0)
 
 static float *host(int64_t n) {
     float *p = calloc((size_t)(n > 0 ? n : 1), sizeof *p);
@@ -59,13 +47,6 @@ static float *randn(int64_t n, double scale) {
     for (int64_t i = 0; i < n; i++) p[i] = (float)(scale * (2 * hp_rng_uniform(&g_rng) - 1));
     return p;
 }
-static void *dev(const void *src, size_t bytes) {
-    void *d;
-    OK(hp_gpu_alloc(&d, bytes, "a test array", &g_err));
-    if (src) OK(hp_gpu_upload(g_ctx, d, src, bytes, &g_err));
-    return d;
-}
-static float *devf(const float *src, int64_t n) { return dev(src, (size_t)n * sizeof(float)); }
 static float *back(const float *d, int64_t n) {
     float *h = host(n);
     OK(hp_gpu_download(g_ctx, h, d, (size_t)n * sizeof(float), &g_err));

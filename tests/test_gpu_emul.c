@@ -31,20 +31,9 @@
 #include "cpu/norm.h"
 #include "cpu/pool.h"
 #include "cuda/gpu.h"
+#include "gpu_test.h"
 #include "optim.h"
 #include "rng.h"
-
-static hp_gpu_ctx *g_ctx;
-static hp_rng g_rng;
-static hp_err g_err;
-
-#define OK(call)                                                                                           \
-    do {                                                                                                   \
-        if ((call) != 0) {                                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, g_err.msg);                      \
-            exit(1);                                                                                       \
-        }                                                                                                  \
-    } while (0)
 
 /* The call fails with -1 and its message contains every one of the given pieces. */
 #define FAILS(call, ...)                                                                                   \
@@ -71,13 +60,6 @@ static float *randn(int64_t n, double scale) {
     for (int64_t i = 0; i < n; i++) p[i] = (float)(scale * (2 * hp_rng_uniform(&g_rng) - 1));
     return p;
 }
-static void *dev(const void *src, size_t bytes) {
-    void *d;
-    OK(hp_gpu_alloc(&d, bytes, "a test array", &g_err));
-    if (src) OK(hp_gpu_upload(g_ctx, d, src, bytes, &g_err));
-    return d;
-}
-static float *devf(const float *src, int64_t n) { return dev(src, (size_t)n * sizeof(float)); }
 /* The device array equals want bit for bit. */
 static void same_bits(const void *dptr, const void *want, size_t bytes, const char *what) {
     void *got = host(bytes);

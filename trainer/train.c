@@ -86,6 +86,21 @@ static void update_ratios(hp_trainer *t, const float *p, hp_epoch_metrics *m) {
 #define ON_GPU(t) 0
 #endif
 
+/* GPU: the epoch's order, and its augmentation draws one per position of the order (the same
+ * draws, in the same order, as hp_augment_batch takes batch after batch on the CPU). */
+static int dev_begin_epoch(hp_trainer *t, hp_rng *aug, hp_err *err) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) {
+        if (t->draws)
+            for (int64_t i = 0; i < t->train->n; i++)
+                hp_augment_sample(&t->spec.augment, t->h, t->w, aug, &t->draws[i]);
+        return t->api->train_set_epoch(t->g, t->perm, t->draws, err);
+    }
+#endif
+    (void)t, (void)aug, (void)err;
+    return 0;
+}
+
 /* Forward and backward on the epoch's batch perm[s .. s+B), augmented. */
 static int dev_step(hp_trainer *t, int64_t s, int B, hp_rng *aug, double *loss, int64_t *hits, hp_err *err) {
 #if HP_TRAINER_GPU
@@ -152,15 +167,18 @@ static int pull_state(hp_trainer *t, hp_err *err) {
     return 0;
 }
 
-int hp_trainer_push_state_(hp_trainer *t, hp_err *err) {
+/* GPU: copy the model mirror, and with_moments the optimizer's moments too, to the device. */
+static int push_mirrors(hp_trainer *t, int with_moments, hp_err *err) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t))
         return t->api->train_put_state(t->g, hp_model_state(t->model), hp_model_state_size(t->model),
-                                      hp_optim_state(t->optim), err);
+                                      with_moments ? hp_optim_state(t->optim) : NULL, err);
 #endif
-    (void)t, (void)err;
+    (void)t, (void)with_moments, (void)err;
     return 0;
 }
+
+int hp_trainer_push_state_(hp_trainer *t, hp_err *err) { return push_mirrors(t, 1, err); }
 
 /* Mean loss and accuracy of the model's current state on d, in batches. */
 static int evaluate_current(hp_trainer *t, const hp_dataset *d, double *loss, double *acc, hp_err *err) {
@@ -312,13 +330,6 @@ const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_
     return t->best;
 }
 
-/* The epoch's augmentation draws for the GPU, one per position of the epoch's order: the same
- * draws, in the same order, as hp_augment_batch takes batch after batch on the CPU. */
-static void draw_epoch(hp_trainer *t, hp_rng *aug) {
-    for (int64_t i = 0; i < t->train->n; i++)
-        hp_augment_sample(&t->spec.augment, t->h, t->w, aug, &t->draws[i]);
-}
-
 int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
     double t0 = hp_now_seconds();
     int epoch = t->epochs_done + 1;
@@ -330,14 +341,7 @@ int hp_trainer_epoch(hp_trainer *t, hp_epoch_metrics *m, hp_err *err) {
     epoch_order(t, epoch);
     /* Augmentation draws from a stream keyed by (seed, epoch), like the shuffle: no state. */
     hp_rng aug = hp_rng_make(hp_key3(t->seed, HP_STREAM_AUGMENT, (uint64_t)epoch));
-#if HP_TRAINER_GPU
-    if (ON_GPU(t)) {
-        if (t->draws) draw_epoch(t, &aug);
-        if (t->api->train_set_epoch(t->g, t->perm, t->draws, err) != 0) return -1;
-    }
-#else
-    (void)draw_epoch;
-#endif
+    if (dev_begin_epoch(t, &aug, err) != 0) return -1;
     int64_t np = hp_model_param_count(t->model);
     double limit = t->spec.diverge_factor * t->initial_loss;
     double loss_sum = 0;
@@ -417,10 +421,10 @@ int hp_trainer_evaluate(hp_trainer *t, const hp_dataset *d, const float *state, 
         // current between epochs, which is when this is called.)
         memcpy(t->scratch, live, bytes);
         memcpy(live, state, bytes);
-        rc = hp_trainer_push_state_(t, err);
+        rc = push_mirrors(t, 0, err); // the model state only: the optimizer is not involved
         if (rc == 0) rc = evaluate_current(t, d, loss, acc, err);
         memcpy(live, t->scratch, bytes);
-        if (hp_trainer_push_state_(t, rc == 0 ? err : &(hp_err){{0}}) != 0) rc = -1;
+        if (push_mirrors(t, 0, rc == 0 ? err : &(hp_err){{0}}) != 0) rc = -1;
     }
     if (rc != 0) return -1;
     if (t->cancel && *t->cancel) return hp_errf(err, "trainer: evaluation interrupted by a signal");
