@@ -7,12 +7,12 @@
  *                        tests the GPU trainer's host code: the plan walk of gpu_model.c (batch
  *                        norm slots, max-pool backward from (x, y), residual accumulators), data
  *                        and moments on the device, batch gathering and augmentation, mirrors,
- *                        checkpoints. The emulation computes with the CPU kernels, so the
- *                        tolerances are tight (see TOL below).
+ *                        checkpoints. The emulation computes with the CPU kernels in the CPU's
+ *                        order, so every metric must equal the CPU's exactly.
  *   test_gpu_trial_cuda  against the real CUDA backend (CUDA builds); exits 77 without a GPU.
  *                        cuDNN and cuBLAS sum in other orders than the CPU, so metrics must agree
- *                        within noise: losses within 2% relative after two epochs, accuracy
- *                        within 0.05; and two deterministic runs must agree bit for bit.
+ *                        within what that explains (the tolerances below, and why); and two
+ *                        deterministic runs must agree bit for bit.
  *
  * Cases: an MLP with batch norm and dropout; a CNN with conv -> batch norm (in place on the CPU)
  * -> ReLU -> max pool (the ReLU fused after it) -> avg pool -> dropout -> dense; a residual net
@@ -30,14 +30,27 @@
 #include "device.h"
 #include "train.h"
 
+/* Tolerances. On the emulation the GPU trainer runs the CPU kernels on the same values in the
+ * same order (image operands are transposed to the CPU's channel-major order and back: exact
+ * copies), so every metric and the state must equal the CPU's bit for bit: tolerance 0.
+ * On a GPU, cuBLAS and cuDNN sum in other orders than the CPU's: each op's fp32 result differs
+ * by ~1e-6 relative, and 16 training steps carry that into the metrics. The bounds are set well
+ * above the largest differences measured on an H200 (printed at the end of every run; docs/cuda.md
+ * has the figures) and below what a real error gives: a 1% error in the dense weight gradient
+ * (the HPSWEEP_PLANT_ERROR build) moves the losses by 4e-3 relative and the update ratio by 7e-3,
+ * so LOSS_RTOL 1e-3 and RATIO_RTOL 2e-3 catch it. Accuracy may flip up to 2 of the 90 validation
+ * examples (argmax near-ties); the state after two epochs amplifies rounding most (a 1e-4
+ * perturbation of one gradient moves it by 4e-3 on the emulation), hence its looser bound. */
 #ifdef HPSWEEP_GPU_EMUL
-#define LOSS_RTOL 1e-4 /* only batch norm's recomputed xhat rounds differently */
-#define ACC_TOL 0.0112 /* at most one validation example of 90 flips */
-#define STATE_RTOL 1e-3
+#define LOSS_RTOL 0.0
+#define ACC_TOL 0.0
+#define RATIO_RTOL 0.0
+#define STATE_RTOL 0.0
 #else
-#define LOSS_RTOL 2e-2
-#define ACC_TOL 0.05
-#define STATE_RTOL 5e-2
+#define LOSS_RTOL 1e-3
+#define ACC_TOL 0.0223 /* 2 of 90 */
+#define RATIO_RTOL 2e-3
+#define STATE_RTOL 2e-2
 #endif
 
 enum { NC = 4, NTRAIN = 250, NVAL = 90, BATCH = 32, EPOCHS = 2 };
@@ -109,8 +122,15 @@ static hp_optim_spec optim(hp_optim_type type, double lr, double momentum, doubl
     return o;
 }
 
-static int close_rel(double a, double b, double rtol) {
-    return fabs(a - b) <= rtol * fmax(1.0, fmax(fabs(a), fabs(b)));
+/* The largest differences seen, over all cases: printed at the end, so that a run on a GPU shows
+ * how far inside its tolerances it stayed (what the tolerances above were set from). */
+static double g_worst_loss, g_worst_acc, g_worst_ratio, g_worst_state;
+
+static double rel(double a, double b) { return fabs(a - b) / fmax(1.0, fmax(fabs(a), fabs(b))); }
+static int close_rel(double a, double b, double rtol) { return rel(a, b) <= rtol; }
+static double note(double *worst, double d) {
+    if (!(d <= *worst)) *worst = d; // NaN wins
+    return d;
 }
 
 /* Largest |a - b| / (1 + |b|) over the state vectors. */
@@ -149,18 +169,19 @@ static void compare(const char *name, hp_cuda_device *gpu, const hp_model_spec *
         CHECK(ok, "%s: GPU epoch %d: %s", name, e + 1, err.msg);
         if (!ok) goto out;
         CHECK(!mc.diverged && !mg.diverged, "%s: diverged (cpu %d, gpu %d)", name, mc.diverged, mg.diverged);
-        CHECK(close_rel(mc.train_loss, mg.train_loss, LOSS_RTOL), "%s epoch %d: train loss cpu %.9g gpu %.9g",
-                  name, e + 1, mc.train_loss, mg.train_loss);
-        CHECK(close_rel(mc.val_loss, mg.val_loss, LOSS_RTOL), "%s epoch %d: val loss cpu %.9g gpu %.9g", name,
-                  e + 1, mc.val_loss, mg.val_loss);
-        CHECK(fabs(mc.val_acc - mg.val_acc) <= ACC_TOL, "%s epoch %d: val acc cpu %.4f gpu %.4f", name, e + 1,
-                  mc.val_acc, mg.val_acc);
-        CHECK(isfinite(mg.update_ratio) && close_rel(mc.update_ratio, mg.update_ratio, 50 * LOSS_RTOL),
-                  "%s epoch %d: update ratio cpu %.6g gpu %.6g", name, e + 1, mc.update_ratio, mg.update_ratio);
+        CHECK(note(&g_worst_loss, rel(mc.train_loss, mg.train_loss)) <= LOSS_RTOL,
+              "%s epoch %d: train loss cpu %.9g gpu %.9g", name, e + 1, mc.train_loss, mg.train_loss);
+        CHECK(note(&g_worst_loss, rel(mc.val_loss, mg.val_loss)) <= LOSS_RTOL, "%s epoch %d: val loss cpu %.9g gpu %.9g",
+              name, e + 1, mc.val_loss, mg.val_loss);
+        CHECK(note(&g_worst_acc, fabs(mc.val_acc - mg.val_acc)) <= ACC_TOL, "%s epoch %d: val acc cpu %.4f gpu %.4f",
+              name, e + 1, mc.val_acc, mg.val_acc);
+        CHECK(isfinite(mg.update_ratio) &&
+                  note(&g_worst_ratio, fabs(mc.update_ratio - mg.update_ratio) / fabs(mc.update_ratio)) <= RATIO_RTOL,
+              "%s epoch %d: update ratio cpu %.9g gpu %.9g", name, e + 1, mc.update_ratio, mg.update_ratio);
         CHECK(mc.nratios == mg.nratios, "%s: %d ratios on the CPU, %d on the GPU", name, mc.nratios, mg.nratios);
     }
     int64_t ns = hp_model_state_size(hp_trainer_model(c));
-    double d = state_diff(hp_model_state(hp_trainer_model(g)), hp_model_state(hp_trainer_model(c)), ns);
+    double d = note(&g_worst_state, state_diff(hp_model_state(hp_trainer_model(g)), hp_model_state(hp_trainer_model(c)), ns));
     CHECK(d <= STATE_RTOL, "%s: state after %d epochs differs by %.3g (tolerance %g)", name, EPOCHS, d,
               STATE_RTOL);
     // The optimizer's step count lives in the host mirror and follows the GPU's steps.
@@ -295,5 +316,8 @@ int main(void) {
     hp_test_blobs_free(&img_tr);
     hp_test_blobs_free(&img_va);
     hp_cuda_close(gpu);
+    printf("largest GPU-CPU differences: loss %.3g (tolerance %g), val acc %.4f (%g), update ratio %.3g (%g), "
+           "state %.3g (%g)\n",
+           g_worst_loss, LOSS_RTOL, g_worst_acc, ACC_TOL, g_worst_ratio, RATIO_RTOL, g_worst_state, STATE_RTOL);
     return hp_check_summary("test_gpu_trial");
 }

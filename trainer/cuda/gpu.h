@@ -1,12 +1,18 @@
 /* gpu.h - GPU layer operations (CUDA, cuBLAS, cuDNN), one for one with the CPU kernels.
  *
  * A C API over device pointers, float32 only (the CPU's _f32 variants), outputs first, in the
- * style of llm.c and of the trainer/cpu headers. Every shape and layout is the CPU kernel's:
+ * style of llm.c and of the trainer/cpu headers. Shapes are the CPU kernels'; the memory order of
+ * image tensors is the DEVICE layout, packed NCHW (cudnn_rules.h: HP_GPU_ACT_LAYOUT), where the
+ * CPU keeps them channel-major [C, B, H, W] (cpu/conv.h). cuDNN 9 has no backward-data
+ * convolution for the CPU's order (measured; cudnn_rules.h), and NCHW makes flatten free.
  *   dense   row-major [B, n]                       (cpu/layers.h)
- *   conv    channel-major [C, B, H, W] ("CNHW")    (cpu/conv.h)
+ *   conv    [B, C, H, W] packed NCHW               (cpu/conv.h's maths)
  *   bn      [B, C, HW] ("NCHW")                    (cpu/norm.h)
  *   pools   P planes of [H, W], any plane order    (cpu/pool.h)
- *   act, dropout, optimizers: flat [n]
+ *   dropout [B, C, HW], drawn in the CPU's channel-major order (so masks equal the CPU's)
+ *   act, optimizers: flat [n]
+ * Weights and every state vector are laid out as on the CPU ([F, C, k, k] filters), so states,
+ * snapshots and checkpoints move between devices unchanged.
  * Where the GPU op needs different saved state than the CPU one (cuDNN batch norm saves the
  * mean and 1/std and differentiates from x, not xhat; cuDNN max pooling differentiates from
  * (x, y), not an argmax index), the signature says so; everything else matches.
@@ -100,11 +106,14 @@ int hp_gpu_act_forward(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t n,
 int hp_gpu_act_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, const float *inp, const float *out,
                         int64_t n, hp_layer_type type, double param, hp_err *err);
 
-/* Inverted dropout with the CPU's draw (cpu/dropout.h): mask[i] = (hp_rng_at(key, i) >> 11) >=
- * ceil(p * 2^53), out = inp * mask * (float)(1/(1-p)); p <= 0 identity, p >= 1 drops all. The
- * masks are bit-identical to the CPU's. mask [n] (device uint8), out/inp [n]; out may be inp. */
-int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int64_t n, double p,
-                           uint64_t key, hp_err *err);
+/* Inverted dropout with the CPU's draw (cpu/dropout.h): out = inp * mask * (float)(1/(1-p)),
+ * p <= 0 identity, p >= 1 drops all; mask = (hp_rng_at(key, j) >> 11) >= ceil(p * 2^53) where j is
+ * the element's position in the CPU's order: for element (b, c, s) of [B, C, HW] images,
+ * j = (c*B + b)*HW + s (channel-major); a flat [B, n] tensor is C = 1, HW = n (j = its index).
+ * So the masks are bit-identical to the CPU's for the same tensor. mask, out, inp [B, C, HW]
+ * (mask device uint8); out may be inp. */
+int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int B, int C, int64_t HW,
+                           double p, uint64_t key, hp_err *err);
 int hp_gpu_dropout_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, const uint8_t *mask, int64_t n,
                             double p, hp_err *err);
 
@@ -112,10 +121,6 @@ int hp_gpu_dropout_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, con
  * in order, one thread per plane); backward dinp [P, HW] = dout [P] / HW. */
 int hp_gpu_gap_forward(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P, int64_t HW, hp_err *err);
 int hp_gpu_gap_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t HW, hp_err *err);
-
-/* Layout changes (cpu/pool.h): out [C, B, HW] from inp [B, C, HW], and back. */
-int hp_gpu_nchw_to_cnhw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err);
-int hp_gpu_cnhw_to_nchw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err);
 
 /* ---- data movement and small kernels (gpu_kernels.cu) -------------------------------- */
 
@@ -158,12 +163,13 @@ int hp_gpu_adagrad_step(hp_gpu_ctx *ctx, float *params, const float *grads, floa
 /* ---- cuDNN layers (gpu_conv.cu, gpu_cudnn.cu); only when built with cuDNN ------------- */
 #if defined(HPSWEEP_HAVE_CUDNN) && HPSWEEP_HAVE_CUDNN
 
-/* Convolution in the CPU's layout (cpu/conv.h; g from hp_conv_geom_make, g->G unused):
- * forward:  out [F, B, Ho, Wo]; inp [C, B, H, W]; weight [F, C, k, k]; bias [F] or NULL.
- * backward: dinp [C, B, H, W] (NULL: skipped); dweight [F, C, k, k], dbias [F] (NULL: no bias)
- *           OVERWRITTEN; dout [F, B, Ho, Wo]; inp, weight as forward.
- * The algorithms are chosen once per (geometry, B) with the cudnnGet*Algorithm_v7 heuristics,
- * restricted to deterministic ones in deterministic mode and to the workspace limit. */
+/* Convolution in the device layout (cpu/conv.h's maths; g from hp_conv_geom_make, g->G unused):
+ * forward:  out [B, F, Ho, Wo]; inp [B, C, H, W]; weight [F, C, k, k]; bias [F] or NULL.
+ * backward: dinp [B, C, H, W] (NULL: skipped); dweight [F, C, k, k], dbias [F] (NULL: no bias)
+ *           OVERWRITTEN; dout [B, F, Ho, Wo]; inp, weight as forward.
+ * The algorithms for all three directions are chosen at the first call per (geometry, B) with
+ * the cudnnGet*Algorithm_v7 heuristics, restricted to deterministic ones in deterministic mode
+ * and to the workspace limit; the descriptors are cudnn_rules.h's hp_conv_tdescs. */
 struct hp_conv_geom;
 int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias,
                         int B, const struct hp_conv_geom *g, hp_err *err);

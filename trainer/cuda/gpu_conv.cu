@@ -1,10 +1,11 @@
-/* gpu_conv.cu - convolution on cuDNN in the CPU's channel-major layout, with per-shape plans.
+/* gpu_conv.cu - convolution on cuDNN over the device layout, with per-shape plans.
  *
- * Layout: the CPU keeps activations as [C, B, H, W] (cpu/conv.h). cuDNN's logical order is
- * always (n, c, h, w); a strided descriptor places it on any memory order, so the CNHW buffer is
- * described as dims [B, C, H, W] with strides n: H*W, c: B*H*W, h: W, w: 1 and nothing is
- * transposed. Weights [F, C, k, k] are cuDNN's packed NCHW filter layout. PyTorch's Conv2d is
- * a cross-correlation (no kernel flip): CUDNN_CROSS_CORRELATION.
+ * Layout: activations are packed NCHW on the device (HP_GPU_ACT_LAYOUT); the descriptors are
+ * hp_conv_tdescs' (cudnn_rules.h), the same the host emulation checks against the support
+ * matrix measured on a GPU. (The CPU's channel-major [C, B, H, W] described through strides got
+ * forward and backward-filter algorithms but no backward-data algorithm at all from cuDNN 9.19:
+ * cudnn_rules.h.) Weights [F, C, k, k] are cuDNN's packed NCHW filter layout, the same on CPU
+ * and GPU. PyTorch's Conv2d is a cross-correlation (no kernel flip): CUDNN_CROSS_CORRELATION.
  *
  * Plans: the first call for a (B, geometry) creates the descriptors and asks the _v7 heuristics
  * (cudnnGetConvolution*Algorithm_v7, which rank algorithms without running them) for each
@@ -48,7 +49,7 @@ static int workspace_reserve(hp_gpu_ctx *ctx, size_t bytes, hp_err *err) {
 }
 
 /* Pick from n perf results (any of the three kinds, which share these fields). */
-#define PICK_ALGO(perf, n, ctx, out_algo, out_math, out_mem)                                               \
+#define PICK_ALGO(dir, perf, n, ctx, out_algo, out_math, out_mem)                                               \
     do {                                                                                                   \
         int found_ = 0;                                                                                    \
         for (int i_ = 0; i_ < (n) && !found_; i_++) {                                                      \
@@ -57,11 +58,7 @@ static int workspace_reserve(hp_gpu_ctx *ctx, size_t bytes, hp_err *err) {
             if (!math_ok((ctx), perf[i_].mathType)) continue;                                              \
             out_algo = perf[i_].algo, out_math = chosen_math((ctx), perf[i_].mathType), out_mem = perf[i_].memory, found_ = 1; \
         }                                                                                                  \
-        if (!found_)                                                                                       \
-            return hp_errf(err, "no cuDNN convolution algorithm fits (B %d, C %d, %dx%d, F %d, k %d, stride %d, " \
-                                "pad %d; deterministic %d, workspace limit %zu bytes): raise workspace_max or " \
-                                "turn deterministic mode off", B, g->C, g->H, g->W, g->F, g->k, g->stride, g->pad, \
-                           (ctx)->opts.deterministic, (ctx)->opts.workspace_max);                         \
+        if (!found_) return hp_conv_nofit(err, (dir), B, g, &xd, (ctx)->opts.deterministic, (ctx)->opts.workspace_max); \
     } while (0)
 
 static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_plan **out, hp_err *err) {
@@ -91,10 +88,11 @@ static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_p
     if (!p->bias) HP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->bias), fix);
     if (!p->w) HP_CUDNN_CHECK(cudnnCreateFilterDescriptor(&p->w), fix);
     if (!p->conv) HP_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p->conv), fix);
-    const int HWi = g->H * g->W, HWo = g->Ho * g->Wo;
-    // CNHW as strides: n -> one plane, c -> B planes.
-    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->x, CUDNN_DATA_FLOAT, B, g->C, g->H, g->W, HWi, B * HWi, g->W, 1), fix);
-    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->y, CUDNN_DATA_FLOAT, B, g->F, g->Ho, g->Wo, HWo, B * HWo, g->Wo, 1),
+    hp_tdesc xd, yd; // x [B, C, H, W], y [B, F, Ho, Wo] in the device layout
+    hp_conv_tdescs(HP_GPU_ACT_LAYOUT, B, g, &xd, &yd);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->x, CUDNN_DATA_FLOAT, xd.n, xd.c, xd.h, xd.w, xd.sn, xd.sc, xd.sh, xd.sw),
+                   fix);
+    HP_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(p->y, CUDNN_DATA_FLOAT, yd.n, yd.c, yd.h, yd.w, yd.sn, yd.sc, yd.sh, yd.sw),
                    fix);
     HP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, g->F, 1, 1), fix);
     HP_CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g->F, g->C, g->k, g->k), fix);
@@ -109,19 +107,19 @@ static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_p
     HP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx->cudnn, p->x, p->w, p->conv, p->y,
                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, pf),
                    fix);
-    PICK_ALGO(pf, n, ctx, p->fwd, p->fwd_math, mem);
+    PICK_ALGO(HP_CONV_FWD, pf, n, ctx, p->fwd, p->fwd_math, mem);
     need = mem > need ? mem : need;
     cudnnConvolutionBwdDataAlgoPerf_t pd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     HP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx->cudnn, p->w, p->y, p->conv, p->x,
                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, pd),
                    fix);
-    PICK_ALGO(pd, n, ctx, p->bwd_data, p->data_math, mem);
+    PICK_ALGO(HP_CONV_BWD_DATA, pd, n, ctx, p->bwd_data, p->data_math, mem);
     need = mem > need ? mem : need;
     cudnnConvolutionBwdFilterAlgoPerf_t pw[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     HP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx->cudnn, p->x, p->y, p->conv, p->w,
                                                                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, pw),
                    fix);
-    PICK_ALGO(pw, n, ctx, p->bwd_filter, p->filter_math, mem);
+    PICK_ALGO(HP_CONV_BWD_FILTER, pw, n, ctx, p->bwd_filter, p->filter_math, mem);
     need = mem > need ? mem : need;
     // The heuristics' memory estimates were made under conv_math(); ask again under the math
     // type each direction will run with (they can differ with TF32 on) and keep the largest.
@@ -147,7 +145,7 @@ static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_p
 
 extern "C" int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp, const float *weight,
                                    const float *bias, int B, const hp_conv_geom *g, hp_err *err) {
-    // out [F, B, Ho, Wo], inp [C, B, H, W], weight [F, C, k, k], bias [F]
+    // out [B, F, Ho, Wo], inp [B, C, H, W], weight [F, C, k, k], bias [F]
     hp_gpu_conv_plan *p;
     if (plan_get(ctx, B, g, &p, err)) return -1;
     const float one = 1.0f, zero = 0.0f;
@@ -162,7 +160,7 @@ extern "C" int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp
 
 extern "C" int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
                                     const float *inp, const float *weight, int B, const hp_conv_geom *g, hp_err *err) {
-    // dinp [C, B, H, W], dweight [F, C, k, k], dbias [F], dout [F, B, Ho, Wo], inp, weight as forward
+    // dinp [B, C, H, W], dweight [F, C, k, k], dbias [F], dout [B, F, Ho, Wo], inp, weight as forward
     hp_gpu_conv_plan *p;
     if (plan_get(ctx, B, g, &p, err)) return -1;
     const float one = 1.0f, zero = 0.0f; // beta 0: gradients are overwritten, as on the CPU

@@ -44,6 +44,11 @@ extern "C" int hp_gpu_dense_forward(hp_gpu_ctx *ctx, float *out, const float *in
     return 0;
 }
 
+/* HP_PLANT_DW_SCALE: only in a deliberately wrong build (HPSWEEP_PLANT_ERROR), whose tests must fail. */
+#ifndef HP_PLANT_DW_SCALE
+#define HP_PLANT_DW_SCALE 1.0f
+#endif
+
 extern "C" int hp_gpu_dense_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
                                      const float *inp, const float *weight, int B, int n_in, int n_out, hp_err *err) {
     // dinp [B, n_in], dweight [n_out, n_in], dbias [n_out], dout [B, n_out], inp [B, n_in], weight [n_out, n_in]
@@ -59,7 +64,8 @@ extern "C" int hp_gpu_dense_backward(hp_gpu_ctx *ctx, float *dinp, float *dweigh
     // dW = dout^T @ inp  <=>  dW^T [n_in, n_out] = inp^T [n_in, B] @ dout [B, n_out]; the inp buffer
     // IS inp^T (N, ld n_in), the dout buffer is dout^T so it is transposed (T, ld n_out). beta = 0
     // overwrites, as the CPU's backward does.
-    HP_CUBLAS_CHECK(cublasSgemm(ctx->cublas, CUBLAS_OP_N, CUBLAS_OP_T, n_in, n_out, B, &one, inp, n_in, dout, n_out,
+    const float dw_alpha = HP_PLANT_DW_SCALE; // 1
+    HP_CUBLAS_CHECK(cublasSgemm(ctx->cublas, CUBLAS_OP_N, CUBLAS_OP_T, n_in, n_out, B, &dw_alpha, inp, n_in, dout, n_out,
                                 &zero, dweight, n_in),
                     fix);
     if (dbias) {

@@ -15,7 +15,14 @@
  *     max-pool `out` that is not the forward's output for `inp`, a missing momentum buffer,
  *     an optimizer spec of another type, t < 1, and the real ops' own shape and eps checks. A bad hp_gpu_free (double
  *     free, host pointer) is reported by the next hp_gpu_sync/hp_gpu_download (sticky error).
- * Results are the CPU kernels' (float32; conv with one slot). Batch-norm backward recomputes
+ *   - Convolutions are held to cuDNN's rules: the descriptors the real backend builds for the
+ *     device layout (cudnn_rules.h) must have an algorithm in every direction in the support
+ *     matrix measured on a GPU, under the context's determinism, or the op fails with the
+ *     message the GPU gives (the CPU's channel-major order, which cuDNN cannot run backward,
+ *     fails so: hp_gpu_emul_set_layout lets a test try it).
+ * Results are the CPU kernels' (float32; conv with one slot), computed in the CPU's
+ * channel-major order (operands transposed there and back: exact), so whole GPU trials on the
+ * emulation equal CPU trials bit for bit where the kernels are shared. Batch-norm backward recomputes
  * xhat = (x - mean) * invstd with the CPU forward's float operations (bit-identical to its
  * xhat); max-pool backward recomputes the argmax from inp (the CPU's rule: first maximum wins,
  * NaN propagates). Scratch lives in the context and only grows. Single-threaded.
@@ -150,16 +157,20 @@ int hp_gpu_ctx_create(hp_gpu_ctx **out, const hp_gpu_opts *opts, hp_err *err) {
     if (!c) return -1;
     if (opts) c->opts = *opts;
     if (c->opts.workspace_max == 0) c->opts.workspace_max = (size_t)256 << 20;
+    c->layout = HP_GPU_ACT_LAYOUT;
     *out = c;
     return 0;
 }
 
 void hp_gpu_ctx_free(hp_gpu_ctx *c) {
     if (!c) return;
-    emul_buf *bufs[] = {&c->conv_work, &c->xhat, &c->pool_out, &c->pool_idx, &c->aug, &c->moments};
+    emul_buf *bufs[] = {&c->conv_work, &c->xhat, &c->pool_out, &c->pool_idx, &c->aug, &c->moments,
+                        &c->chw[0], &c->chw[1], &c->chw[2]};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]->p);
     free(c);
 }
+
+void hp_gpu_emul_set_layout(hp_gpu_ctx *ctx, hp_gpu_layout layout) { ctx->layout = layout; }
 
 int hp_gpu_sync(hp_gpu_ctx *ctx, hp_err *err) {
     OP("hp_gpu_sync");

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cuda/cudnn_rules.h"
 #include "cuda/gpu.h"
+#include "cuda/gpu_emul.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -62,7 +64,10 @@ typedef struct emul_buf { void *p; size_t cap; } emul_buf; /* a scratch buffer o
 
 struct hp_gpu_ctx {
     hp_gpu_opts opts;
+    hp_gpu_layout layout; /* how image tensors are laid out and described to "cuDNN": HP_GPU_ACT_LAYOUT
+                             unless a test asks for another (hp_gpu_emul_set_layout) */
     emul_buf conv_work; /* hp_conv_work_size(g, B, 1) floats */
+    emul_buf chw[3];    /* conv, batch norm, dropout over NCHW: operands in the CPU's channel-major order */
     emul_buf xhat;      /* batch norm: [B, C, HW] */
     emul_buf pool_out;  /* max-pool backward: the recomputed out [P, Ho, Wo] */
     emul_buf pool_idx;  /* and its argmax [P, Ho, Wo] */

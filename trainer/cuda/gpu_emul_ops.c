@@ -95,14 +95,30 @@ int hp_gpu_act_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, const f
     return emul_op_end(&o_, 0);
 }
 
-int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int64_t n, double p,
-                           uint64_t key, hp_err *err) {
-    // out [n], mask [n], inp [n]; out may be inp
+int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int B, int C, int64_t HW,
+                           double p, uint64_t key, hp_err *err) {
+    // out, mask, inp [B, C, HW]; out may be inp
     OP("hp_gpu_dropout_forward");
-    TRY(emul_check_n(&o_, n, "n"));
+    if (B < 0 || C < 0 || HW < 0) return emul_fail(&o_, "B %d, C %d, HW %lld: sizes must be >= 0", B, C, (long long)HW);
+    const int64_t n = (int64_t)B * C * HW;
+    TRY(emul_check_n(&o_, n, "B * C * HW"));
     USE(out, n); USE(mask, n); USE(inp, n);
+    if (C <= 1 || B <= 1) { // the device order is the CPU's
+        TRY(emul_op_open(&o_));
+        hp_dropout_forward_f32(out, mask, inp, n, p, key);
+        return emul_op_end(&o_, 0);
+    }
+    // Draw in the CPU's channel-major order: [C, B, HW] scratch, then back (exact copies).
+    float *xc = emul_grow(&o_, &ctx->chw[0], FLOATS(n), "dropout input");
+    float *yc = xc ? emul_grow(&o_, &ctx->chw[1], FLOATS(n), "dropout output") : NULL;
+    uint8_t *mc = yc ? emul_grow(&o_, &ctx->chw[2], (size_t)n, "dropout mask") : NULL;
+    if (!mc) return -1;
     TRY(emul_op_open(&o_));
-    hp_dropout_forward_f32(out, mask, inp, n, p, key);
+    hp_nchw_to_cnhw_f32(xc, inp, B, C, HW);
+    hp_dropout_forward_f32(yc, mc, xc, n, p, key);
+    hp_cnhw_to_nchw_f32(out, yc, B, C, HW);
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) memcpy(mask + ((int64_t)b * C + c) * HW, mc + ((int64_t)c * B + b) * HW, (size_t)HW);
     return emul_op_end(&o_, 0);
 }
 
@@ -139,29 +155,6 @@ int hp_gpu_gap_forward(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P,
 int hp_gpu_gap_backward(hp_gpu_ctx *ctx, float *dinp, const float *dout, int64_t P, int64_t HW, hp_err *err) {
     OP("hp_gpu_gap_backward");
     return gap(&o_, dinp, (float *)dout, P, HW, 0); // dout only read
-}
-
-/* out [C, B, HW] from inp [B, C, HW] (to_cnhw), or out [B, C, HW] from inp [C, B, HW]. */
-static int layout(emul_op *o, float *out, const float *inp, int B, int C, int64_t HW, int to_cnhw) {
-    if (B < 0 || C < 0 || HW < 0) return emul_fail(o, "B %d, C %d, HW %lld: negative", B, C, (long long)HW);
-    const int64_t n = (int64_t)B * C * HW;
-    TRY(emul_check_n(o, n, "B * C * HW"));
-    if (n == 0) return 0;
-    TRY(emul_use(o, "out", out, FLOATS(n), sizeof(float)));
-    TRY(emul_use(o, "inp", inp, FLOATS(n), sizeof(float)));
-    TRY(emul_no_alias(o, "out", out, FLOATS(n), "inp", inp, FLOATS(n))); // a permutation: not in place
-    TRY(emul_op_open(o));
-    if (to_cnhw) hp_nchw_to_cnhw_f32(out, inp, B, C, HW);
-    else hp_cnhw_to_nchw_f32(out, inp, B, C, HW);
-    return emul_op_end(o, 0);
-}
-int hp_gpu_nchw_to_cnhw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err) {
-    OP("hp_gpu_nchw_to_cnhw");
-    return layout(&o_, out, inp, B, C, HW, 1);
-}
-int hp_gpu_cnhw_to_nchw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW, hp_err *err) {
-    OP("hp_gpu_cnhw_to_nchw");
-    return layout(&o_, out, inp, B, C, HW, 0);
 }
 
 int hp_gpu_add(hp_gpu_ctx *ctx, float *out, const float *a, const float *b, int64_t n, hp_err *err) {
@@ -284,43 +277,75 @@ int hp_gpu_adagrad_step(hp_gpu_ctx *ctx, float *params, const float *grads, floa
 
 /* ---- convolution ------------------------------------------------------------------------------ */
 
-/* Validate (B, g) and size the workspace. (The real context caches a plan per shape, reusing its
- * slots in turn when the table is full, so any number of shapes works there too.) */
+/* Validate (B, g), hold the descriptors the real backend would build to the measured support
+ * matrix (cudnn_rules.h: an algorithm in each of the three directions, chosen at the first call
+ * of a shape as gpu_conv.cu chooses them, deterministic ones in deterministic mode), and size
+ * the workspace. (The real context caches a plan per shape, reusing its slots in turn when the
+ * table is full, so any number of shapes works there too.) */
 static float *conv_prepare(emul_op *o, hp_gpu_ctx *ctx, int B, const hp_conv_geom *g) {
     if (!g || B <= 0 || g->C <= 0 || g->H <= 0 || g->W <= 0 || g->F <= 0 || g->k <= 0 || g->stride <= 0 ||
         g->pad < 0 || g->Ho <= 0 || g->Wo <= 0 || g->G <= 0) {
         emul_fail(o, "B %d or the geometry is invalid: need B > 0 and a geometry from hp_conv_geom_make", B);
         return NULL;
     }
+    hp_tdesc x, y; // x [B, C, H, W], y [B, F, Ho, Wo] as described to cuDNN
+    hp_conv_tdescs(ctx->layout, B, g, &x, &y);
+    for (int d = HP_CONV_FWD; d <= HP_CONV_BWD_FILTER; d++) {
+        int algo;
+        if (hp_cudnn_conv_pick((hp_conv_dir)d, &x, &y, ctx->opts.deterministic, B, g, ctx->opts.workspace_max, &algo,
+                               o->err) != 0)
+            return NULL;
+    }
+    if (ctx->layout != HP_GPU_LAYOUT_NCHW && ctx->layout != HP_GPU_LAYOUT_CNHW) {
+        emul_fail(o, "the emulation computes convolutions over NCHW or CNHW only");
+        return NULL;
+    }
     const int64_t nw = hp_conv_work_size(g, B, 1);
     return emul_grow(o, &ctx->conv_work, FLOATS(nw > 0 ? nw : 1), "convolution workspace");
 }
 
+/* The operand a [B, D, HW] of the device layout in the CPU's order [D, B, HW]: a copy in
+ * `scratch` when the layout is NCHW, a itself when it is CNHW already. */
+static float *to_cpu_order(hp_gpu_ctx *ctx, float *scratch, const float *a, int B, int D, int64_t HW) {
+    if (ctx->layout == HP_GPU_LAYOUT_CNHW) return (float *)a;
+    if (a) hp_nchw_to_cnhw_f32(scratch, a, B, D, HW);
+    return scratch;
+}
+static void from_cpu_order(hp_gpu_ctx *ctx, float *out, const float *c, int B, int D, int64_t HW) {
+    if (ctx->layout != HP_GPU_LAYOUT_CNHW && out) hp_cnhw_to_nchw_f32(out, c, B, D, HW);
+}
+
 int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp, const float *weight, const float *bias, int B,
                         const struct hp_conv_geom *g, hp_err *err) {
-    // out [F, B, Ho, Wo], inp [C, B, H, W], weight [F, C, k, k], bias [F]
+    // out [B, F, Ho, Wo], inp [B, C, H, W], weight [F, C, k, k], bias [F]
     OP("hp_gpu_conv_forward");
     float *work = conv_prepare(&o_, ctx, B, g);
     if (!work) return -1;
-    const int64_t no = (int64_t)g->F * B * g->Ho * g->Wo, ni = (int64_t)g->C * B * g->H * g->W,
-                  nw = (int64_t)g->F * g->C * g->k * g->k;
+    const int64_t HW = (int64_t)g->H * g->W, HWo = (int64_t)g->Ho * g->Wo;
+    const int64_t no = g->F * B * HWo, ni = g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
     USE(out, no); USE(inp, ni); USE(weight, nw); USE_OPT(bias, g->F);
     TRY(emul_no_alias(&o_, "out", out, FLOATS(no), "inp", inp, FLOATS(ni)));
     TRY(emul_no_alias(&o_, "out", out, FLOATS(no), "weight", weight, FLOATS(nw)));
     TRY(emul_no_alias(&o_, "out", out, FLOATS(no), "bias", bias, FLOATS(g->F)));
+    float *xs = emul_grow(&o_, &ctx->chw[0], FLOATS(ni), "conv input");
+    float *ys = xs ? emul_grow(&o_, &ctx->chw[1], FLOATS(no), "conv output") : NULL;
+    if (!ys) return -1;
     TRY(emul_op_open(&o_));
-    hp_conv_forward_f32(out, inp, weight, bias, B, g, work, 1);
+    const float *xc = to_cpu_order(ctx, xs, inp, B, g->C, HW);             // [C, B, H, W]
+    float *yc = ctx->layout == HP_GPU_LAYOUT_CNHW ? out : ys;              // [F, B, Ho, Wo]
+    hp_conv_forward_f32(yc, xc, weight, bias, B, g, work, 1);
+    from_cpu_order(ctx, out, yc, B, g->F, HWo);
     return emul_op_end(&o_, 0);
 }
 
 int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, int B, const struct hp_conv_geom *g, hp_err *err) {
-    // dinp [C, B, H, W], dweight [F, C, k, k], dbias [F], dout [F, B, Ho, Wo], inp, weight as forward
+    // dinp [B, C, H, W], dweight [F, C, k, k], dbias [F], dout [B, F, Ho, Wo], inp, weight as forward
     OP("hp_gpu_conv_backward");
     float *work = conv_prepare(&o_, ctx, B, g);
     if (!work) return -1;
-    const int64_t no = (int64_t)g->F * B * g->Ho * g->Wo, ni = (int64_t)g->C * B * g->H * g->W,
-                  nw = (int64_t)g->F * g->C * g->k * g->k;
+    const int64_t HW = (int64_t)g->H * g->W, HWo = (int64_t)g->Ho * g->Wo;
+    const int64_t no = g->F * B * HWo, ni = g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
     USE_OPT(dinp, ni); USE(dweight, nw); USE_OPT(dbias, g->F); USE(dout, no);
     USE(inp, ni);
     if (dinp) USE(weight, nw); // read only for dinp
@@ -329,8 +354,15 @@ int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *db
     const char *in_n[] = {"dout", "inp", "weight"}, *gr_n[] = {"dinp", "dweight", "dbias"};
     for (int i = 0; i < 3; i++) // no gradient may alias an input
         for (int j = 0; j < 3; j++) TRY(emul_no_alias(&o_, gr_n[i], gr[i], gr_b[i], in_n[j], in[j], in_b[j]));
+    float *xs = emul_grow(&o_, &ctx->chw[0], FLOATS(ni), "conv input");
+    float *dys = xs ? emul_grow(&o_, &ctx->chw[1], FLOATS(no), "conv output gradient") : NULL;
+    float *dxs = dys ? emul_grow(&o_, &ctx->chw[2], FLOATS(ni), "conv input gradient") : NULL;
+    if (!dxs) return -1;
     TRY(emul_op_open(&o_));
-    hp_conv_backward_f32(dinp, dweight, dbias, dout, inp, weight, B, g, work, 1);
+    const float *xc = to_cpu_order(ctx, xs, inp, B, g->C, HW), *dyc = to_cpu_order(ctx, dys, dout, B, g->F, HWo);
+    float *dxc = !dinp ? NULL : ctx->layout == HP_GPU_LAYOUT_CNHW ? dinp : dxs; // [C, B, H, W]
+    hp_conv_backward_f32(dxc, dweight, dbias, dyc, xc, weight, B, g, work, 1);
+    if (dinp) from_cpu_order(ctx, dinp, dxc, B, g->C, HW);
     return emul_op_end(&o_, 0);
 }
 
@@ -364,6 +396,17 @@ int hp_gpu_bn_forward_train(hp_gpu_ctx *ctx, float *out, float *save_mean, float
     const int64_t n = (int64_t)B * C * HW;
     USE(out, n); USE(save_mean, C); USE(save_invstd, C); USE(running_mean, C);
     USE(running_var, C); USE(inp, n); USE(weight, C); USE(bias, C);
+    if (B > 1 && HW > 1) { // images: summed per channel in the CPU model's order, [C, B*HW] (exact copies)
+        float *xc = emul_grow(&o_, &ctx->chw[0], FLOATS(n), "batch-norm input");
+        float *yc = xc ? emul_grow(&o_, &ctx->chw[1], FLOATS(n), "batch-norm output") : NULL;
+        if (!yc) return -1;
+        TRY(emul_op_open(&o_));
+        hp_nchw_to_cnhw_f32(xc, inp, B, C, HW);
+        hp_bn_forward_train_f32(yc, xhat, save_mean, save_invstd, running_mean, running_var, xc, weight, bias, 1, C,
+                                B * HW, momentum, eps);
+        hp_cnhw_to_nchw_f32(out, yc, B, C, HW);
+        return emul_op_end(&o_, 0);
+    }
     TRY(emul_op_open(&o_));
     hp_bn_forward_train_f32(out, xhat, save_mean, save_invstd, running_mean, running_var, inp, weight, bias, B, C, HW,
                             momentum, eps);
@@ -394,15 +437,29 @@ int hp_gpu_bn_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbia
     const int64_t n = (int64_t)B * C * HW;
     USE(dinp, n); USE(dweight, C); USE(dbias, C); USE(dout, n);
     USE(inp, n); USE(save_mean, C); USE(save_invstd, C); USE(weight, C);
+    // Images are summed per channel in the CPU model's order: [C, B*HW] copies (exact).
+    const int cm = B > 1 && HW > 1;
+    float *xc = NULL, *dyc = NULL, *dxc = NULL;
+    if (cm && (!(xc = emul_grow(&o_, &ctx->chw[0], FLOATS(n), "batch-norm input")) ||
+               !(dyc = emul_grow(&o_, &ctx->chw[1], FLOATS(n), "batch-norm output gradient")) ||
+               !(dxc = emul_grow(&o_, &ctx->chw[2], FLOATS(n), "batch-norm input gradient"))))
+        return -1;
     TRY(emul_op_open(&o_));
+    if (cm) {
+        hp_nchw_to_cnhw_f32(xc, inp, B, C, HW);
+        hp_nchw_to_cnhw_f32(dyc, dout, B, C, HW);
+    }
+    const float *x = cm ? xc : inp, *dy = cm ? dyc : dout;
+    const int bb = cm ? 1 : B, hw = cm ? B * HW : HW; // x [bb, C, hw]
     // xhat as the CPU forward computes it: (x - mean) * invstd, two float operations (norm_tmpl.h)
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < bb; b++)
         for (int c = 0; c < C; c++) {
-            const int64_t off = ((int64_t)b * C + c) * HW;
+            const int64_t off = ((int64_t)b * C + c) * hw;
             const float m = save_mean[c], sd = save_invstd[c];
-            for (int j = 0; j < HW; j++) xhat[off + j] = (inp[off + j] - m) * sd;
+            for (int j = 0; j < hw; j++) xhat[off + j] = (x[off + j] - m) * sd;
         }
-    hp_bn_backward_f32(dinp, dweight, dbias, dout, xhat, save_invstd, weight, B, C, HW);
+    hp_bn_backward_f32(cm ? dxc : dinp, dweight, dbias, dy, xhat, save_invstd, weight, bb, C, hw);
+    if (cm) hp_cnhw_to_nchw_f32(dinp, dxc, B, C, HW);
     return emul_op_end(&o_, 0);
 }
 

@@ -15,6 +15,7 @@
 extern "C" {
 #include "cpu/conv.h"
 #include "cpu/pool.h"
+#include "cuda/cudnn_rules.h"
 #include "cuda/gpu.h"
 }
 

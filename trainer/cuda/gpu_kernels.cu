@@ -1,5 +1,5 @@
 /* gpu_kernels.cu - elementwise GPU kernels: activations, dropout, global average pooling, the
- * NCHW <-> CNHW layout changes, device copies, the residual add and the augmented batch gather.
+ * device copies, the residual add and the augmented batch gather.
  * Formulas are those of cpu/act.h, cpu/dropout.h, cpu/pool.h and augment.h. */
 #include <math.h>
 
@@ -139,11 +139,15 @@ __device__ static uint64_t rng_at(uint64_t key, uint64_t i) {
     return z ^ (z >> 31);
 }
 
-__global__ static void dropout_kernel(float *out, uint8_t *mask, const float *inp, int64_t n, uint64_t thr,
-                                      float scale, uint64_t key) {
+/* Element i of [B, C, HW] (NCHW) draws at its channel-major position j = (c*B + b)*HW + s, the
+ * CPU's index of the same value. */
+__global__ static void dropout_kernel(float *out, uint8_t *mask, const float *inp, int B, int C, int64_t HW,
+                                      uint64_t thr, float scale, uint64_t key) {
     int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    uint8_t m = (rng_at(key, (uint64_t)i) >> 11) >= thr; // u_i >= p, exactly, on the 53-bit integer
+    if (i >= (int64_t)B * C * HW) return;
+    int64_t s = i % HW, r = i / HW, c = r % C, b = r / C;
+    uint64_t j = (uint64_t)((c * B + b) * HW + s);
+    uint8_t m = (rng_at(key, j) >> 11) >= thr; // u_j >= p, exactly, on the 53-bit integer
     mask[i] = m;
     out[i] = inp[i] * ((float)m * scale); // a multiply: a dropped NaN stays NaN, as PyTorch's
 }
@@ -153,10 +157,13 @@ __global__ static void mask_scale_kernel(float *dinp, const float *dout, const u
     if (i < n) dinp[i] = dout[i] * ((float)(mask ? mask[i] : 1) * scale);
 }
 
-extern "C" int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int64_t n,
-                                      double p, uint64_t key, hp_err *err) {
-    // out [n], mask [n], inp [n]; out may be inp
-    HP_GPU_CHECK_N(n, "n");
+extern "C" int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask, const float *inp, int B, int C,
+                                      int64_t HW, double p, uint64_t key, hp_err *err) {
+    // out, mask, inp [B, C, HW]; out may be inp
+    if (B < 0 || C < 0 || HW < 0)
+        return hp_errf(err, "hp_gpu_dropout_forward: B %d, C %d, HW %lld: sizes must be >= 0", B, C, (long long)HW);
+    const int64_t n = (int64_t)B * C * HW;
+    HP_GPU_CHECK_N(n, "B * C * HW");
     if (n == 0) return 0;
     if (!(p > 0)) { // identity (p = 0, negative or NaN)
         HP_CUDA_CHECK(cudaMemsetAsync(mask, 1, (size_t)n, ctx->stream), "check the mask pointer and n");
@@ -173,7 +180,7 @@ extern "C" int hp_gpu_dropout_forward(hp_gpu_ctx *ctx, float *out, uint8_t *mask
     }
     const uint64_t thr = (uint64_t)ceil(p * 0x1.0p53); // exact: a power-of-two scaling, as on the CPU
     const float scale = (float)(1.0 / (1.0 - p));
-    dropout_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(out, mask, inp, n, thr, scale, key);
+    dropout_kernel<<<hp_gpu_blocks(n), 256, 0, ctx->stream>>>(out, mask, inp, B, C, HW, thr, scale, key);
     HP_LAUNCH_CHECK("dropout_kernel");
     return 0;
 }
@@ -195,7 +202,7 @@ extern "C" int hp_gpu_dropout_backward(hp_gpu_ctx *ctx, float *dinp, const float
     return 0;
 }
 
-/* ---- global average pooling, layouts ------------------------------------------------------- */
+/* ---- global average pooling ------------------------------------------------------- */
 
 __global__ static void gap_forward_kernel(float *out, const float *inp, int64_t P, int64_t HW) {
     int64_t p = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -226,35 +233,6 @@ extern "C" int hp_gpu_gap_backward(hp_gpu_ctx *ctx, float *dinp, const float *do
     if (P == 0 || HW <= 0) return 0;
     gap_backward_kernel<<<hp_gpu_blocks(P * HW), 256, 0, ctx->stream>>>(dinp, dout, P, HW);
     HP_LAUNCH_CHECK("gap_backward_kernel");
-    return 0;
-}
-
-/* out [D1, D0, HW] from inp [D0, D1, HW]: swaps the two outer axes (both directions). */
-__global__ static void swap_outer_kernel(float *out, const float *inp, int D0, int D1, int64_t HW) {
-    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; // index into inp
-    if (i >= (int64_t)D0 * D1 * HW) return;
-    int64_t s = i % HW, r = i / HW;
-    int64_t a = r / D1, b = r % D1; // inp [a, b, s] -> out [b, a, s]
-    out[(b * D0 + a) * HW + s] = inp[i];
-}
-
-extern "C" int hp_gpu_nchw_to_cnhw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW,
-                                   hp_err *err) {
-    // out [C, B, HW], inp [B, C, HW]
-    HP_GPU_CHECK_N((int64_t)B * C * HW, "B * C * HW");
-    if ((int64_t)B * C * HW == 0) return 0;
-    swap_outer_kernel<<<hp_gpu_blocks((int64_t)B * C * HW), 256, 0, ctx->stream>>>(out, inp, B, C, HW);
-    HP_LAUNCH_CHECK("swap_outer_kernel");
-    return 0;
-}
-
-extern "C" int hp_gpu_cnhw_to_nchw(hp_gpu_ctx *ctx, float *out, const float *inp, int B, int C, int64_t HW,
-                                   hp_err *err) {
-    // out [B, C, HW], inp [C, B, HW]
-    HP_GPU_CHECK_N((int64_t)B * C * HW, "B * C * HW");
-    if ((int64_t)B * C * HW == 0) return 0;
-    swap_outer_kernel<<<hp_gpu_blocks((int64_t)B * C * HW), 256, 0, ctx->stream>>>(out, inp, C, B, HW);
-    HP_LAUNCH_CHECK("swap_outer_kernel");
     return 0;
 }
 

@@ -1,6 +1,13 @@
 /* gpu_model.c - see gpu_model.h. The CPU model's forward and backward (cpu/model_tmpl.h), op
  * for op, with the gpu.h twin of every kernel. Any change to the plan's semantics must be made
- * in both files; test_gpu_trial compares the two on every layer type. */
+ * in both files; test_gpu_trial compares the two on every layer type.
+ *
+ * Layout: the plan's sizes and offsets are the CPU's, but image tensors are stored in the device
+ * layout, packed NCHW [B, c, h, w] (cudnn_rules.h), not the CPU's [c, B, h, w]. So the model
+ * input (NCHW already) is never transposed, flatten is always an alias (NCHW rows are PyTorch's
+ * flatten order), batch norm over images is cuDNN's [B, c, h*w], pools and global pooling run
+ * over B*c planes in either order, and dropout draws each value at its CPU position so that
+ * masks match the CPU's. */
 #include "cuda/gpu_model.h"
 
 #include <math.h>
@@ -18,7 +25,6 @@ struct hp_gpu_model {
     float *dbuf0;     // [dbuf_size] gradient ping-pong buffers
     float *dbuf1;     // [dbuf_size]
     float *dskip;     // [dskip_size] gradients arriving through add layers (may be unused)
-    float *xin;       // [max_batch * in_dim] the input as [c, B, h, w] (plan.input_cnhw only)
     uint8_t *mask;    // [mask_size] dropout masks
     float *losses;    // [max_batch] per-example cross-entropy
     double *stats;    // [2] loss sum, hits (device)
@@ -76,7 +82,6 @@ int hp_gpu_model_create(hp_gpu_ctx *ctx, const hp_model_spec *spec, int c, int h
         hp_gpu_alloc((void **)&m->dbuf0, (size_t)p->dbuf_size * f, "the activation gradients", err) != 0 ||
         hp_gpu_alloc((void **)&m->dbuf1, (size_t)p->dbuf_size * f, "the activation gradients", err) != 0 ||
         hp_gpu_alloc((void **)&m->dskip, (size_t)p->dskip_size * f, "the residual gradients", err) != 0 ||
-        hp_gpu_alloc((void **)&m->xin, p->input_cnhw ? nb * (size_t)p->in_dim * f : 0, "the input", err) != 0 ||
         hp_gpu_alloc((void **)&m->mask, (size_t)p->mask_size, "the dropout masks", err) != 0 ||
         hp_gpu_alloc((void **)&m->losses, nb * f, "the losses", err) != 0 ||
         hp_gpu_alloc((void **)&m->stats, 2 * sizeof(double), "the loss sums", err) != 0 ||
@@ -96,7 +101,6 @@ void hp_gpu_model_free(hp_gpu_model *m) {
     hp_gpu_free(m->dbuf0);
     hp_gpu_free(m->dbuf1);
     hp_gpu_free(m->dskip);
-    hp_gpu_free(m->xin);
     hp_gpu_free(m->mask);
     hp_gpu_free(m->losses);
     hp_gpu_free(m->stats);
@@ -108,11 +112,11 @@ const hp_plan *hp_gpu_model_plan(const hp_gpu_model *m) { return &m->plan; }
 float *hp_gpu_model_state(hp_gpu_model *m) { return m->state; }
 float *hp_gpu_model_grad(hp_gpu_model *m) { return m->grad; }
 
-/* Batch-norm dimensions over our layouts, as cpu/model_tmpl.h: flat [B, C] is (B, C, 1); images
- * [C, B, h, w] are one "example" of C channels of B*h*w values. */
-static void bn_dims(const hp_plan_op *op, int B, int *bb, int *hw) {
-    *bb = op->in.flat ? B : 1;
-    *hw = op->in.flat ? 1 : B * op->in.h * op->in.w;
+/* Dropout's [B, C, HW] view of a tensor in the device layout (gpu.h): flat [B, c] is (B, 1, c);
+ * images [B, c, h, w] are (B, c, h*w). */
+static void nchw_dims(const hp_shape *s, int *C, int64_t *hw) {
+    *C = s->flat ? 1 : s->c;
+    *hw = s->flat ? s->c : (int64_t)s->h * s->w;
 }
 
 /* A batch norm's slots in the activation arena: where it writes its output, and its saved
@@ -133,18 +137,14 @@ static int forward(hp_gpu_model *m, const float *x, const int32_t *y, int B, int
     hp_gpu_ctx *ctx = m->ctx;
     if (B <= 0 || B > p->max_batch)
         return hp_errf(err, "GPU model: batch of %d examples; this model was built for 1..%d", B, p->max_batch);
-    m->xs = x; // xs [c, B, h, w]: NCHW is that already when c = 1
-    if (p->input_cnhw) {
-        if (hp_gpu_nchw_to_cnhw(ctx, m->xin, x, B, p->c, (int64_t)p->h * p->w, err) != 0) return -1;
-        m->xs = m->xin;
-    }
+    m->xs = x; // xs [B, c, h, w]: the device layout as given
     for (int k = 0; k < p->nops; k++) {
         const hp_plan_op *op = &p->ops[k];
         const float *in = k == 0 ? m->xs : m->outp[k - 1];             // in [B * in_n], the op's layout
         float *o = op->act_off >= 0 ? m->acts + op->act_off : NULL;    // o [B * out_n]
         const float *wt = m->state + op->w_off, *bias = op->b_off >= 0 ? m->state + op->b_off : NULL;
         const int64_t n = (int64_t)B * op->out_n;
-        const int64_t planes = (int64_t)op->in.c * B; // images: [c, B] planes of [h, w]
+        const int64_t planes = (int64_t)op->in.c * B; // images: [B, c] planes of [h, w]
         int rc = 0;
         switch (op->type) {
         case HP_LAYER_DENSE:
@@ -153,16 +153,15 @@ static int forward(hp_gpu_model *m, const float *x, const int32_t *y, int B, int
 #if defined(HPSWEEP_HAVE_CUDNN) && HPSWEEP_HAVE_CUDNN
         case HP_LAYER_CONV: rc = hp_gpu_conv_forward(ctx, o, in, wt, bias, B, &op->conv, err); break;
         case HP_LAYER_BATCHNORM: {
-            int bb, hw;
-            bn_dims(op, B, &bb, &hw);
+            const int hw = op->in.flat ? 1 : op->in.h * op->in.w; // in [B, c, hw]
             o = bn_out(m, op);
             float *mean = bn_mean(m, op), *invstd = mean + op->in.c; // [c], [c]
             float *rm = m->state + op->rm_off, *rv = m->state + op->rv_off;
             if (train)
-                rc = hp_gpu_bn_forward_train(ctx, o, mean, invstd, rm, rv, in, wt, bias, bb, op->in.c, hw,
+                rc = hp_gpu_bn_forward_train(ctx, o, mean, invstd, rm, rv, in, wt, bias, B, op->in.c, hw,
                                              op->momentum, op->eps, err);
             else
-                rc = hp_gpu_bn_forward_eval(ctx, o, in, wt, bias, rm, rv, bb, op->in.c, hw, op->eps, err);
+                rc = hp_gpu_bn_forward_eval(ctx, o, in, wt, bias, rm, rv, B, op->in.c, hw, op->eps, err);
             if (rc == 0 && op->relu) rc = hp_gpu_act_forward(ctx, o, o, n, HP_LAYER_RELU, 0, err);
             break;
         }
@@ -182,17 +181,15 @@ static int forward(hp_gpu_model *m, const float *x, const int32_t *y, int B, int
         case HP_LAYER_DROPOUT:
             if (train) {
                 uint64_t key = hp_key3(drop_key, drop_step, (uint64_t)op->layer);
-                rc = hp_gpu_dropout_forward(ctx, o, m->mask + op->idx_off, in, n, op->p, key, err);
+                int C;
+                int64_t hw;
+                nchw_dims(&op->in, &C, &hw);
+                rc = hp_gpu_dropout_forward(ctx, o, m->mask + op->idx_off, in, B, C, hw, op->p, key, err);
             } else {
                 o = (float *)in; // the identity in evaluation: read-only alias
             }
             break;
-        case HP_LAYER_FLATTEN:
-            if (op->alias)
-                o = (float *)(k == 0 ? x : in); // the NCHW input is the flat rows already
-            else
-                rc = hp_gpu_cnhw_to_nchw(ctx, o, in, B, op->in.c, (int64_t)op->in.h * op->in.w, err);
-            break;
+        case HP_LAYER_FLATTEN: o = (float *)in; break; // NCHW images are the flat rows already
         case HP_LAYER_ADD: rc = hp_gpu_add(ctx, o, in, op->from >= 0 ? m->outp[op->from] : m->xs, n, err); break;
         default: rc = hp_gpu_act_forward(ctx, o, in, n, op->type, op->param, err); break; // relu and the others
         }
@@ -242,14 +239,13 @@ static int backward(hp_gpu_model *m, int B, hp_err *err) {
 #if defined(HPSWEEP_HAVE_CUDNN) && HPSWEEP_HAVE_CUDNN
         case HP_LAYER_CONV: rc = hp_gpu_conv_backward(ctx, dinp, gw, gb, d, in, wt, B, &op->conv, err); break;
         case HP_LAYER_BATCHNORM: {
-            int bb, hw;
-            bn_dims(op, B, &bb, &hw);
+            const int hw = op->in.flat ? 1 : op->in.h * op->in.w; // [B, c, hw]
             const float *mean = bn_mean(m, op), *invstd = mean + op->in.c;
             if (op->relu) rc = hp_gpu_act_backward(ctx, d, d, NULL, o, n, HP_LAYER_RELU, 0, err);
             // The GPU backward is not in place: its input gradient goes to spare. (Below the first
             // parameter nothing needs it, but cuDNN always computes it.)
             if (rc == 0)
-                rc = hp_gpu_bn_backward(ctx, spare, gw, gb, d, in, mean, invstd, wt, bb, op->in.c, hw, op->eps, err);
+                rc = hp_gpu_bn_backward(ctx, spare, gw, gb, d, in, mean, invstd, wt, B, op->in.c, hw, op->eps, err);
             break;
         }
         case HP_LAYER_MAXPOOL:
@@ -266,12 +262,7 @@ static int backward(hp_gpu_model *m, int B, hp_err *err) {
             rc = hp_gpu_dropout_backward(ctx, d, d, m->mask + op->idx_off, n, op->p, err);
             swap = 0;
             break;
-        case HP_LAYER_FLATTEN:
-            if (op->alias)
-                swap = 0;
-            else
-                rc = hp_gpu_nchw_to_cnhw(ctx, spare, d, B, op->in.c, (int64_t)op->in.h * op->in.w, err);
-            break;
+        case HP_LAYER_FLATTEN: swap = 0; break; // an alias: the gradient passes unchanged
         case HP_LAYER_ADD:
             // d(in + other) passes unchanged to both: to the input here, to `from` through its
             // accumulator (nothing to do when `from` is below every parameter).
