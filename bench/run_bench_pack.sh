@@ -25,6 +25,7 @@
 # Without a usable GPU (device: cuda refused by `hpsweep check`) it says so and exits 0.
 # For a quick CPU try: DEVICE=cpu RANKS="1 2" SUBSET=2000 bench/run_bench_pack.sh build
 set -u
+case ${1:-} in -h|--help) sed -n '2,26p' "$0" | cut -c3-; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 spec=${2:-$here/../sweeps/fashion_cnn.yaml}
