@@ -88,9 +88,9 @@ int hp_conv_nofit(hp_err *err, hp_conv_dir d, int B, const hp_conv_geom *g, cons
     return hp_errf(err,
                    "no cuDNN convolution algorithm fits for %s (B %d, C %d, %dx%d, F %d, k %d, stride %d, pad %d; "
                    "activations %s, strides n %d c %d h %d w %d; deterministic %d, workspace limit %zu bytes): "
-                   "cuDNN offers none for this layout and mode; the backend keeps activations packed NCHW "
-                   "(cudnn_rules.h), so this is a backend bug if that changed; otherwise turn cuda.deterministic "
-                   "off or raise the workspace limit",
+                   "cuDNN offers none for this layout and mode; set cuda: {deterministic: false} in the spec, or "
+                   "use device: cpu; with packed NCHW activations this means this cuDNN differs from the support "
+                   "matrix measured on a GPU (trainer/cuda/cudnn_rules.h): report it with the cuDNN version",
                    hp_conv_dir_name(d), B, g->C, g->H, g->W, g->F, g->k, g->stride, g->pad,
                    hp_tdesc_kind_name(hp_tdesc_classify(x)), x->sn, x->sc, x->sh, x->sw, deterministic, workspace_max);
 }

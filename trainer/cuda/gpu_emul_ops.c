@@ -322,7 +322,7 @@ int hp_gpu_conv_forward(hp_gpu_ctx *ctx, float *out, const float *inp, const flo
     float *work = conv_prepare(&o_, ctx, B, g);
     if (!work) return -1;
     const int64_t HW = (int64_t)g->H * g->W, HWo = (int64_t)g->Ho * g->Wo;
-    const int64_t no = g->F * B * HWo, ni = g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
+    const int64_t no = (int64_t)g->F * B * HWo, ni = (int64_t)g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
     USE(out, no); USE(inp, ni); USE(weight, nw); USE_OPT(bias, g->F);
     TRY(emul_no_alias(&o_, "out", out, FLOATS(no), "inp", inp, FLOATS(ni)));
     TRY(emul_no_alias(&o_, "out", out, FLOATS(no), "weight", weight, FLOATS(nw)));
@@ -345,7 +345,7 @@ int hp_gpu_conv_backward(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *db
     float *work = conv_prepare(&o_, ctx, B, g);
     if (!work) return -1;
     const int64_t HW = (int64_t)g->H * g->W, HWo = (int64_t)g->Ho * g->Wo;
-    const int64_t no = g->F * B * HWo, ni = g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
+    const int64_t no = (int64_t)g->F * B * HWo, ni = (int64_t)g->C * B * HW, nw = (int64_t)g->F * g->C * g->k * g->k;
     USE_OPT(dinp, ni); USE(dweight, nw); USE_OPT(dbias, g->F); USE(dout, no);
     USE(inp, ni);
     if (dinp) USE(weight, nw); // read only for dinp
