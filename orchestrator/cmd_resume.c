@@ -9,7 +9,7 @@
 
 static void resume_usage(FILE *f) {
     fprintf(f,
-            "usage: hpsweep resume FILE.h5 [--checkpoint-every N] [--threads T] [--quiet]\n"
+            "usage: hpsweep resume FILE.h5 [--checkpoint-every N] [--threads T] [--pack K] [--quiet]\n"
             "       mpirun -np N hpsweep resume FILE.h5\n"
             "\n"
             "Continue the sweep recorded in FILE.h5 after an interruption (a signal, a time limit, a\n"
@@ -23,6 +23,7 @@ static void resume_usage(FILE *f) {
             "  --checkpoint-every N  save running trials' state after every N-th epoch (default: as\n"
             "                        the sweep was started; 0: never)\n"
             "  --threads T           compute threads per trainer rank (see 'hpsweep run --help')\n"
+            "  --pack K              trials each training process trains at once (see 'hpsweep run --help')\n"
             "  --quiet               no per-stage and per-trial lines\n"
             "  -h, --help            this text\n"
             "\n"

@@ -9,7 +9,7 @@
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: hpsweep run SPEC.yaml [-o FILE.h5] [--resume | --force] [--checkpoint-every N]\n"
-            "                   [--threads T] [--quiet]\n"
+            "                   [--threads T] [--pack K] [--quiet]\n"
             "       mpirun -np N hpsweep run SPEC.yaml -o FILE.h5     (rank 0 coordinates, 1..N-1 train)\n"
             "\n"
             "Run the staged hyperparameter search of the spec's search: section and record every\n"
@@ -26,6 +26,9 @@ static void run_usage(FILE *f) {
             "  --threads T           compute threads per trainer rank (default: OPENBLAS_NUM_THREADS or\n"
             "                        OMP_NUM_THREADS if set, else the node's cores divided among the\n"
             "                        trainer ranks on it); results do not depend on it\n"
+            "  --pack K              trials each training process trains at once, in threads, each with\n"
+            "                        its own CUDA stream (default auto: 4 on a GPU, 1 on the CPU); results\n"
+            "                        do not depend on it (docs/cuda.md, \"Packing\")\n"
             "  --quiet               no per-stage and per-trial lines, only the summary at the end\n"
             "  -h, --help            this text\n"
             "\n"

@@ -23,6 +23,7 @@
 #include "coordinator.h"
 #include "dataload.h"
 #include "devsel.h"
+#include "lanes.h"
 #include "mpi_util.h"
 #include "protocol.h"
 #include "resume.h"
@@ -53,6 +54,11 @@ int hp_sweep_common_opt(int argc, char **argv, int *i, int loud, hp_sweep_args *
     if ((r = hp_cli_opt(argc, argv, i, a->cmd, "--checkpoint-every", NULL, 1, &val)) != 0)
         return r < 0 || int_opt(a->cmd, "--checkpoint-every", val, 0, 1000000, loud, &a->checkpoint_every) != 0 ? -1
                                                                                                                 : 1;
+    if ((r = hp_cli_opt(argc, argv, i, a->cmd, "--pack", NULL, 1, &val)) != 0) {
+        if (r < 0) return -1;
+        if (strcmp(val, "auto") == 0) return a->pack = 0, 1;
+        return int_opt(a->cmd, "--pack", val, 1, HP_MAX_PACK, loud, &a->pack) != 0 ? -1 : 1;
+    }
     if (strcmp(argv[*i], "--quiet") == 0) return a->quiet = 1, 1;
     return 0;
 }
@@ -103,7 +109,11 @@ typedef struct sweep_state {
     hp_spec spec;
     hp_splits data;
     hp_resume resume;     /* rank 0, MODE_CONTINUE / MODE_COMPLETE */
-    hp_cuda_device *gpu;  /* the GPU this rank trains on; NULL: the CPU, or a rank that does not train */
+    hp_cuda_device *gpus[HP_MAX_PACK]; /* the GPU of each lane of this rank (all the same device, a
+                                          context each); NULL: the CPU, or a rank that does not train */
+    int pack;             /* trials this rank trains at once (lanes.h) */
+    int lane_threads;     /* pack > 1 on the CPU: compute threads of each lane */
+    int mpi_threads;      /* the thread level MPI provides */
     int mode;
     int checkpoint_every;
     char path[HP_PATH_MAX + 8];
@@ -260,13 +270,15 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
     if (!a->quiet) {
         char backend[128], device[192];
         hp_backend_describe(backend, sizeof backend);
-        hp_devsel_describe(s->gpu, device, sizeof device);
+        hp_devsel_describe(s->gpus[0], device, sizeof device);
         printf("hpsweep %s: %s, %lld trials in %d stage%s, %s -> %s%s\n", HPSWEEP_VERSION, s->spec.name,
                (long long)hp_search_total_trials(&s->spec), s->spec.search.nstages,
                s->spec.search.nstages == 1 ? "" : "s", size > 1 ? "coordinator + trainer ranks" : "training alone",
                s->path, s->mode == MODE_CONTINUE ? " (continuing it)" : "");
         if (size > 1)
             printf("ranks: 1 coordinator + %d trainer%s\n", size - 1, size - 1 == 1 ? "" : "s");
+        else if (s->pack > 1)
+            printf("backend: %s\ndevice: %s, %d trials at once\n", backend, device, s->pack);
         else
             printf("backend: %s\ndevice: %s\n", backend, device);
         fflush(stdout);
@@ -279,7 +291,9 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
                           s->mode == MODE_CONTINUE ? &s->resume : NULL,
                           &hp_stop_signal,
                           s->path,
-                          s->gpu};
+                          s->pack,
+                          s->gpus,
+                          s->lane_threads};
     hp_coord_stats stats;
     int crc = hp_coordinate(&s->spec, &s->data, &res, &opts, &stats, err);
     hp_err cerr = {{0}};
@@ -308,7 +322,7 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
         }
         return HP_EXIT_INTERRUPTED;
     }
-    int n = size > 1 ? size - 1 : 1;
+    int n = stats.lanes > 0 ? stats.lanes : 1;
     double per = stats.trials ? 1e3 / (double)stats.trials : 0;
     printf("done: %lld trials in %.1f s; trainer utilisation %.1f%%, idle trainer time %.2f ms per trial, "
                "recording %.2f ms per trial\nresults: %s (see 'hpsweep show %s')\n",
@@ -327,13 +341,14 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     me.sizeof_trial = (int)sizeof(hp_msg_trial);
     me.sizeof_checkpoint = (int)sizeof(hp_msg_checkpoint);
     me.blas_threads = hp_backend_threads();
-    me.gpu = hp_devsel_index(s->gpu);
+    me.gpu = hp_devsel_index(s->gpus[0]);
+    me.lanes = s->pack;
     if (gethostname(me.host, sizeof me.host) != 0) snprintf(me.host, sizeof me.host, "unknown");
     me.host[sizeof me.host - 1] = '\0';
-    snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_devsel_name(s->gpu));
-    describe_device(s->gpu, me.device, sizeof me.device);
+    snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_devsel_name(s->gpus[0]));
+    describe_device(s->gpus[0], me.device, sizeof me.device);
     int interrupted = 0;
-    if (hp_worker_run(&s->spec, &s->data, &me, s->gpu, comm, &interrupted, err) != 0) {
+    if (hp_worker_run(&s->spec, &s->data, &me, s->gpus, s->lane_threads, comm, &interrupted, err) != 0) {
         fprintf(stderr, "hpsweep (rank %d): %s\n", rank, err->msg);
         fflush(stderr);
         MPI_Abort(comm, HP_EXIT_FAILURE);
@@ -341,10 +356,32 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     return interrupted ? HP_EXIT_INTERRUPTED : HP_EXIT_OK;
 }
 
-static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
+/* A training rank's devices: --pack contexts on its GPU (or the CPU), and the lanes' threads. */
+static int open_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
+    if (hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[0], err) != 0) {
+        hp_err_prefix(err, "%s", s->spec.path);
+        return -1;
+    }
+    s->pack = a->pack > 0 ? (int)a->pack : s->gpus[0] ? HP_PACK_GPU_DEFAULT : 1;
+    if (s->pack > 1 && s->mpi_threads < MPI_THREAD_FUNNELED)
+        return hp_errf(err, "--pack %d trains trials in threads, but this MPI provides no thread support "
+                            "(MPI_THREAD_FUNNELED): use --pack 1, or an MPI built with threads",
+                       s->pack);
+    for (int i = 1; i < s->pack && s->gpus[0]; i++)
+        if (hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[i], err) != 0) {
+            hp_err_prefix(err, "%s: lane %d of --pack %d", s->spec.path, i + 1, s->pack);
+            return -1;
+        }
+    s->lane_threads = threads > s->pack ? threads / s->pack : 1;
+    return 0;
+}
+
+static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads, hp_err *err) {
     MPI_Comm comm = MPI_COMM_WORLD;
     sweep_state *s = hp_calloc(1, sizeof *s, "the sweep state", err);
     if (!s) return HP_EXIT_FAILURE;
+    s->mpi_threads = mpi_threads;
+    s->pack = 1;
     int code = rank == 0 ? decide(a, s, err) : HP_EXIT_OK;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
     if ((code = agree(share_spec(rank, s, comm, err), comm, rank, err)) != HP_EXIT_OK) goto out;
@@ -368,11 +405,8 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
     int local_rank = 0, local_size = 1;
     if (hp_mpi_node_rank(comm, &local_rank, &local_size, code == HP_EXIT_OK ? err : NULL) != 0)
         code = HP_EXIT_FAILURE;
-    if (code == HP_EXIT_OK && (size == 1 || rank != 0) &&
-        hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpu, err) != 0) {
-        hp_err_prefix(err, "%s", s->spec.path);
+    if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0)
         code = HP_EXIT_FAILURE;
-    }
     if (code == HP_EXIT_OK && hp_splits_load(&s->spec, rank == 0, &s->data, err) != 0) code = HP_EXIT_FAILURE;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 
@@ -391,7 +425,7 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, hp_err *err) {
     }
     code = rank == 0 ? coordinate(a, s, res, size, comm, err) : train_ranks(s, rank, comm, err);
 out:
-    hp_devsel_close(s->gpu);
+    for (int i = 0; i < HP_MAX_PACK; i++) hp_devsel_close(s->gpus[i]);
     hp_resume_free(&s->resume);
     hp_splits_free(&s->data);
     hp_spec_free(&s->spec);
@@ -405,7 +439,8 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     /* Before MPI_Init too: a signal while MPI starts (which can take a second) then stops the
      * sweep before it begins, instead of being lost. Again after it, in case MPI replaced them. */
     int handlers = hp_signals_install();
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) {
+    /* FUNNELED: with --pack, lanes train in threads, and only the main thread calls MPI. */
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         hp_cli_error(cmd, "MPI_Init failed: is Open MPI installed and working? (try 'mpirun -np 1 true')");
         return HP_EXIT_FAILURE;
     }
@@ -420,7 +455,7 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     int code = parse(argc, argv, rank == 0, &a);
     if (code < 0) {
         hp_err err = {{0}};
-        code = run_ranks(&a, rank, size, &err);
+        code = run_ranks(&a, rank, size, provided, &err);
         if (code != HP_EXIT_OK && err.msg[0]) {
             if (size > 1)
                 fprintf(stderr, "hpsweep %s (rank %d): %s\n", a.cmd, rank, err.msg);

@@ -12,10 +12,11 @@ typedef struct hp_sweep_args {
     int resume;               /* run --resume, or resume: continue an existing output */
     int quiet;
     long long threads;        /* 0: automatic */
+    long long pack;           /* trials a training process trains at once; 0: automatic (lanes.h) */
     long long checkpoint_every; /* -1: default (run: 1; resume: the file's) */
 } hp_sweep_args;
 
-/* Parse the common options (--threads, --quiet, --checkpoint-every) at argv[*i]. Returns 1 if
+/* Parse the common options (--threads, --pack, --quiet, --checkpoint-every) at argv[*i]. Returns 1 if
  * it was one, 0 if not, -1 on a bad value (error printed when `loud`). */
 int hp_sweep_common_opt(int argc, char **argv, int *i, int loud, hp_sweep_args *a);
 

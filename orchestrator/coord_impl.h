@@ -3,19 +3,22 @@
 #ifndef HP_COORD_IMPL_H
 #define HP_COORD_IMPL_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "hp_time.h"
 #include "coordinator.h"
+#include "lanes.h"
 #include "protocol.h"
 #include "search.h"
 #include "trial.h"
 
 typedef struct worker_slot {
     int ready;          /* READY received */
-    int busy;           /* a trial is out on it */
+    int busy;           /* trials out on it, at most info.lanes */
     int gone;           /* said BYE (a signal stopped it): waits for STOP */
-    int64_t trial;
+    int64_t trial[HP_MAX_PACK]; /* [busy] the trials out on it */
     hp_msg_ready info;
 } worker_slot;
 
@@ -60,6 +63,14 @@ typedef struct coord {
     int fault_event, fault_sig; /* fault injection (tests): raise fault_sig at the fault_n-th event */
     int64_t fault_n, fault_count[4];
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
+
+    /* Alone with opts->pack > 1: the lanes, the lock their hooks take around every use of this
+     * struct (the dispatching thread holds it otherwise), and their cancellation flag. */
+    hp_lanes *lanes;
+    hp_trial_hooks lane_hooks;
+    pthread_mutex_t mu;
+    int mu_made;
+    volatile sig_atomic_t lanes_cancel;
 } coord;
 
 

@@ -58,17 +58,35 @@ static int direct_result(void *ctx, const hp_trial_plan *p, const hp_trial_resul
     return hp_coord_record_result(ctx, 0, r, snapshot, n, err);
 }
 
-/* Who trains when alone: this process, on opts->gpu or the CPU (slot 0 is otherwise unused). */
+/* The device of lane 0 when alone (NULL: the CPU). */
+static hp_cuda_device *own_gpu(const coord *c) { return c->opts->gpus ? c->opts->gpus[0] : NULL; }
+
+/* Who trains when alone: this process, on its GPU or the CPU (slot 0 is otherwise unused). */
 static void describe_self(coord *c) {
     hp_msg_ready *me = &c->slots[0].info;
+    me->lanes = c->opts->pack > 1 ? c->opts->pack : 1;
     char host[64] = "localhost";
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(me->host, sizeof me->host, "%.*s", (int)sizeof me->host - 1, host);
-    me->gpu = hp_devsel_index(c->opts->gpu);
+    me->gpu = hp_devsel_index(own_gpu(c));
     snprintf(me->device_name, sizeof me->device_name, "%.*s", (int)sizeof me->device_name - 1,
-             hp_devsel_name(c->opts->gpu));
-    hp_devsel_describe(c->opts->gpu, me->device, sizeof me->device);
+             hp_devsel_name(own_gpu(c)));
+    hp_devsel_describe(own_gpu(c), me->device, sizeof me->device);
+}
+
+/* How trial p starts: from its checkpoint on resume (ck is filled then), else from the start. */
+static hp_trial_start trial_start(const coord *c, const hp_trial_plan *p, hp_train_ckpt *ck) {
+    hp_trial_start start = {c->checkpoint_every, NULL, NULL, 0, 0, c->opts->stop, own_gpu(c)};
+    const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
+    if (rc) {
+        ckpt_from_record(&rc->rec, ck);
+        start.resume = ck;
+        start.resume_vec = rc->vec;
+        start.resume_n = rc->n;
+        start.seconds_before = rc->rec.seconds;
+    }
+    return start;
 }
 
 static int run_stage_alone(coord *c, hp_err *err) {
@@ -77,22 +95,80 @@ static int run_stage_alone(coord *c, hp_err *err) {
         const hp_trial_plan *p = &c->plans[i];
         if (hp_trial_finished(c->recs[p->id].status)) continue;
         if (stop_requested(c)) return 0;
-        hp_trial_start start = {c->checkpoint_every, NULL, NULL, 0, 0, c->opts->stop, c->opts->gpu};
         hp_train_ckpt ck;
-        const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
-        if (rc) {
-            ckpt_from_record(&rc->rec, &ck);
-            start.resume = &ck;
-            start.resume_vec = rc->vec;
-            start.resume_n = rc->n;
-            start.seconds_before = rc->rec.seconds;
-        }
+        hp_trial_start start = trial_start(c, p, &ck);
         if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0) return -1;
         int cancelled = 0;
         if (hp_trial_execute(c->spec, c->data, p, &start, &hooks, &cancelled, err) != 0) return -1;
         if (cancelled && !stop_requested(c)) c->stopping = -1;
     }
     return 0;
+}
+
+/* ---- alone with lanes: opts->pack trials at once in this process (lanes.h) ------------------ *
+ * The hooks run on the lane threads and take c->mu; the dispatching thread holds it whenever it
+ * touches c, and lets go only to wait for a lane. */
+
+static int locked_epoch(void *ctx, const hp_trial_plan *p, const hp_epoch_metrics *m, hp_err *err) {
+    coord *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int v = direct_epoch(ctx, p, m, err);
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+static int locked_checkpoint(void *ctx, const hp_trial_plan *p, const hp_train_ckpt *ck, const float *vec, int64_t n,
+                             double seconds, hp_err *err) {
+    coord *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int rc = direct_checkpoint(ctx, p, ck, vec, n, seconds, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static int locked_result(void *ctx, const hp_trial_plan *p, const hp_trial_result *r, const float *snapshot,
+                         int64_t n, hp_err *err) {
+    coord *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int rc = direct_result(ctx, p, r, snapshot, n, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static const hp_trial_hooks lane_hooks = {locked_epoch, locked_result, NULL, locked_checkpoint};
+
+static int run_stage_lanes(coord *c, hp_err *err) {
+    int rc = 0, next = 0;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        if (stop_requested(c) || rc != 0) c->lanes_cancel = 1; /* running trials stop at their next batch */
+        while (!c->lanes_cancel && next < c->stage.ntrials &&
+               hp_lanes_busy(c->lanes) < hp_lanes_count(c->lanes)) {
+            const hp_trial_plan *p = &c->plans[next++];
+            if (hp_trial_finished(c->recs[p->id].status)) continue;
+            hp_train_ckpt ck;
+            hp_trial_start start = trial_start(c, p, &ck);
+            if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
+                hp_lanes_start(c->lanes, p, &start, err) != 0) {
+                rc = -1;
+                c->lanes_cancel = 1;
+            }
+        }
+        if (hp_lanes_busy(c->lanes) == 0) break;
+        pthread_mutex_unlock(&c->mu);
+        int64_t trial = -1;
+        int trc = 0, cancelled = 0;
+        hp_err terr = {{0}};
+        int got = hp_lanes_reap(c->lanes, 0.05, &trial, &trc, &cancelled, &terr);
+        pthread_mutex_lock(&c->mu);
+        if (got && trc != 0 && rc == 0) {
+            *err = terr;
+            rc = -1;
+        }
+        if (got && cancelled && !stop_requested(c)) c->stopping = -1;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
 /* ---- under MPI: dynamic dispatch ----------------------------------------------------------- */
@@ -111,6 +187,9 @@ static int recv_ready(coord *c, int rank, hp_err *err) {
     s->info.host[sizeof s->info.host - 1] = '\0';
     s->info.device_name[sizeof s->info.device_name - 1] = '\0';
     s->info.device[sizeof s->info.device - 1] = '\0';
+    if (s->info.lanes < 1 || s->info.lanes > HP_MAX_PACK)
+        return hp_errf(err, "rank %d trains %d trials at once; this build allows 1 to %d", rank, s->info.lanes,
+                       HP_MAX_PACK);
     s->ready = 1;
     return 0;
 }
@@ -127,8 +206,13 @@ static int collect_ready(coord *c, hp_err *err) {
         if (recv_ready(c, rank, err) != 0) return -1;
     }
     if (c->opts->quiet) return 0;
-    for (int rank = 1; rank <= c->opts->nworkers; rank++)
-        printf("  rank %d on %s: %s\n", rank, c->slots[rank].info.host, c->slots[rank].info.device);
+    for (int rank = 1; rank <= c->opts->nworkers; rank++) {
+        const hp_msg_ready *in = &c->slots[rank].info;
+        if (in->lanes > 1)
+            printf("  rank %d on %s: %s, %d trials at once\n", rank, in->host, in->device, in->lanes);
+        else
+            printf("  rank %d on %s: %s\n", rank, in->host, in->device);
+    }
     fflush(stdout);
     return 0;
 }
@@ -153,18 +237,32 @@ static int send_trial(coord *c, const hp_trial_plan *p, int rank, hp_err *err) {
     return 0;
 }
 
-/* Hand the stage's next unfinished trials (todo[*next ...]) to idle ranks. */
+/* Hand the stage's next unfinished trials (todo[*next ...]) to ranks with an idle lane, one
+ * trial per rank per round, so that a stage of fewer trials than lanes is spread over the ranks. */
 static int dispatch_idle(coord *c, const int *todo, int ntodo, int *next, hp_err *err) {
-    for (int rank = 1; rank <= c->opts->nworkers && *next < ntodo; rank++) {
-        worker_slot *s = &c->slots[rank];
-        if (!s->ready || s->busy || s->gone) continue;
-        const hp_trial_plan *p = &c->plans[todo[*next]];
-        if (send_trial(c, p, rank, err) != 0) return -1;
-        s->busy = 1;
-        s->trial = p->id;
-        (*next)++;
-        if (hp_coord_start_trial(c, p, rank, &s->info, err) != 0) return -1;
+    for (int sent = 1; sent && *next < ntodo;) {
+        sent = 0;
+        for (int rank = 1; rank <= c->opts->nworkers && *next < ntodo; rank++) {
+            worker_slot *s = &c->slots[rank];
+            if (!s->ready || s->busy >= s->info.lanes || s->gone) continue;
+            const hp_trial_plan *p = &c->plans[todo[*next]];
+            if (send_trial(c, p, rank, err) != 0) return -1;
+            s->trial[s->busy++] = p->id;
+            (*next)++;
+            sent = 1;
+            if (hp_coord_start_trial(c, p, rank, &s->info, err) != 0) return -1;
+        }
     }
+    return 0;
+}
+
+/* Whether trial is out on s; with `take`, it is no longer. */
+static int slot_has(worker_slot *s, int64_t trial, int take) {
+    for (int i = 0; i < s->busy; i++)
+        if (s->trial[i] == trial) {
+            if (take) s->trial[i] = s->trial[--s->busy];
+            return 1;
+        }
     return 0;
 }
 
@@ -185,27 +283,27 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
     case HP_TAG_BYE:
         if (hp_mpi_recv_bytes(NULL, 0, rank, HP_TAG_BYE, comm, err) != 0) return -1;
         s->gone = 1;
-        s->busy = 0; /* its trial, if any, stays running: it resumes from its last checkpoint */
+        s->busy = 0; /* its trials, if any, stay running: they resume from their last checkpoints */
         if (!c->stopping) c->stopping = -1;
         return 0;
     case HP_TAG_EPOCH: {
         hp_msg_epoch msg;
         if (hp_mpi_recv_bytes(&msg, (int)sizeof msg, rank, HP_TAG_EPOCH, comm, err) != 0) return -1;
-        if (!s->busy || msg.trial != s->trial)
+        if (!slot_has(s, msg.trial, 0))
             return hp_errf(err, "rank %d reported an epoch of trial %lld, which it was not given", rank,
                            (long long)msg.trial);
-        int32_t verdict = HP_VERDICT_ABORT;
+        hp_msg_verdict verdict = {msg.trial, HP_VERDICT_ABORT, 0};
         if (live) {
             int v = hp_coord_record_epoch(c, msg.trial, &msg.metrics, err);
             if (v < 0) return -1;
-            verdict = v;
+            verdict.verdict = v;
         }
         return hp_mpi_send_bytes(&verdict, (int)sizeof verdict, rank, HP_TAG_VERDICT, comm, err);
     }
     case HP_TAG_CHECKPOINT: {
         hp_msg_checkpoint msg;
         if (hp_mpi_recv_bytes(&msg, (int)sizeof msg, rank, HP_TAG_CHECKPOINT, comm, err) != 0) return -1;
-        if (!s->busy || msg.trial != s->trial)
+        if (!slot_has(s, msg.trial, 0))
             return hp_errf(err, "rank %d sent a checkpoint of trial %lld, which it was not given", rank,
                            (long long)msg.trial);
         if (msg.floats < 0 || msg.floats > c->ckpt_floats)
@@ -218,7 +316,7 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
     case HP_TAG_RESULT: {
         hp_msg_result msg;
         if (hp_mpi_recv_bytes(&msg, (int)sizeof msg, rank, HP_TAG_RESULT, comm, err) != 0) return -1;
-        if (!s->busy || msg.result.trial != s->trial)
+        if (!slot_has(s, msg.result.trial, 0))
             return hp_errf(err, "rank %d sent a result for trial %lld, which it was not given", rank,
                            (long long)msg.result.trial);
         const float *snap = NULL;
@@ -229,7 +327,7 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
             if (recv_floats(c, c->snapshot_buf, c->state_size, rank, HP_TAG_SNAPSHOT, err) != 0) return -1;
             snap = c->snapshot_buf;
         }
-        s->busy = 0;
+        slot_has(s, msg.result.trial, 1);
         if (!live) return 0; /* the file is closed: the trial resumes from its last checkpoint */
         (*finished)++;
         return hp_coord_record_result(c, rank, &msg.result, snap, msg.snapshot_size, err);
@@ -560,12 +658,28 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     if (setup(&c, err) != 0) goto done;
     if (opts->nworkers == 0) describe_self(&c);
     else if (collect_ready(&c, err) != 0) goto done;
+    if (opts->nworkers == 0 && opts->pack > 1) {
+        hp_trial_hooks hooks = lane_hooks;
+        hooks.ctx = &c;
+        c.lane_hooks = hooks;
+        if (pthread_mutex_init(&c.mu, NULL) != 0) {
+            hp_errf(err, "cannot create the coordinator's lock");
+            goto done;
+        }
+        c.mu_made = 1;
+        if (hp_lanes_create(opts->pack, opts->gpus, opts->threads, spec, data, &c.lane_hooks, &c.lanes_cancel,
+                            &c.lanes, err) != 0)
+            goto done;
+    }
 
     c.t0 = hp_now_seconds();
     int64_t done_before = c.done;
     for (int s = 0; s < spec->search.nstages && !stop_requested(&c); s++) {
         if (plan_stage(&c, s, err) != 0) goto done;
-        if ((opts->nworkers > 0 ? run_stage_mpi(&c, err) : run_stage_alone(&c, err)) != 0) goto done;
+        int stage_rc = opts->nworkers > 0 ? run_stage_mpi(&c, err)
+                       : c.lanes         ? run_stage_lanes(&c, err)
+                                         : run_stage_alone(&c, err);
+        if (stage_rc != 0) goto done;
     }
     double wall = hp_now_seconds() - c.t0;
     hp_coord_clear_status(&c);
@@ -598,12 +712,20 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     }
     stats->trials = c.done - done_before;
     stats->wall = wall;
-    int nranks = opts->nworkers > 0 ? opts->nworkers : 1;
+    int nranks = 0; /* lanes in all: trials that can run at once */
+    for (int rank = 1; rank <= opts->nworkers; rank++) nranks += c.slots[rank].info.lanes > 0 ? c.slots[rank].info.lanes : 1;
+    if (opts->nworkers == 0) nranks = c.lanes ? hp_lanes_count(c.lanes) : 1;
     stats->busy = c.trial_seconds;
     stats->utilisation = wall > 0 ? stats->busy / (wall * nranks) : 0;
+    stats->lanes = nranks;
     stats->record = c.record_seconds;
     stats->interrupted = c.stopping;
 done:
+    if (c.lanes) { /* after an error, trials may still run: stop them before the threads are joined */
+        c.lanes_cancel = 1;
+        hp_lanes_free(c.lanes);
+    }
+    if (c.mu_made) pthread_mutex_destroy(&c.mu);
     hp_coord_clear_status(&c);
     if (c.curve_rows)
         for (int64_t i = 0; i < c.total; i++) free(c.curve_rows[i]);

@@ -2,7 +2,8 @@
  *
  * Per stage: plan it from the finished results of the stage before (search.h), write the stage
  * and its pending trials to the results file, run the trials (alone: one after another in this
- * process; under MPI: dynamic dispatch to whichever trainer rank is idle first), record every
+ * process, or opts->pack at a time; under MPI: dynamic dispatch to whichever trainer rank has
+ * an idle lane first, a rank holding as many trials as it has lanes), record every
  * epoch, checkpoint and outcome as it arrives. After the last stage, evaluate the best trial's
  * best-on-validation snapshot on the test split, once, and store it in /final.
  *
@@ -37,15 +38,19 @@ typedef struct hp_coord_opts {
     const hp_resume *resume;          /* continue the sweep this file holds; NULL: a new sweep */
     const volatile sig_atomic_t *stop;/* non-zero: stop (signals.h); NULL: never */
     const char *path;                 /* the results file, for messages */
-    hp_cuda_device *gpu;              /* alone (nworkers 0): the GPU this process trains on, NULL for
-                                         the CPU (devsel.h; borrowed); unused under MPI */
+    /* Alone (nworkers 0), unused under MPI: */
+    int pack;                         /* trials trained at once (lanes.h); 0 or 1: one after another */
+    hp_cuda_device *const *gpus;      /* [max(pack, 1)] each lane's GPU (devsel.h; borrowed); NULL, or
+                                         NULL entries: the CPU */
+    int threads;                      /* pack > 1 on the CPU: compute threads of each lane */
 } hp_coord_opts;
 
 typedef struct hp_coord_stats {
     int64_t trials;      /* trials finished in this run (any status) */
     double wall;         /* seconds from the first dispatch to the last result */
     double busy;         /* seconds trainer ranks spent inside trials (as they measured), summed */
-    double utilisation;  /* busy / (wall * trainer ranks) */
+    double utilisation;  /* busy / (wall * lanes) */
+    int lanes;           /* trials that could run at once: the trainer ranks' lanes (lanes.h) in all */
     double record;       /* seconds the coordinator spent recording (results file writes) */
     int interrupted;     /* stopped early: the signal number, or -1 when a trainer rank said BYE */
     int workers_stopped; /* after an interruption: 1 if every trainer rank got STOP (else abort them) */

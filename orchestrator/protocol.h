@@ -11,13 +11,15 @@
  *                                                          its last checkpoint); I wait for STOP
  *   coordinator -> worker   TRIAL       hp_msg_trial       train this trial (from its checkpoint if it has one),
  *                           RESUME_STATE float[ckpt_floats] followed by the checkpoint vector if ckpt_floats > 0
- *                           VERDICT     int32              HP_VERDICT_CONTINUE, _STOP (prune) or _ABORT (the
- *                                                          sweep is stopping: drop the trial, send BYE)
+ *                           VERDICT     hp_msg_verdict     for one trial: HP_VERDICT_CONTINUE, _STOP (prune) or
+ *                                                          _ABORT (the sweep is stopping: drop the trial, send BYE)
  *                           STOP        int32              no more work: exit; HP_STOP_DONE (the sweep is
  *                                                          complete) or HP_STOP_INTERRUPTED (it stopped early)
  *
- * A worker that finished a trial (RESULT sent) is idle until it gets TRIAL or STOP; the
- * coordinator hands the next trial to whichever worker is idle first (dynamic dispatch).
+ * A worker trains up to `lanes` trials at once (READY; lanes.h); the coordinator hands the next
+ * trial to whichever worker has an idle lane first (dynamic dispatch). A worker's messages about
+ * one trial come in order, and a message with a payload (RESULT + SNAPSHOT, CHECKPOINT +
+ * CKPT_STATE) is never interleaved with another lane's. BYE means all its lanes have stopped.
  * Payloads are fixed-size structs sent as bytes: every rank runs the same hpsweep binary
  * (READY carries the protocol version and the struct sizes, and the coordinator refuses a
  * mismatch).
@@ -26,6 +28,8 @@
  * RESUME_STATE, BYE and the ABORT verdict are new.
  * Version 3 (issue 6): READY names the device the rank trains on (gpu, device_name for /trials;
  * device, a longer line for the log).
+ * Version 4 (issue 16): READY says how many trials the rank trains at once (lanes); VERDICT
+ * names its trial, so that a rank with several lanes can route it.
  */
 #ifndef HP_PROTOCOL_H
 #define HP_PROTOCOL_H
@@ -36,7 +40,7 @@
 #include "train.h"
 #include "trial.h"
 
-#define HP_PROTOCOL_VERSION 3
+#define HP_PROTOCOL_VERSION 4
 
 enum hp_tag {
     HP_TAG_READY = 101,
@@ -60,6 +64,7 @@ typedef struct hp_msg_ready {
     int32_t sizeof_trial, sizeof_checkpoint;
     int32_t blas_threads;
     int32_t gpu;              /* CUDA device index bound, -1 for the CPU (devsel.h) */
+    int32_t lanes;            /* trials it trains at once, 1..HP_MAX_PACK (lanes.h) */
     char host[32];
     char device_name[64];     /* what /trials records: the GPU's name, or "cpu" */
     char device[192];         /* what it computes on, one line for the log (devsel.h's description,
@@ -79,6 +84,12 @@ typedef struct hp_msg_epoch {
     int64_t trial;
     hp_epoch_metrics metrics;
 } hp_msg_epoch;
+
+typedef struct hp_msg_verdict {
+    int64_t trial;
+    int32_t verdict;          /* hp_verdict */
+    int32_t pad_;
+} hp_msg_verdict;
 
 typedef struct hp_msg_checkpoint {
     int64_t trial;

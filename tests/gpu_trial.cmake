@@ -19,8 +19,15 @@ list(TRANSFORM hp_emul_main PREPEND ${PROJECT_SOURCE_DIR}/orchestrator/)
 list(TRANSFORM hp_emul_res PREPEND ${PROJECT_SOURCE_DIR}/results/)
 add_executable(hpsweep_gpuemul ${hp_emul_main} ${hp_emul_orch} ${hp_emul_res})
 target_include_directories(hpsweep_gpuemul PRIVATE ${PROJECT_SOURCE_DIR}/orchestrator ${PROJECT_SOURCE_DIR}/results)
-target_link_libraries(hpsweep_gpuemul PRIVATE hp_trainer_emul PkgConfig::YAML MPI::MPI_C PkgConfig::HDF5 ${M_LIB})
+target_link_libraries(hpsweep_gpuemul PRIVATE hp_trainer_emul PkgConfig::YAML MPI::MPI_C PkgConfig::HDF5 Threads::Threads ${M_LIB})
 add_test(NAME integration_gpu_sweep
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/gpu_sweep.sh $<TARGET_FILE:hpsweep_gpuemul>
                  $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(integration_gpu_sweep PROPERTIES LABELS "integration;cuda" TIMEOUT 300)
+
+# --pack (orchestrator/lanes.h): packed sweeps on the CPU and on the emulated GPU equal unpacked
+# ones, alone and under mpirun, also when stopped at any write and resumed with another --pack.
+add_test(NAME integration_pack
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/pack.sh $<TARGET_FILE:hpsweep>
+                 $<TARGET_FILE:hpsweep_gpuemul> ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(integration_pack PROPERTIES LABELS "integration;resume" TIMEOUT 400)

@@ -12,6 +12,8 @@ void hp_backend_set_threads(int n) {
     omp_set_num_threads(n < 1 ? 1 : n);
 }
 
+void hp_backend_set_thread_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); } /* a per-thread ICV */
+
 int hp_backend_threads(void) { return omp_get_max_threads(); }
 
 static int env_threads(const char *name) {

@@ -13,6 +13,9 @@
  * split their work into blocks that depend only on the shape (trainer/cpu/gemm.h), so the
  * results are bit-identical for any thread count; OpenBLAS itself always runs one thread. */
 void hp_backend_set_threads(int n);
+/* The compute threads of the calling thread only (>= 1): for a thread that trains beside others
+ * in one process (orchestrator/lanes.h). Call hp_backend_set_threads once first. */
+void hp_backend_set_thread_threads(int n);
 /* The number in force. */
 int hp_backend_threads(void);
 /* The default: OPENBLAS_NUM_THREADS if set (> 0), else OMP_NUM_THREADS if set, else all

@@ -38,6 +38,10 @@ int hp_cuda_index(const hp_cuda_device *d);        /* the CUDA device index boun
 const char *hp_cuda_name(const hp_cuda_device *d); /* e.g. "NVIDIA H100 80GB HBM3" */
 const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d);
 
+/* Make d's GPU the current device of the calling thread (CUDA's is per thread): a thread that
+ * trains on d but did not open it calls this first (orchestrator/lanes.h). */
+int hp_cuda_use(hp_cuda_device *d, hp_err *err);
+
 /* One line for logs: "cuda:0 NVIDIA H100 80GB HBM3 (deterministic, no TF32)". */
 void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len);
 

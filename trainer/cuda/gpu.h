@@ -57,6 +57,10 @@ int hp_gpu_device_count(void);
  * no GPU is visible. Several ranks may share one GPU. */
 int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, hp_err *err);
 
+/* Make `device` (hp_gpu_bind's) the current device of the calling thread: CUDA's current device
+ * is per thread, so a thread other than the binding one calls this before its first GPU call. */
+int hp_gpu_use_device(int device, hp_err *err);
+
 typedef struct hp_gpu_opts {
     int deterministic;    /* 1: only deterministic cuDNN algorithms (reproducible bits) */
     int allow_tf32;       /* 1: TF32 tensor cores in cuBLAS and cuDNN (faster, ~1e-3 relative) */

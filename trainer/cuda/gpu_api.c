@@ -6,6 +6,7 @@ static const hp_gpu_api api = {
     .size = sizeof(hp_gpu_api),
     .device_count = hp_gpu_device_count,
     .bind = hp_gpu_bind,
+    .use_device = hp_gpu_use_device,
     .ctx_create = hp_gpu_ctx_create,
     .ctx_free = hp_gpu_ctx_free,
     .train_create = hp_gpu_train_create,

@@ -20,13 +20,14 @@
 #include "cuda/gpu.h"
 #include "cuda/gpu_train.h"
 
-#define HP_GPU_API_VERSION 1
+#define HP_GPU_API_VERSION 2
 
 typedef struct hp_gpu_api {
     int version;  /* HP_GPU_API_VERSION */
     size_t size;  /* sizeof(hp_gpu_api) */
     int (*device_count)(void);
     int (*bind)(int local_rank, int *device, char *name, size_t len, hp_err *err);
+    int (*use_device)(int device, hp_err *err);
     int (*ctx_create)(hp_gpu_ctx **out, const hp_gpu_opts *opts, hp_err *err);
     void (*ctx_free)(hp_gpu_ctx *ctx);
     int (*train_create)(hp_gpu_ctx *ctx, const hp_model_spec *model, const hp_optim_spec *optim,

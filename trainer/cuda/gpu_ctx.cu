@@ -36,6 +36,11 @@ extern "C" int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, 
     return 0;
 }
 
+extern "C" int hp_gpu_use_device(int device, hp_err *err) {
+    HP_CUDA_CHECK(cudaSetDevice(device), "check CUDA_VISIBLE_DEVICES and that the GPU is not in exclusive mode");
+    return 0;
+}
+
 /* Create the handles of c (zero-filled); on failure the caller frees what was made. */
 static int ctx_init(hp_gpu_ctx *c, hp_err *err) {
     const char *fix_rt = "check that a GPU is visible (nvidia-smi) and has free memory";

@@ -25,8 +25,11 @@
  * emulation equal CPU trials bit for bit where the kernels are shared. Batch-norm backward recomputes
  * xhat = (x - mean) * invstd with the CPU forward's float operations (bit-identical to its
  * xhat); max-pool backward recomputes the argmax from inp (the CPU's rule: first maximum wins,
- * NaN propagates). Scratch lives in the context and only grows. Single-threaded.
+ * NaN propagates). Scratch lives in the context and only grows. The registry is locked, so
+ * several contexts may run ops from several threads at once (lanes, orchestrator/lanes.h); one
+ * context belongs to one thread at a time, as a CUDA stream would.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,11 +53,22 @@ static emul_blk *g_blk; /* live blocks, unordered */
 static int g_nblk, g_capblk;
 static char g_pending[HP_ERR_MAX]; /* a deferred error (bad hp_gpu_free), reported by the next sync */
 
-static int find_blk(const void *p) {
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* guards g_blk, g_nblk, g_capblk, g_pending */
+
+static int find_blk_locked(const void *p) {
     const uintptr_t a = (uintptr_t)p;
     for (int i = 0; i < g_nblk; i++)
         if (a >= (uintptr_t)g_blk[i].base && a - (uintptr_t)g_blk[i].base < g_blk[i].rounded) return i;
     return -1;
+}
+
+/* The live block p points into, copied to *out; 0, or -1 when there is none. */
+static int find_blk(const void *p, emul_blk *out) {
+    pthread_mutex_lock(&g_mu);
+    const int i = find_blk_locked(p);
+    if (i >= 0) *out = g_blk[i];
+    pthread_mutex_unlock(&g_mu);
+    return i < 0 ? -1 : 0;
 }
 
 
@@ -73,11 +87,11 @@ int emul_fail(emul_op *o, const char *fmt, ...) {
 int emul_use(emul_op *o, const char *arg, const void *p, size_t bytes, size_t align) {
     if (bytes == 0) return 0;
     if (!p) return emul_fail(o, "argument '%s' is NULL, but %zu bytes of it are used", arg, bytes);
-    const int i = find_blk(p);
-    if (i < 0)
+    emul_blk blk;
+    if (find_blk(p, &blk) != 0)
         return emul_fail(o, "argument '%s' (%p) is not inside a device allocation (a host pointer passed to a GPU op, or "
                        "a freed block?)", arg, p);
-    const emul_blk *b = &g_blk[i];
+    const emul_blk *b = &blk;
     const size_t off = (size_t)((const char *)p - b->base), left = off < b->size ? b->size - off : 0;
     if (bytes > left)
         return emul_fail(o, "argument '%s' (%p) needs %zu bytes, but only %zu remain in the device allocation '%s' of %zu "
@@ -114,14 +128,14 @@ int emul_check_n(emul_op *o, int64_t n, const char *what) {
 }
 
 
-size_t emul_left(const void *p, const char **what) {
-    const int i = find_blk(p);
-    if (i < 0) {
-        *what = "?";
+size_t emul_left(const void *p, char *what, size_t len) {
+    emul_blk blk;
+    if (find_blk(p, &blk) != 0) {
+        snprintf(what, len, "?");
         return 0;
     }
-    const emul_blk *b = &g_blk[i];
-    *what = b->what;
+    const emul_blk *b = &blk;
+    snprintf(what, len, "%s", b->what);
     const size_t off = (size_t)((const char *)p - b->base);
     return off < b->size ? b->size - off : 0;
 }
@@ -151,6 +165,11 @@ int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, hp_err *err
     return 0;
 }
 
+int hp_gpu_use_device(int device, hp_err *err) {
+    if (device != 0) return hp_errf(err, "gpu emulation: hp_gpu_use_device(%d): the emulation has device 0 only", device);
+    return 0;
+}
+
 int hp_gpu_ctx_create(hp_gpu_ctx **out, const hp_gpu_opts *opts, hp_err *err) {
     *out = NULL;
     hp_gpu_ctx *c = hp_calloc(1, sizeof *c, "the emulated GPU context", err);
@@ -174,12 +193,15 @@ void hp_gpu_emul_set_layout(hp_gpu_ctx *ctx, hp_gpu_layout layout) { ctx->layout
 
 int hp_gpu_sync(hp_gpu_ctx *ctx, hp_err *err) {
     OP("hp_gpu_sync");
+    pthread_mutex_lock(&g_mu);
+    int rc = 0;
     if (g_pending[0]) { // reported once, like an asynchronous error at the next synchronisation
         hp_errf(err, "%s", g_pending);
         g_pending[0] = 0;
-        return -1;
+        rc = -1;
     }
-    return 0;
+    pthread_mutex_unlock(&g_mu);
+    return rc;
 }
 
 /* ---- device memory ------------------------------------------------------------------------ */
@@ -190,48 +212,58 @@ int hp_gpu_alloc(void **dptr, size_t bytes, const char *what, hp_err *err) {
     if (!what) what = "(unnamed)";
     if (bytes > SIZE_MAX - EMUL_ALIGN) return emul_fail(&o_, "%zu bytes for %s: too large", bytes, what);
     const size_t rounded = bytes == 0 ? EMUL_ALIGN : (bytes + EMUL_ALIGN - 1) / EMUL_ALIGN * EMUL_ALIGN;
-    if (g_nblk == g_capblk) {
-        int cap = g_capblk ? 2 * g_capblk : 64;
-        emul_blk *nb = realloc(g_blk, (size_t)cap * sizeof *nb);
-        if (!nb) return emul_fail(&o_, "out of memory for the allocation table (%d blocks)", cap);
-        g_blk = nb;
-        g_capblk = cap;
-    }
     void *p = aligned_alloc(EMUL_ALIGN, rounded);
     if (!p) return emul_fail(&o_, "out of memory allocating %zu bytes for %s: use a smaller batch or model", bytes, what);
     memset(p, 0xFF, rounded); // NaN as float and double: reads of unwritten memory show up
     POISON(p, rounded);       // only ops may touch it
+    pthread_mutex_lock(&g_mu);
+    if (g_nblk == g_capblk) {
+        int cap = g_capblk ? 2 * g_capblk : 64;
+        emul_blk *nb = realloc(g_blk, (size_t)cap * sizeof *nb);
+        if (!nb) {
+            pthread_mutex_unlock(&g_mu);
+            UNPOISON(p, rounded);
+            free(p);
+            return emul_fail(&o_, "out of memory for the allocation table (%d blocks)", cap);
+        }
+        g_blk = nb;
+        g_capblk = cap;
+    }
     emul_blk *b = &g_blk[g_nblk++];
     b->base = p;
     b->size = bytes;
     b->rounded = rounded;
     snprintf(b->what, sizeof b->what, "%s", what);
+    pthread_mutex_unlock(&g_mu);
     *dptr = p;
     return 0;
 }
 
 void hp_gpu_free(void *dptr) {
     if (!dptr) return;
-    const int i = find_blk(dptr);
+    pthread_mutex_lock(&g_mu);
+    const int i = find_blk_locked(dptr);
     if (i < 0 || g_blk[i].base != (char *)dptr) {
         if (!g_pending[0])
             snprintf(g_pending, sizeof g_pending, "gpu emulation: hp_gpu_free(%p): not the start of a live device "
                      "allocation (a double free, a host pointer or a pointer into a block?)", dptr);
+        pthread_mutex_unlock(&g_mu);
         return;
     }
-    UNPOISON(g_blk[i].base, g_blk[i].rounded);
-    free(g_blk[i].base);
+    emul_blk b = g_blk[i];
     g_blk[i] = g_blk[--g_nblk];
+    pthread_mutex_unlock(&g_mu);
+    UNPOISON(b.base, b.rounded);
+    free(b.base);
 }
 
 /* The host side of a transfer must not be device memory. */
 static int host_side(emul_op *o, const char *arg, const void *p, size_t bytes) {
     if (!p) return emul_fail(o, "argument '%s' is NULL", arg);
-    int i = find_blk(p);
-    if (i < 0) i = find_blk((const char *)p + bytes - 1);
-    if (i >= 0)
+    emul_blk blk;
+    if (find_blk(p, &blk) == 0 || find_blk((const char *)p + bytes - 1, &blk) == 0)
         return emul_fail(o, "argument '%s' (%p) lies in the device allocation '%s': it must be host memory (hp_gpu_copy "
-                       "copies between device buffers)", arg, p, g_blk[i].what);
+                       "copies between device buffers)", arg, p, blk.what);
     return 0;
 }
 

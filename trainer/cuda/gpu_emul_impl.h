@@ -46,8 +46,9 @@ int emul_op_end(emul_op *o, int rc);
 int emul_no_alias(emul_op *o, const char *an, const void *a, size_t na, const char *bn, const void *b, size_t nb);
 /* Refuse counts the real 32-bit kernels cannot index. */
 int emul_check_n(emul_op *o, int64_t n, const char *what);
-/* Bytes from p to the end of the live block it points into (0 outside any), and the block's name. */
-size_t emul_left(const void *p, const char **what);
+/* Bytes from p to the end of the live block it points into (0 outside any), and the block's name
+ * (what [len]; "?" outside any). */
+size_t emul_left(const void *p, char *what, size_t len);
 
 /* OP declares the op and refuses a NULL context; USE/USE_OPT check a typed argument of n elements. */
 #define OP(name)                                                                                           \

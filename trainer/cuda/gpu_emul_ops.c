@@ -179,8 +179,8 @@ int hp_gpu_gather(hp_gpu_ctx *ctx, float *xb, int32_t *yb, const float *X, const
     USE(X, chw); USE(Y, 1); // at least one row; each row read is checked below
     if (draws) TRY(emul_use(&o_, "draws", draws, (size_t)B * sizeof *draws, _Alignof(hp_augment_draw)));
     // What X and Y hold from their start to the end of their blocks: the rows idx may pick.
-    const char *xname, *yname;
-    const size_t xleft = emul_left(X, &xname), yleft = emul_left(Y, &yname);
+    char xname[64], yname[64];
+    const size_t xleft = emul_left(X, xname, sizeof xname), yleft = emul_left(Y, yname, sizeof yname);
     TRY(emul_no_alias(&o_, "xb", xb, FLOATS(B * chw), "X", X, xleft));
     float *scratch = draws ? emul_grow(&o_, &ctx->aug, FLOATS(chw), "augmentation") : NULL;
     if (draws && !scratch) return -1;

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Integration: --pack K, several trials at once in one process (orchestrator/lanes.h).
+#   - alone and under mpirun, on the CPU and on the host emulation of the GPU backend, a packed
+#     sweep records exactly the trials, curves and test result of the unpacked one (a trial is a
+#     function of its plan and seed, not of what ran beside it);
+#   - the log and READY say how many trials each process trains at once;
+#   - a packed sweep stopped at every kind of write (HPSWEEP_FAULT, SIGTERM/SIGINT/SIGKILL) and
+#     resumed with another --pack equals the straight run: no trial is lost or recorded twice;
+#   - --pack out of range, or not a number, is a usage error (exit 2) that names the range.
+# usage: pack.sh HPSWEEP HPSWEEP_GPUEMUL TESTS_DIR   (HPSWEEP_GPUEMUL may be "-": skipped)
+set -uo pipefail
+bin=$1; emul=$2; tests=$3
+. "$tests/integration/lib_resume.sh" # scratch folder, ok/fail/mpi/summary
+cmp_runs() { $py "$tests/integration/compare_runs.py" "$1" "$2" > cmp.log 2>&1 || { cat cmp.log; return 1; }; }
+spec=$tests/integration/tiny.yaml
+
+"$bin" run "$spec" -o one.h5 --quiet > one.log 2>&1 && ok "--pack 1 (reference)" || { fail "reference"; cat one.log; }
+"$bin" run "$spec" -o p3.h5 --pack 3 > p3.log 2>&1 && ok "alone --pack 3" || { fail "alone --pack 3"; cat p3.log; }
+grep -q "device: cpu, 3 trials at once" p3.log && ok "alone: says 3 trials at once" || { fail "no pack line"; head -5 p3.log; }
+cmp_runs one.h5 p3.h5 && ok "alone --pack 3 == --pack 1" || fail "alone --pack 3 != --pack 1"
+"$bin" run "$spec" -o p16.h5 --pack 16 --quiet > p16.log 2>&1 && cmp_runs one.h5 p16.h5 \
+  && ok "--pack 16 (more lanes than a stage's trials) == --pack 1" || { fail "--pack 16"; cat p16.log; }
+
+mpi 3 "$bin" run "$spec" -o np3.h5 --pack 2 > np3.log 2>&1 && ok "mpirun -np 3 --pack 2" || { fail "np3"; cat np3.log; }
+[ "$(grep -c '2 trials at once' np3.log)" = 2 ] && ok "np3: each trainer rank says 2 trials at once" \
+  || { fail "np3: rank lines"; grep rank np3.log; }
+cmp_runs one.h5 np3.h5 && ok "mpirun -np 3 --pack 2 == alone --pack 1" || fail "np3 --pack 2 != reference"
+
+if [ "$emul" != "-" ]; then
+  sed 's/^seed: 7$/seed: 7\ndevice: cuda/' "$spec" > gpu.yaml
+  "$emul" run gpu.yaml -o g1.h5 --pack 1 --quiet > g1.log 2>&1 || { fail "emulated GPU --pack 1"; cat g1.log; }
+  "$emul" run gpu.yaml -o g4.h5 --quiet > g4.log 2>&1 && ok "emulated GPU, default --pack" || { fail "emulated GPU"; cat g4.log; }
+  "$emul" run gpu.yaml -o g4v.h5 > g4v.log 2>&1 && grep -q "trials at once" g4v.log \
+    && ok "emulated GPU: packs by default" || { fail "GPU default pack"; head -5 g4v.log; }
+  cmp_runs g1.h5 g4.h5 && ok "emulated GPU packed == unpacked" || fail "emulated GPU packed != unpacked"
+  cmp_runs one.h5 g4.h5 && ok "emulated GPU packed == CPU" || fail "emulated GPU packed != CPU"
+  mpi 3 "$emul" run gpu.yaml -o gnp3.h5 --pack 3 --quiet > gnp3.log 2>&1 && cmp_runs one.h5 gnp3.h5 \
+    && ok "emulated GPU, mpirun -np 3 --pack 3 == CPU" || { fail "emulated GPU np3"; cat gnp3.log; }
+fi
+
+# Stopped at a write, resumed with another --pack: the straight run's results, exactly.
+for f in checkpoint:2:term epoch:4:int result:3:term snapshot:2:term checkpoint:3:kill; do
+  rm -f k.h5 ka.h5
+  HPSWEEP_FAULT=$f "$bin" run "$spec" -o ka.h5 --pack 4 --quiet > ka.log 2>&1; rc=$?
+  { [ $rc -eq 4 ] || [ $rc -eq 137 ]; } && "$bin" resume ka.h5 --pack 2 --quiet > kar.log 2>&1 && cmp_runs one.h5 ka.h5 \
+    && ok "alone --pack 4, $f, resumed with --pack 2 == straight" || { fail "alone $f (exit $rc)"; cat ka.log kar.log; }
+  HPSWEEP_FAULT=$f mpi 3 "$bin" run "$spec" -o k.h5 --pack 3 --quiet > k.log 2>&1; rc=$?
+  [ $rc -ne 0 ] && mpi 2 "$bin" resume k.h5 --pack 2 --quiet > kr.log 2>&1 && cmp_runs one.h5 k.h5 \
+    && ok "mpirun --pack 3, $f, resumed with -np 2 --pack 2 == straight" || { fail "mpirun $f (exit $rc)"; cat k.log kr.log; }
+done
+
+# A real SIGTERM to mpirun while packed trainer ranks train (a slower spec: 3 epochs each).
+sed 's/epochs: 2, top_k: 2/epochs: 6, top_k: 2/' "$spec" > slow.yaml
+"$bin" run slow.yaml -o slow_ref.h5 --quiet > /dev/null 2>&1 || fail "slow reference"
+mpi_bg 3 "$bin" run slow.yaml -o slow.h5 --pack 2 --quiet > slow.log 2>&1 & job=$!
+wait_finished slow.h5 5 30 || true
+kill -TERM $job; wait $job; rc=$?
+[ $rc -ne 0 ] && ok "SIGTERM stops a packed mpirun sweep (exit $rc)" || fail "SIGTERM: exit $rc"
+mpi 3 "$bin" resume slow.h5 --pack 3 --quiet > slowr.log 2>&1 && cmp_runs slow_ref.h5 slow.h5 \
+  && ok "SIGTERM + resume == straight" || { fail "SIGTERM resume"; cat slow.log slowr.log; }
+
+for v in 0 17 x -1; do
+  "$bin" run "$spec" -o bad.h5 --pack $v > bad.log 2>&1; rc=$?
+  [ $rc -eq 2 ] && grep -q -- "--pack" bad.log && ok "--pack $v: usage error naming --pack" || { fail "--pack $v: exit $rc"; cat bad.log; }
+done
+"$bin" run --help | grep -q -- "--pack K" && ok "run --help lists --pack" || fail "run --help"
+"$bin" resume --help | grep -q -- "--pack K" && ok "resume --help lists --pack" || fail "resume --help"
+
+summary pack
