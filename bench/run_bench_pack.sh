@@ -7,15 +7,17 @@
 # It writes a copy of SPEC with only its first (coarse) search stage and `device: $DEVICE`,
 # validates it with `hpsweep check --no-overfit`, then for each R in $RANKS runs
 #     mpirun --oversubscribe --bind-to none -np R+1 hpsweep run COPY -o OUT/rR.h5 --force --quiet $HPSWEEP_PACK_EXTRA
-# under `timeout $TIMEOUT`, and prints a table: R, wall seconds (mpirun start to exit: MPI start,
-# data loading, device set-up and the final test evaluation included), trials per hour
-# (trials that ran x 3600 / seconds), the ratio to R=1, and the sweep's best validation accuracy
-# and status counts (from `hpsweep show --json`).
+# (with --pack 1: one trial per rank) under `timeout $TIMEOUT`, then R=1 with --pack P for each P
+# in $PACKS (P trials at once in one process, orchestrator/lanes.h), and prints a table: the
+# run, wall seconds (mpirun start to exit: MPI start, data loading, device set-up and the final
+# test evaluation included), the trials' seconds (hpsweep's "done: N trials in S s", first
+# dispatch to last result), trials per hour on each, the ratios to R=1, and the sweep's best
+# validation accuracy and status counts (from `hpsweep show --json`).
 #
 # Environment:
-#   RANKS="1 2 4 8"    trainer ranks per run (one more MPI rank: the coordinator)
-#   PACKS="1 2 4 8"    when set, also runs R=1 with `--pack P` for each P (an in-process packing
-#                      option of `hpsweep run`, once it exists); rows labelled `pack P`
+#   RANKS="1 2 4 8"    trainer ranks per run, each --pack 1 (one more MPI rank: the coordinator)
+#   PACKS="2 4 8"      then R=1 with `--pack P` for each P; rows labelled `pack P` ("" for none)
+#   COMBOS=""          e.g. "2x4": R=2 ranks with --pack 4 each; rows labelled `2x4`
 #   DEVICE=cuda        the spec's device (cpu: the same benchmark on the CPU, for trying it here)
 #   SUBSET=N           the coarse stage's train_subset (default: the spec's, 10000)
 #   HPSWEEP_PACK_EXTRA extra arguments for `hpsweep run` (e.g. "--threads 1")
@@ -25,12 +27,13 @@
 # Without a usable GPU (device: cuda refused by `hpsweep check`) it says so and exits 0.
 # For a quick CPU try: DEVICE=cpu RANKS="1 2" SUBSET=2000 bench/run_bench_pack.sh build
 set -u
-case ${1:-} in -h|--help) sed -n '2,26p' "$0" | cut -c3-; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,29p' "$0" | cut -c3-; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 spec=${2:-$here/../sweeps/fashion_cnn.yaml}
 ranks=${RANKS:-1 2 4 8}
-packs=${PACKS:-}
+packs=${PACKS-2 4 8}
+combos=${COMBOS:-}
 device=${DEVICE:-cuda}
 subset=${SUBSET:-}
 extra=${HPSWEEP_PACK_EXTRA:-}
@@ -108,9 +111,9 @@ echo "mpirun: $(command -v "$mpirun") $mpiargs; timeout ${tmo} s per run; result
 # jget FILE KEY: the first numeric value of "KEY": in a JSON file (the first row of "top" for best_val_acc).
 jget() { grep -o "\"$2\": *[-0-9.eE+]*" "$1" 2>/dev/null | head -n 1 | sed 's/.*: *//'; }
 
-rows=(); base=
+rows=(); base=; tbase=
 measure() { # measure LABEL NRANKS [EXTRA ARGS...]
-    local label=$1 r=$2 tag h5 log t0 t1 rc secs n nd nv nf tph acc counts what
+    local label=$1 r=$2 tag h5 log t0 t1 rc secs n nd nv nf tph acc counts what tsecs ttph
     shift 2
     tag=$(echo "$label" | tr ' ' '_'); h5=$out/$tag.h5; log=$out/$tag.log
     t0=$(date +%s.%N)
@@ -129,32 +132,43 @@ measure() { # measure LABEL NRANKS [EXTRA ARGS...]
         what="exit $rc"; { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && what="timed out after ${tmo} s"
         echo "  $label: FAILED ($what) after $secs s; $log says:"
         { grep -m 4 -E '^(hpsweep|usage)|error' "$log" || tail -n 4 "$log"; } | sed 's/^/      /'
-        rows+=("$(printf '%-10s %9s %12s %8s %10s  %s' "$label" "$secs" "-" "-" "${acc:--}" "$what; $counts")")
+        rows+=("$(printf '%-10s %8s %8s %10s %7s %10s %7s %9s  %s' "$label" "$secs" "-" "-" "-" "-" "-" "${acc:--}" "$what; $counts")")
         return
     fi
     tph=$(awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f", n * 3600 / s}')
-    [ -z "$base" ] && [ "$label" = "ranks 1" ] && base=$tph
-    echo "  $label: $secs s, $n trials, $tph trials/hour, best val acc ${acc:-?} ($counts)"
-    rows+=("$label|$secs|$tph|${acc:--}|$counts")
+    tsecs=$(sed -n 's/^done: [0-9]* trials in \([0-9.]*\) s.*/\1/p' "$log" | head -n 1)
+    ttph=$(awk -v n="$n" -v s="${tsecs:-0}" 'BEGIN {if (s > 0) printf "%.0f", n * 3600 / s; else print "-"}')
+    [ -z "$base" ] && [ "$label" = "ranks 1" ] && base=$tph && tbase=$ttph
+    echo "  $label: $secs s wall, ${tsecs:-?} s of trials, $n trials, $tph trials/hour (wall), $ttph (trials), best val acc ${acc:-?} ($counts)"
+    grep -m 3 -E 'MiB per trial|trials at once' "$log" | sed 's/^/      /'
+    rows+=("$label|$secs|$tph|${tsecs:--}|$ttph|${acc:--}|$counts")
 }
 
 for r in $ranks; do
     case $r in '' | *[!0-9]* | 0) echo "run_bench_pack.sh: RANKS has '$r', not a positive integer" >&2; exit 2 ;; esac
-    measure "ranks $r" "$r"
+    measure "ranks $r" "$r" --pack 1
 done
 for p in $packs; do
+    case $p in '' | *[!0-9]* | 0) echo "run_bench_pack.sh: PACKS has '$p', not a positive integer" >&2; exit 2 ;; esac
     measure "pack $p" 1 --pack "$p"
 done
+for c in $combos; do
+    case $c in [1-9]*x[1-9]*) ;; *) echo "run_bench_pack.sh: COMBOS has '$c', not RxP" >&2; exit 2 ;; esac
+    measure "$c" "${c%x*}" --pack "${c#*x}"
+done
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "-"}'; }
 echo
-printf '%-10s %9s %12s %8s %10s  %s\n' "run" "seconds" "trials/hour" "vs R=1" "best-val" "trials"
+printf '%-10s %8s %8s %10s %7s %10s %7s %9s  %s\n' "run" "wall s" "trials s" "trials/h" "vs R=1" "trials/h" "vs R=1" \
+    "best-val" "trials"
+printf '%-10s %8s %8s %10s %7s %10s %7s %9s\n' "" "" "" "(wall)" "" "(trials)" "" ""
 for row in "${rows[@]}"; do
     case $row in
     *"|"*)
-        IFS='|' read -r label secs tph acc counts <<<"$row"
-        if [ -z "$base" ]; then base=$tph; fi
-        printf '%-10s %9s %12s %8s %10s  %s\n' "$label" "$secs" "$tph" \
-            "$(awk -v a="$tph" -v b="$base" 'BEGIN {printf "%.2fx", a / b}')" "$acc" "$counts"
+        IFS='|' read -r label secs tph tsecs ttph acc counts <<<"$row"
+        if [ -z "$base" ]; then base=$tph tbase=$ttph; fi
+        printf '%-10s %8s %8s %10s %7s %10s %7s %9s  %s\n' "$label" "$secs" "$tsecs" "$tph" "$(ratio "$tph" "$base")" \
+            "$ttph" "$(ratio "$ttph" "$tbase")" "$acc" "$counts"
         ;;
     *) echo "$row" ;;
     esac

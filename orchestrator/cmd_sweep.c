@@ -114,6 +114,7 @@ typedef struct sweep_state {
     int pack;             /* trials this rank trains at once (lanes.h) */
     int lane_threads;     /* pack > 1 on the CPU: compute threads of each lane */
     int mpi_threads;      /* the thread level MPI provides */
+    char mem_note[96];    /* on a GPU: ", N MiB per trial, M GiB free" (check_memory) */
     int mode;
     int checkpoint_every;
     char path[HP_PATH_MAX + 8];
@@ -278,7 +279,9 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
         if (size > 1)
             printf("ranks: 1 coordinator + %d trainer%s\n", size - 1, size - 1 == 1 ? "" : "s");
         else if (s->pack > 1)
-            printf("backend: %s\ndevice: %s, %d trials at once\n", backend, device, s->pack);
+            printf("backend: %s\ndevice: %s, %d trials at once%s\n", backend, device, s->pack, s->mem_note);
+        else if (s->mem_note[0])
+            printf("backend: %s\ndevice: %s%s\n", backend, device, s->mem_note);
         else
             printf("backend: %s\ndevice: %s\n", backend, device);
         fflush(stdout);
@@ -347,6 +350,8 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     me.host[sizeof me.host - 1] = '\0';
     snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_devsel_name(s->gpus[0]));
     describe_device(s->gpus[0], me.device, sizeof me.device);
+    size_t used = strlen(me.device);
+    snprintf(me.device + used, sizeof me.device - used, "%s", s->mem_note);
     int interrupted = 0;
     if (hp_worker_run(&s->spec, &s->data, &me, s->gpus, s->lane_threads, comm, &interrupted, err) != 0) {
         fprintf(stderr, "hpsweep (rank %d): %s\n", rank, err->msg);
@@ -373,6 +378,33 @@ static int open_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, 
             return -1;
         }
     s->lane_threads = threads > s->pack ? threads / s->pack : 1;
+    return 0;
+}
+
+/* On a GPU: measure one trial's device memory, refuse a --pack whose trials would not fit in
+ * what the GPU has free (before any trial starts), and note both for the log. */
+static int check_memory(sweep_state *s, hp_err *err) {
+    int64_t per = 0;
+    size_t free_b = 0, total_b = 0;
+    if (hp_trial_device_bytes(&s->spec, &s->data, s->gpus[0], &per, err) != 0 ||
+        hp_cuda_mem_info(s->gpus[0], &free_b, &total_b, err) != 0) {
+        hp_err_prefix(err, "%s: measuring a trial's GPU memory", s->spec.path);
+        return -1;
+    }
+    const double mib = 1024.0 * 1024.0;
+    /* Each lane also holds a context's cuDNN workspace (grown to what its convolutions ask). */
+    const double need = (double)s->pack * ((double)per + 64 * mib);
+    if (need > (double)free_b) {
+        int fit = (int)((double)free_b / ((double)per + 64 * mib));
+        return hp_errf(err,
+                       "%s: --pack %d: %d trials of %.0f MiB each (and a cuDNN workspace per trial) need %.0f MiB, "
+                       "but cuda:%d has %.0f MiB free of %.0f: use --pack %d or fewer, fewer ranks per GPU, a "
+                       "smaller batch_size or a train_subset",
+                       s->spec.path, s->pack, s->pack, (double)per / mib, need / mib, hp_devsel_index(s->gpus[0]),
+                       (double)free_b / mib, (double)total_b / mib, fit > 1 ? fit : 1);
+    }
+    snprintf(s->mem_note, sizeof s->mem_note, ", %.0f MiB per trial, %.1f GiB free", (double)per / mib,
+             (double)free_b / (mib * 1024.0));
     return 0;
 }
 
@@ -408,6 +440,7 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads
     if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0)
         code = HP_EXIT_FAILURE;
     if (code == HP_EXIT_OK && hp_splits_load(&s->spec, rank == 0, &s->data, err) != 0) code = HP_EXIT_FAILURE;
+    if (code == HP_EXIT_OK && s->gpus[0] && check_memory(s, err) != 0) code = HP_EXIT_FAILURE;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 
     hp_results *res = NULL;

@@ -210,3 +210,15 @@ out:
     hp_trainer_free(t);
     return rc;
 }
+
+int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_cuda_device *gpu, int64_t *bytes,
+                          hp_err *err) {
+    *bytes = 0;
+    if (!gpu || spec->train.synthetic_ms > 0) return 0;
+    hp_trainer *t = NULL;
+    if (hp_trainer_create_on(gpu, &spec->model, &spec->optim, &spec->train, &data->train, &data->val, 1, &t, err) != 0)
+        return -1;
+    *bytes = hp_trainer_device_bytes(t);
+    hp_trainer_free(t);
+    return 0;
+}

@@ -77,4 +77,9 @@ typedef struct hp_trial_start {
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
                      const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err);
 
+/* The GPU memory one trial of this spec holds on `gpu` at most (its trainer on the whole training
+ * split, the largest any stage uses), measured by creating one there and freeing it. */
+int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_cuda_device *gpu, int64_t *bytes,
+                          hp_err *err);
+
 #endif

@@ -17,7 +17,10 @@
 #               PASS when the best validation accuracies differ by at most ACC_TOL
 #   bench       bench/run_bench_gpu.sh (hpsweep's GPU trainer beside PyTorch)
 #   sweep-1/-4  a small CNN sweep with device: cuda under mpirun with 1 and 4 trainer ranks on
-#               one GPU; every trial must be done and have run on cuda:0
+#               one GPU (each with the default --pack); every trial must be done and on cuda:0
+#   pack        bench/run_bench_pack.sh: the fashion_cnn coarse stage with one trial per GPU,
+#               --pack 2/4/8 and 2 ranks x --pack 4: trials per hour and the ratios; PASS when
+#               every run finished and --pack 4 recorded the same results as --pack 1
 # Logs: DIR/NN-step.log (full output) and DIR/summary.txt; DIR defaults to $OUT/gpu-check when
 # OUT is set, else ./gpu-check-logs. --quick: no sanitizer; cnn-train on 2000/1000 examples.
 # --only/--skip STEP,..: run only / leave out these steps (e.g. a rerun: --only sanitizer,bench).
@@ -34,12 +37,13 @@ T_TRAIN_CPU=${T_TRAIN_CPU:-60}  # the same on all cores
 T_BENCH=${T_BENCH:-90}          # run_bench_gpu.sh, 1 repeat, no torch.compile (BENCH_COMPILE=1 adds it)
 T_SWEEP1=${T_SWEEP1:-30}        # 8 CNN trials x 1 epoch on 10000 images, then show
 T_SWEEP4=${T_SWEEP4:-30}
-T_TOTAL=${T_TOTAL:-420}         # hard cap on all steps together, unpacking included
+T_PACK=${T_PACK:-75}            # 5 coarse-stage sweeps of 16 CNN trials x 2 epochs on 10000 images
+T_TOTAL=${T_TOTAL:-500}         # hard cap on all steps together, unpacking included
 ACC_TOL=${ACC_TOL:-0.005}       # cnn-train: |gpu - cpu| best validation accuracy
 SWEEP_TRIALS=8 SWEEP_EPOCHS=1 SWEEP_SUBSET=10000 QUICK_TRAIN=2000 QUICK_VAL=1000
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-usage() { sed -n '2,23p' "$0" | cut -c3-; }
+usage() { sed -n '2,26p' "$0" | cut -c3-; }
 out="" quick=0 target="" only="" skipped_steps=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -365,6 +369,31 @@ PY
   esac
 }
 
+step_pack() {
+  local dir=$bin rc table same
+  [ "$mode" = build ] && dir=$target
+  run env "$T_PACK" "OUT='$out/pack' RANKS=1 PACKS='2 4 8' COMBOS=2x4 TIMEOUT=\${TIMEOUT:-40} bash bench/run_bench_pack.sh '$dir'"; rc=$?
+  if grep -q 'no usable GPU here' "$part"; then result SKIP "no GPU visible: nothing measured"; return; fi
+  cp "$part" "$out/pack.txt"
+  # the table's "vs R=1" on the trials' time, per row
+  table=$(awk '/^run +wall s/ {f = 1; next} f && ($1 == "ranks" || $1 == "pack") {print $1 " " $2 " " $8 " (" $7 "/h)"}
+               f && $1 ~ /^[0-9]+x[0-9]+$/ {print $1 " " $7 " (" $6 "/h)"}' "$part" | paste -sd, - | sed 's/,/, /g')
+  # --pack 4 must record what --pack 1 recorded, trial by trial (show --json: each trial's best)
+  same=$(python3 - "$out/pack/ranks_1.json" "$out/pack/pack_4.json" 2>&1 <<'PY'
+import json, sys
+def best(p):
+    d = json.load(open(p))
+    return {t["trial"]: (t["status"], t["best_val_acc"], t["best_val_loss"], t["best_epoch"]) for t in d["top"]}
+a, b = best(sys.argv[1]), best(sys.argv[2])
+print("same" if a == b and a else f"differ: {len(a)} vs {len(b)} ranked trials, {sum(a.get(k) != v for k, v in b.items())} differ")
+PY
+)
+  note "pack 4 vs pack 1: $same"
+  if [ "$rc" -eq 0 ] && ! grep -q FAILED "$part" && [ "$same" = same ]; then result PASS "trials/hour vs 1 trial per GPU: $table; pack 4 == pack 1"
+  else result FAIL "rc $rc; $table; pack 4 vs 1: $same; $(why)"
+  fi
+}
+
 # ---- driver -------------------------------------------------------------------------------
 names=() stats=() secs=() keys=()
 n=0
@@ -401,6 +430,7 @@ step cnn-train $((T_TRAIN_GPU + T_TRAIN_CPU)) step_cnn_train
 step bench "$T_BENCH" step_bench
 step sweep-1 "$T_SWEEP1" step_sweep 1 "$T_SWEEP1"
 step sweep-4 "$T_SWEEP4" step_sweep 4 "$T_SWEEP4"
+step pack "$T_PACK" step_pack
 rm -f "$out/.part"
 
 failed=0

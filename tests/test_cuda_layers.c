@@ -8,7 +8,9 @@
  *   conv at batch 128 (dweight, dbias)          rtol 3e-4 (sums of B*Ho*Wo = 100k products); every
  *                                               conv also atol 2e-6 max|value| (FFT algorithms' error
  *                                               scales with the operand, not each value)
- *   pools, gap                                  atol 1e-6, rtol 1e-5  (max: exact in practice)
+ *   pools, gap                                  atol 1e-6, rtol 1e-5
+ *   max pool on ties, -inf and NaN              bit-identical (our kernels take the CPU's argmax)
+ *   batch norm at 6 shapes (chunked channels)   atol 1e-5, rtol 1e-4, twice (scratch counters reset)
  *   activations (cuDNN or kernel, libm vs CUDA) atol 1e-6, rtol 1e-5
  *   softmax cross-entropy (losses, dlogits)     atol 1e-6, rtol 1e-5; hit count exact
  *   dropout                                     mask and output bit-identical (same draw, drawn at the
@@ -363,10 +365,15 @@ static void test_conv(int B, int C, int H, int W, int F, int k, int stride, int 
     for (int i = 0; i < 8; i++) hp_gpu_free(q[i]);
 }
 
-static void test_bn(void) {
-    enum { B = 4, C = 3, HW = 6, N = B * C * HW };
+/* Batch norm [B, C, HW]; `offset` shifts the inputs (the statistics use shifted sums). The shapes
+ * in main cover one chunk per channel, several uneven chunks (gpu_bnpool.cu splits a channel's
+ * rows over blocks), HW 1 (after a dense layer), and layers of different C one after another (the
+ * kernels' counters, reset by each channel's last block, are shared by all layers). */
+static void test_bn(int B, int C, int HW, double offset) {
+    const int N = B * C * HW;
     const double mom = 0.1, eps = 1e-5;
     float *x = randn(N, 2), *w = randn(C, 1), *b = randn(C, 1), *dy = randn(N, 1);
+    for (int i = 0; i < N; i++) x[i] += (float)offset;
     float *y = host(N), *xhat = host(N), *mean = host(C), *invstd = host(C), *dx = host(N), *dw = host(C),
           *db = host(C), *rm = host(C), *rv = host(C);
     for (int c = 0; c < C; c++) rm[c] = 0.5f, rv[c] = 2.0f;
@@ -375,19 +382,33 @@ static void test_bn(void) {
     hp_bn_backward_f32(dx, dw, db, dy, xhat, invstd, w, B, C, HW);
     float *gx = devf(x, N), *gw = devf(w, C), *gb = devf(b, C), *gdy = devf(dy, N), *gy = devf(NULL, N);
     float *gm = devf(NULL, C), *gi = devf(NULL, C), *gdx = devf(NULL, N), *gdw = devf(NULL, C), *gdb = devf(NULL, C);
-    OK(hp_gpu_bn_forward_train(g_ctx, gy, gm, gi, grm, grv, gx, gw, gb, B, C, HW, mom, eps, &g_err));
-    CMP(gy, y, N, 1e-5, 1e-4, "bn train out");
-    CMP(gm, mean, C, 1e-5, 1e-4, "bn saved mean");
-    CMP(gi, invstd, C, 1e-5, 1e-4, "bn saved invstd");
-    CMP(grm, rm, C, 1e-5, 1e-4, "bn running mean");
-    CMP(grv, rv, C, 1e-5, 1e-4, "bn running var (unbiased, momentum)");
-    OK(hp_gpu_bn_backward(g_ctx, gdx, gdw, gdb, gdy, gx, gm, gi, gw, B, C, HW, eps, &g_err));
-    CMP(gdx, dx, N, 1e-5, 1e-4, "bn dinp");
-    CMP(gdw, dw, C, 1e-5, 1e-4, "bn dweight");
-    CMP(gdb, db, C, 1e-5, 1e-4, "bn dbias");
+    char what[160];
+#define BN_CMP(d, h, n, name)                                                                              \
+    do {                                                                                                   \
+        snprintf(what, sizeof what, "bn [%d, %d, %d] +%g: %s", B, C, HW, offset, name);                    \
+        CMP(d, h, n, 1e-5, 1e-4, what);                                                                    \
+    } while (0)
+    for (int rep = 0; rep < 2; rep++) { // twice: the second call finds the counters reset
+        OK(hp_gpu_bn_forward_train(g_ctx, gy, gm, gi, grm, grv, gx, gw, gb, B, C, HW, mom, eps, &g_err));
+        BN_CMP(gy, y, N, "train out");
+        BN_CMP(gm, mean, C, "saved mean");
+        BN_CMP(gi, invstd, C, "saved invstd");
+        OK(hp_gpu_bn_backward(g_ctx, gdx, gdw, gdb, gdy, gx, gm, gi, gw, B, C, HW, eps, &g_err));
+        BN_CMP(gdx, dx, N, "dinp");
+        BN_CMP(gdw, dw, C, "dweight");
+        BN_CMP(gdb, db, C, "dbias");
+        if (rep == 0) {
+            BN_CMP(grm, rm, C, "running mean");
+            BN_CMP(grv, rv, C, "running var (unbiased, momentum)");
+            hp_bn_forward_train_f32(y, xhat, mean, invstd, rm, rv, x, w, b, B, C, HW, mom, eps); // 2nd update
+        }
+    }
+    BN_CMP(grm, rm, C, "running mean after 2 steps");
+    BN_CMP(grv, rv, C, "running var after 2 steps");
     hp_bn_forward_eval_f32(y, x, w, b, rm, rv, B, C, HW, eps);
     OK(hp_gpu_bn_forward_eval(g_ctx, gy, gx, gw, gb, grm, grv, B, C, HW, eps, &g_err));
-    CMP(gy, y, N, 1e-5, 1e-4, "bn eval out");
+    BN_CMP(gy, y, N, "eval out");
+#undef BN_CMP
     float *p[] = {x, w, b, dy, y, xhat, mean, invstd, dx, dw, db, rm, rv};
     for (int i = 0; i < 13; i++) free(p[i]);
     float *q[] = {grm, grv, gx, gw, gb, gdy, gy, gm, gi, gdx, gdw, gdb};
@@ -417,6 +438,45 @@ static void test_pool(int is_max, int k, int stride, int pad) {
     CMP(gy, y, no, 1e-6, 1e-5, what);
     snprintf(what, sizeof what, "%s k%d s%d p%d backward", is_max ? "maxpool" : "avgpool", k, stride, pad);
     CMP(gdx, dx, ni, 1e-6, 1e-5, what);
+    free(x), free(dy), free(y), free(dx), free(idx);
+    hp_gpu_free(gx), hp_gpu_free(gdy), hp_gpu_free(gy), hp_gpu_free(gdx);
+}
+
+/* Equal bits, NaN included. */
+static void cmp_bits(const float *dptr, const float *want, int64_t n, const char *what) {
+    float *got = back(dptr, n);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += memcmp(&got[i], &want[i], sizeof(float)) != 0;
+    CHECK(bad == 0, "%s: %lld of %lld values differ in their bits", what, (long long)bad, (long long)n);
+    free(got);
+}
+
+/* Max pooling on ties (values in steps of 0.5), -inf and NaN: the GPU's argmax must be the CPU's
+ * (first maximum in row-major order, the last NaN wins), so outputs and gradients are bit-equal. */
+static void test_pool_ties(int k, int stride, int pad) {
+    enum { P = 5, H = 9, W = 8 };
+    hp_pool_geom g;
+    CHECK(hp_pool_geom_make(&g, H, W, k, stride, pad) == 0, "pool geometry");
+    const int64_t ni = (int64_t)P * H * W, no = (int64_t)P * g.Ho * g.Wo;
+    float *x = randn(ni, 2), *dy = randn(no, 1), *y = host(no), *dx = host(ni);
+    for (int64_t i = 0; i < ni; i++) {
+        x[i] = floorf(x[i]) * 0.5f; // many ties
+        if (i % 17 == 3) x[i] = NAN;
+        if (i % 23 == 5) x[i] = -INFINITY;
+    }
+    for (int64_t i = 0; i < 4 * W; i++) x[i] = -INFINITY; // windows of -inf only
+    int32_t *idx = calloc((size_t)no, sizeof *idx);
+    if (!idx) exit(1);
+    hp_maxpool_forward_f32(y, idx, x, P, &g);
+    hp_maxpool_backward_f32(dx, dy, idx, P, &g);
+    float *gx = devf(x, ni), *gdy = devf(dy, no), *gy = devf(NULL, no), *gdx = devf(NULL, ni);
+    OK(hp_gpu_pool_forward(g_ctx, gy, gx, P, &g, 1, &g_err));
+    OK(hp_gpu_pool_backward(g_ctx, gdx, gdy, gy, gx, P, &g, 1, &g_err));
+    char what[96];
+    snprintf(what, sizeof what, "maxpool k%d s%d p%d on ties, -inf and NaN: forward", k, stride, pad);
+    cmp_bits(gy, y, no, what);
+    snprintf(what, sizeof what, "maxpool k%d s%d p%d on ties, -inf and NaN: backward", k, stride, pad);
+    cmp_bits(gdx, dx, ni, what);
     free(x), free(dy), free(y), free(dx), free(idx);
     hp_gpu_free(gx), hp_gpu_free(gdy), hp_gpu_free(gy), hp_gpu_free(gdx);
 }
@@ -455,9 +515,19 @@ int main(void) {
     test_conv(3, 4, 9, 8, 5, 1, 1, 0);
     test_conv(128, 1, 28, 28, 32, 3, 1, 1);  // fashion_cnn's first conv (the shape that failed with CNHW strides)
     test_conv(128, 32, 14, 14, 64, 3, 1, 1); // and its second
-    test_bn();
+    test_bn(4, 3, 6, 0);       // one chunk per channel
+    test_bn(37, 5, 300, 3);    // 3 uneven chunks of rows, shifted inputs
+    test_bn(64, 16, 196, 0);   // another C: the counters were reset
+    test_bn(128, 32, 196, -1); // fashion_cnn's first batch norm's channel count, 8 chunks
+    test_bn(1000, 7, 1, 0.5);  // HW 1: a batch norm after a dense layer
+    test_bn(37, 5, 300, 0);    // the first shape again, after larger ones
     test_pool(1, 2, 2, 0);
     test_pool(1, 3, 2, 1);
+    test_pool(1, 2, 3, 1); // windows apart (stride > k), padded
+    test_pool_ties(2, 2, 0);
+    test_pool_ties(2, 3, 1);
+    test_pool_ties(3, 2, 1); // overlapping windows: gradients summed in the CPU's order
+    test_pool_ties(3, 1, 1);
     test_pool(0, 2, 2, 0);
     test_pool(0, 3, 1, 1);
 #endif

@@ -43,6 +43,9 @@ void hp_cuda_close(hp_cuda_device *d) {
 }
 
 int hp_cuda_use(hp_cuda_device *d, hp_err *err) { return d->api->use_device(d->index, err); }
+int hp_cuda_mem_info(hp_cuda_device *d, size_t *free_bytes, size_t *total_bytes, hp_err *err) {
+    return d->api->mem_info(free_bytes, total_bytes, err);
+}
 int hp_cuda_index(const hp_cuda_device *d) { return d->index; }
 const char *hp_cuda_name(const hp_cuda_device *d) { return d->name; }
 const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d) { return &d->opts; }
@@ -72,6 +75,11 @@ int hp_cuda_open(int local_rank, const hp_cuda_opts *opts, hp_cuda_device **out,
                         "the CUDA toolkit (cmake -DHPSWEEP_CUDA=ON), or set device: cpu");
 }
 void hp_cuda_close(hp_cuda_device *d) { free(d); }
+int hp_cuda_mem_info(hp_cuda_device *d, size_t *free_bytes, size_t *total_bytes, hp_err *err) {
+    (void)d;
+    *free_bytes = *total_bytes = 0;
+    return hp_errf(err, "this hpsweep was built without CUDA, so it cannot use a GPU");
+}
 int hp_cuda_use(hp_cuda_device *d, hp_err *err) {
     (void)d;
     return hp_errf(err, "this hpsweep was built without CUDA, so it cannot use a GPU");

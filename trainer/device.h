@@ -42,6 +42,9 @@ const hp_cuda_opts *hp_cuda_options(const hp_cuda_device *d);
  * trains on d but did not open it calls this first (orchestrator/lanes.h). */
 int hp_cuda_use(hp_cuda_device *d, hp_err *err);
 
+/* Free and total memory of d's GPU, in bytes (the calling thread must be on d: hp_cuda_use). */
+int hp_cuda_mem_info(hp_cuda_device *d, size_t *free_bytes, size_t *total_bytes, hp_err *err);
+
 /* One line for logs: "cuda:0 NVIDIA H100 80GB HBM3 (deterministic, no TF32)". */
 void hp_cuda_describe(const hp_cuda_device *d, char *buf, size_t len);
 

@@ -322,6 +322,13 @@ int hp_trainer_epochs_done(const hp_trainer *t) { return t->epochs_done; }
 hp_model *hp_trainer_model(hp_trainer *t) { return t->model; }
 hp_optim *hp_trainer_optim(hp_trainer *t) { return t->optim; }
 hp_cuda_device *hp_trainer_gpu(const hp_trainer *t) { return t->gpu; }
+int64_t hp_trainer_device_bytes(const hp_trainer *t) {
+#if HP_TRAINER_GPU
+    if (ON_GPU(t)) return (int64_t)t->api->train_bytes(t->g);
+#endif
+    (void)t;
+    return 0;
+}
 
 const float *hp_trainer_best_state(const hp_trainer *t, int *epoch, double *val_acc, double *val_loss) {
     if (epoch) *epoch = t->best_epoch;

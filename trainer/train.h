@@ -75,6 +75,8 @@ int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const 
                          uint64_t seed, hp_trainer **out, hp_err *err);
 /* The GPU the trainer runs on, or NULL for the CPU. */
 hp_cuda_device *hp_trainer_gpu(const hp_trainer *t);
+/* The GPU memory the trainer holds, in bytes (model, optimizer moments, data, batch); 0 on the CPU. */
+int64_t hp_trainer_device_bytes(const hp_trainer *t);
 void hp_trainer_free(hp_trainer *t);
 
 /* Loss of the freshly initialised model on the first training batch (should be near

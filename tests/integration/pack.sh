@@ -36,6 +36,13 @@ if [ "$emul" != "-" ]; then
   cmp_runs one.h5 g4.h5 && ok "emulated GPU packed == CPU" || fail "emulated GPU packed != CPU"
   mpi 3 "$emul" run gpu.yaml -o gnp3.h5 --pack 3 --quiet > gnp3.log 2>&1 && cmp_runs one.h5 gnp3.h5 \
     && ok "emulated GPU, mpirun -np 3 --pack 3 == CPU" || { fail "emulated GPU np3"; cat gnp3.log; }
+  grep -q "MiB per trial" g4v.log && ok "emulated GPU: reports the memory per trial" || { fail "no memory line"; head -4 g4v.log; }
+  # A GPU of 300 MiB: 8 trials (each with a 64 MiB workspace allowance) do not fit; refused before any trial.
+  HPSWEEP_EMUL_GPU_MIB=300 "$emul" run gpu.yaml -o small.h5 --pack 8 > small.log 2>&1; rc=$?
+  [ $rc -eq 1 ] && grep -q -- "--pack 8: 8 trials of .* MiB each .* need .* use --pack [1-4] or fewer" small.log && [ ! -e small.h5 ] \
+    && ok "--pack 8 on a 300 MiB GPU: refused before starting, names a --pack that fits" || { fail "memory check: exit $rc"; cat small.log; }
+  HPSWEEP_EMUL_GPU_MIB=300 "$emul" run gpu.yaml -o small.h5 --pack 2 --quiet > small2.log 2>&1 \
+    && ok "--pack 2 on a 300 MiB GPU runs" || { fail "--pack 2 on 300 MiB"; cat small2.log; }
 fi
 
 # Stopped at a write, resumed with another --pack: the straight run's results, exactly.

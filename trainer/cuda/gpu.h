@@ -78,6 +78,11 @@ int hp_gpu_sync(hp_gpu_ctx *ctx, hp_err *err);
 /* Device memory: allocation is for setup (once per trial), never per batch. */
 int hp_gpu_alloc(void **dptr, size_t bytes, const char *what, hp_err *err);
 void hp_gpu_free(void *dptr);
+/* Bytes the calling thread has allocated with hp_gpu_alloc so far (only grows): the difference
+ * around a setup is what it holds on the device (gpu_train.h's per-trial figure). */
+size_t hp_gpu_thread_allocated(void);
+/* Free and total memory of the current device (cudaMemGetInfo). */
+int hp_gpu_mem_info(size_t *free_bytes, size_t *total_bytes, hp_err *err);
 int hp_gpu_upload(hp_gpu_ctx *ctx, void *dst, const void *src, size_t bytes, hp_err *err);
 int hp_gpu_download(hp_gpu_ctx *ctx, void *dst, const void *src, size_t bytes, hp_err *err); /* syncs */
 

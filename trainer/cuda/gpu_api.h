@@ -28,12 +28,14 @@ typedef struct hp_gpu_api {
     int (*device_count)(void);
     int (*bind)(int local_rank, int *device, char *name, size_t len, hp_err *err);
     int (*use_device)(int device, hp_err *err);
+    int (*mem_info)(size_t *free_bytes, size_t *total_bytes, hp_err *err);
     int (*ctx_create)(hp_gpu_ctx **out, const hp_gpu_opts *opts, hp_err *err);
     void (*ctx_free)(hp_gpu_ctx *ctx);
     int (*train_create)(hp_gpu_ctx *ctx, const hp_model_spec *model, const hp_optim_spec *optim,
                         const hp_augment_spec *augment, const hp_dataset *train, const hp_dataset *val,
                         int max_batch, hp_gpu_train **out, hp_err *err);
     void (*train_free)(hp_gpu_train *g);
+    size_t (*train_bytes)(const hp_gpu_train *g);
     int (*train_put_state)(hp_gpu_train *g, const float *state, int64_t n, const float *moments, hp_err *err);
     int (*train_get_state)(hp_gpu_train *g, float *state, int64_t n, float *moments, hp_err *err);
     int (*train_set_epoch)(hp_gpu_train *g, const int32_t *perm, const hp_augment_draw *draws, hp_err *err);

@@ -98,6 +98,7 @@ extern "C" void hp_gpu_ctx_free(hp_gpu_ctx *c) {
     if (c->cudnn) (void)cudnnDestroy(c->cudnn);
 #endif
     if (c->xent_scratch) (void)cudaFree(c->xent_scratch);
+    if (c->bn_scratch) (void)cudaFree(c->bn_scratch);
     if (c->cublas) (void)cublasDestroy(c->cublas);
     if (c->stream) (void)cudaStreamDestroy(c->stream);
     free(c);
@@ -106,6 +107,15 @@ extern "C" void hp_gpu_ctx_free(hp_gpu_ctx *c) {
 extern "C" int hp_gpu_sync(hp_gpu_ctx *ctx, hp_err *err) {
     HP_CUDA_CHECK(cudaStreamSynchronize(ctx->stream),
                   "a kernel queued earlier faulted: rerun with CUDA_LAUNCH_BLOCKING=1 or compute-sanitizer to find it");
+    return 0;
+}
+
+static thread_local size_t allocated; /* hp_gpu_thread_allocated */
+
+extern "C" size_t hp_gpu_thread_allocated(void) { return allocated; }
+
+extern "C" int hp_gpu_mem_info(size_t *free_bytes, size_t *total_bytes, hp_err *err) {
+    HP_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes), "check that the GPU is visible (nvidia-smi)");
     return 0;
 }
 
@@ -121,6 +131,7 @@ extern "C" int hp_gpu_alloc(void **dptr, size_t bytes, const char *what, hp_err 
                            ? "use a smaller batch or model, or fewer ranks per GPU"
                            : "check that a GPU is visible (nvidia-smi) and that its driver supports this CUDA version");
     }
+    allocated += bytes;
     return 0;
 }
 

@@ -206,6 +206,25 @@ int hp_gpu_sync(hp_gpu_ctx *ctx, hp_err *err) {
 
 /* ---- device memory ------------------------------------------------------------------------ */
 
+static _Thread_local size_t g_allocated; /* hp_gpu_thread_allocated */
+
+size_t hp_gpu_thread_allocated(void) { return g_allocated; }
+
+int hp_gpu_mem_info(size_t *free_bytes, size_t *total_bytes, hp_err *err) {
+    (void)err;
+    /* The emulated device: 16 GiB (HPSWEEP_EMUL_GPU_MIB sets another size, for tests), less what
+     * is allocated. */
+    const char *env = getenv("HPSWEEP_EMUL_GPU_MIB");
+    long long mib = env ? atoll(env) : 0;
+    *total_bytes = mib > 0 && mib < (1LL << 30) ? (size_t)mib << 20 : (size_t)16 << 30;
+    size_t used = 0;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < g_nblk; i++) used += g_blk[i].rounded;
+    pthread_mutex_unlock(&g_mu);
+    *free_bytes = used < *total_bytes ? *total_bytes - used : 0;
+    return 0;
+}
+
 int hp_gpu_alloc(void **dptr, size_t bytes, const char *what, hp_err *err) {
     *dptr = NULL;
     emul_op o_ = {"hp_gpu_alloc", err, {0}, {0}, 0};
@@ -235,6 +254,7 @@ int hp_gpu_alloc(void **dptr, size_t bytes, const char *what, hp_err *err) {
     b->rounded = rounded;
     snprintf(b->what, sizeof b->what, "%s", what);
     pthread_mutex_unlock(&g_mu);
+    g_allocated += bytes;
     *dptr = p;
     return 0;
 }

@@ -71,6 +71,8 @@ struct hp_gpu_ctx {
     cublasHandle_t cublas;
     double *xent_scratch; /* [2 * xent_cap]: per-example loss and hit, reduced in order */
     int xent_cap;
+    void *bn_scratch;     /* batch norm's partial sums, counters, coefficients (gpu_bnpool.cu) */
+    size_t bn_parts, bn_chans; /* its capacity: partial pairs, channels */
 #if HPSWEEP_HAVE_CUDNN
     cudnnHandle_t cudnn;
     void *workspace; /* owned; grown only when a new conv shape needs more */
@@ -83,6 +85,23 @@ struct hp_gpu_ctx {
     int plan_evict; /* the slot to reuse next when every plan slot is taken */
 #endif
 };
+
+#if HPSWEEP_HAVE_CUDNN
+/* gpu_bnpool.cu: our kernels behind gpu.h's batch norm in training and max pooling (the shapes
+ * and eps were checked by the caller; see gpu_bnpool.cu for the maths). */
+int hp_gpu_bn_train_kernels(hp_gpu_ctx *ctx, float *out, float *save_mean, float *save_invstd, float *running_mean,
+                            float *running_var, const float *inp, const float *weight, const float *bias, int B, int C,
+                            int HW, double momentum, double eps, hp_err *err);
+int hp_gpu_bn_backward_kernels(hp_gpu_ctx *ctx, float *dinp, float *dweight, float *dbias, const float *dout,
+                               const float *inp, const float *save_mean, const float *save_invstd, const float *weight,
+                               int B, int C, int HW, hp_err *err);
+/* Max pooling runs on these (hp_gpu_maxpool_kernels_ok: every valid geometry). */
+int hp_gpu_maxpool_kernels_ok(const hp_pool_geom *g);
+int hp_gpu_maxpool_forward_kernel(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P, const hp_pool_geom *g,
+                                  hp_err *err);
+int hp_gpu_maxpool_backward_kernel(hp_gpu_ctx *ctx, float *dinp, const float *dout, const float *inp, int64_t P,
+                                   const hp_pool_geom *g, hp_err *err);
+#endif
 
 /* Blocks of 256 threads covering n elements (n <= INT32_MAX checked by callers). */
 static inline unsigned hp_gpu_blocks(int64_t n) { return (unsigned)((n + 255) / 256); }

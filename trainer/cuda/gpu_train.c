@@ -23,6 +23,7 @@ struct hp_gpu_train {
     float *xb;                // [max_batch, dim] device: the gathered batch
     int32_t *yb;              // [max_batch] device
     int c, h, w, dim, max_batch;
+    size_t bytes;             /* device memory allocated by create */
 };
 
 static int upload_set(hp_gpu_train *g, const hp_dataset *d, const char *what, float **x, int32_t **y, hp_err *err) {
@@ -37,6 +38,7 @@ int hp_gpu_train_create(hp_gpu_ctx *ctx, const hp_model_spec *model, const hp_op
                         const hp_augment_spec *augment, const hp_dataset *train, const hp_dataset *val, int max_batch,
                         hp_gpu_train **out, hp_err *err) {
     *out = NULL;
+    const size_t before = hp_gpu_thread_allocated();
     hp_gpu_train *g = hp_calloc(1, sizeof *g, "the GPU trainer", err);
     if (!g) return -1;
     g->ctx = ctx;
@@ -68,6 +70,7 @@ int hp_gpu_train_create(hp_gpu_ctx *ctx, const hp_model_spec *model, const hp_op
         hp_gpu_alloc((void **)&g->yb, (size_t)max_batch * sizeof(int32_t), "the batch labels", err) != 0 ||
         hp_gpu_sync(ctx, err) != 0)
         goto fail;
+    g->bytes = hp_gpu_thread_allocated() - before;
     *out = g;
     return 0;
 fail:
@@ -89,6 +92,8 @@ void hp_gpu_train_free(hp_gpu_train *g) {
     hp_gpu_free(g->yb);
     free(g);
 }
+
+size_t hp_gpu_train_bytes(const hp_gpu_train *g) { return g->bytes; }
 
 static int check_count(const hp_gpu_train *g, int64_t n, hp_err *err) {
     if (n < 0 || n > g->nstate)

@@ -27,6 +27,9 @@ int hp_gpu_train_create(hp_gpu_ctx *ctx, const hp_model_spec *model, const hp_op
                         const hp_augment_spec *augment, const hp_dataset *train, const hp_dataset *val, int max_batch,
                         hp_gpu_train **out, hp_err *err);
 void hp_gpu_train_free(hp_gpu_train *g);
+/* The device memory the trial holds: its model, moments, data and batch (not the context's
+ * cuDNN workspace and handles, shared by the trials of a context). */
+size_t hp_gpu_train_bytes(const hp_gpu_train *g);
 
 /* Copy the first n floats of the state vector, and (if moments is non-NULL) the optimizer's
  * moment blocks [nmom * nparams] (optim.h's layout without the step count), to the device;
