@@ -10,7 +10,8 @@
 # T_SANITIZER=200; all together are also held under T_TOTAL):
 #   env         nvidia-smi, the cuDNN/cuBLAS the backend resolves, python3's torch and CUDA
 #   cuda-tests  test_cuda_bind, test_cuda_layers, test_gpu_trial_cuda (exit 77: no GPU: SKIP)
-#   sanitizer   compute-sanitizer memcheck over test_gpu_trial_cuda (not with --quick)
+#   sanitizer   compute-sanitizer memcheck over test_gpu_trial_cuda and test_cuda_layers, and
+#               racecheck over test_cuda_layers (not with --quick)
 #   planted     each bundled libhpsweep_cuda_planted*.so must make test_cuda_layers or
 #               test_gpu_trial_cuda fail (PASS = the broken module was caught)
 #   cnn-train   hpsweep train sweeps/fashion_cnn.yaml --epochs 2 on cuda and on the CPU;
@@ -30,7 +31,7 @@ set -u
 # Budgets in seconds: each step's worst case; T_TOTAL caps the whole run (7 minutes).
 T_ENV=${T_ENV:-25}              # nvidia-smi, python3 -c 'import torch'
 T_CUDA_TESTS=${T_CUDA_TESTS:-60}
-T_SANITIZER=${T_SANITIZER:-70}  # memcheck of test_gpu_trial_cuda (cuDNN's kernels instrumented)
+T_SANITIZER=${T_SANITIZER:-70}  # each of 3 sanitizer runs (cuDNN's kernels instrumented)
 T_PLANTED=${T_PLANTED:-40}      # all planted modules together
 T_TRAIN_GPU=${T_TRAIN_GPU:-30}  # 2 epochs of fashion_cnn on 55000 images
 T_TRAIN_CPU=${T_TRAIN_CPU:-60}  # the same on all cores
@@ -43,7 +44,7 @@ ACC_TOL=${ACC_TOL:-0.005}       # cnn-train: |gpu - cpu| best validation accurac
 SWEEP_TRIALS=8 SWEEP_EPOCHS=1 SWEEP_SUBSET=10000 QUICK_TRAIN=2000 QUICK_VAL=1000
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-usage() { sed -n '2,26p' "$0" | cut -c3-; }
+usage() { sed -n '2,27p' "$0" | cut -c3-; }
 out="" quick=0 target="" only="" skipped_steps=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -227,14 +228,22 @@ step_cuda_tests() {
 step_sanitizer() {
   [ "$quick" = 0 ] || { result SKIP "--quick"; return; }
   [ -n "$sanitizer" ] || { result SKIP "no compute-sanitizer in PATH or /usr/local/cuda*/"; return; }
-  run env "$T_SANITIZER" "'$sanitizer' --tool memcheck --error-exitcode 1 \"\$(command -v test_gpu_trial_cuda)\""
-  local rc=$? errs test
-  errs=$(grep -m1 -oE 'ERROR SUMMARY: [0-9]+ error' "$part" | grep -oE '[0-9]+')
-  test=$(grep -m1 -oE '[0-9]+ passed, [0-9]+ failed' "$part")
-  if grep -q '^SKIPPED:' "$part" && [ -z "$test" ]; then result SKIP "test_gpu_trial_cuda skipped (no GPU)"
-  elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then result FAIL "timed out (T_SANITIZER=$T_SANITIZER)"
-  elif [ "${errs:-x}" = 0 ]; then result PASS "memcheck: 0 errors (the test itself: ${test:-?}, rc $rc)"
-  else result FAIL "memcheck: ${errs:-no ERROR SUMMARY} errors, rc $rc: $(why)"
+  # memcheck over whole trials; memcheck and racecheck (shared memory) over every op's parity test
+  local rc errs test tool prog summary="" bad=0 skipped=0
+  for tool_prog in memcheck:test_gpu_trial_cuda memcheck:test_cuda_layers racecheck:test_cuda_layers; do
+    tool=${tool_prog%%:*} prog=${tool_prog#*:}
+    run env "$T_SANITIZER" "'$sanitizer' --tool $tool --error-exitcode 1 \"\$(command -v $prog)\""; rc=$?
+    errs=$(grep -m1 -oE 'ERROR SUMMARY: [0-9]+ error|RACECHECK SUMMARY: [0-9]+ hazard' "$part" | grep -oE '[0-9]+')
+    test=$(grep -m1 -oE '[0-9]+ passed, [0-9]+ failed' "$part")
+    if grep -q '^SKIPPED:' "$part" && [ -z "$test" ]; then skipped=1; summary+="$tool $prog skipped; "
+    elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then bad=1; summary+="$tool $prog timed out; "
+    elif [ "${errs:-x}" = 0 ] && [ "$rc" -eq 0 ]; then summary+="$tool $prog: 0 errors (${test:-?}); "
+    else bad=1; summary+="$tool $prog: ${errs:-no summary} errors, rc $rc: $(why); "
+    fi
+  done
+  if [ "$bad" = 1 ]; then result FAIL "$summary"
+  elif [ "$skipped" = 1 ]; then result SKIP "$summary"
+  else result PASS "$summary"
   fi
 }
 
@@ -372,7 +381,7 @@ PY
 step_pack() {
   local dir=$bin rc table same
   [ "$mode" = build ] && dir=$target
-  run env "$T_PACK" "OUT='$out/pack' RANKS=1 PACKS='2 4 8' COMBOS=2x4 TIMEOUT=\${TIMEOUT:-40} bash bench/run_bench_pack.sh '$dir'"; rc=$?
+  run env "$T_PACK" "OUT='$out/pack' RANKS=1 PACKS='${PACKS:-2 4 8}' COMBOS='${COMBOS:-2x4}' TIMEOUT=\${TIMEOUT:-40} bash bench/run_bench_pack.sh '$dir'"; rc=$?
   if grep -q 'no usable GPU here' "$part"; then result SKIP "no GPU visible: nothing measured"; return; fi
   cp "$part" "$out/pack.txt"
   # the table's "vs R=1" on the trials' time, per row
@@ -424,7 +433,7 @@ trap on_signal INT TERM
 echo "gpu-check.sh: $mode $target -> $out$([ "$quick" = 1 ] && echo ' (--quick)')"
 step env "$T_ENV" step_env
 step cuda-tests "$T_CUDA_TESTS" step_cuda_tests
-step sanitizer "$T_SANITIZER" step_sanitizer
+step sanitizer $((3 * T_SANITIZER)) step_sanitizer
 step planted "$T_PLANTED" step_planted
 step cnn-train $((T_TRAIN_GPU + T_TRAIN_CPU)) step_cnn_train
 step bench "$T_BENCH" step_bench

@@ -453,8 +453,8 @@ static void cmp_bits(const float *dptr, const float *want, int64_t n, const char
 
 /* Max pooling on ties (values in steps of 0.5), -inf and NaN: the GPU's argmax must be the CPU's
  * (first maximum in row-major order, the last NaN wins), so outputs and gradients are bit-equal. */
-static void test_pool_ties(int k, int stride, int pad) {
-    enum { P = 5, H = 9, W = 8 };
+static void test_pool_ties(int k, int stride, int pad, int H, int W) {
+    enum { P = 5 };
     hp_pool_geom g;
     CHECK(hp_pool_geom_make(&g, H, W, k, stride, pad) == 0, "pool geometry");
     const int64_t ni = (int64_t)P * H * W, no = (int64_t)P * g.Ho * g.Wo;
@@ -524,10 +524,11 @@ int main(void) {
     test_pool(1, 2, 2, 0);
     test_pool(1, 3, 2, 1);
     test_pool(1, 2, 3, 1); // windows apart (stride > k), padded
-    test_pool_ties(2, 2, 0);
-    test_pool_ties(2, 3, 1);
-    test_pool_ties(3, 2, 1); // overlapping windows: gradients summed in the CPU's order
-    test_pool_ties(3, 1, 1);
+    test_pool_ties(2, 2, 0, 8, 6); // windows tile the plane (one thread per window)
+    test_pool_ties(2, 2, 0, 9, 8); // a row left over (one thread per input)
+    test_pool_ties(2, 3, 1, 9, 8);
+    test_pool_ties(3, 2, 1, 9, 8); // overlapping windows: gradients summed in the CPU's order
+    test_pool_ties(3, 1, 1, 9, 8);
     test_pool(0, 2, 2, 0);
     test_pool(0, 3, 1, 1);
 #endif
