@@ -95,22 +95,12 @@ __global__ static void bn_stats_kernel(float *mean, float *invstd, float *runnin
     const int b0 = (int)((int64_t)B * j / S), b1 = (int)((int64_t)B * (j + 1) / S);
     const double K = (double)inp[(int64_t)c * HW]; // the channel's first value (b 0, position 0)
     double s = 0, q = 0;
-    if (HW >= BN_THREADS / 2) { // rows of the chunk one after another, a row across the threads
-        for (int b = b0; b < b1; b++) {
-            const float *x = inp + ((int64_t)b * C + c) * HW;
-            for (int p = threadIdx.x; p < HW; p += BN_THREADS) {
-                const double d = (double)x[p] - K;
-                s += d;
-                q += d * d;
-            }
-        }
-    } else { // short rows: the chunk's values flattened (i < (b1 - b0) * HW < 2^31, checked)
-        const int len = (b1 - b0) * HW;
-        for (int i = threadIdx.x; i < len; i += BN_THREADS) {
-            const double d = (double)inp[((int64_t)(b0 + i / HW) * C + c) * HW + i % HW] - K;
-            s += d;
-            q += d * d;
-        }
+    const int64_t len = (int64_t)(b1 - b0) * HW;
+    for (int64_t i = threadIdx.x; i < len; i += BN_THREADS) {
+        const int64_t b = b0 + i / HW, p = i % HW;
+        const double d = (double)inp[(b * C + c) * HW + p] - K;
+        s += d;
+        q += d * d;
     }
     ss[threadIdx.x] = s;
     sq[threadIdx.x] = q;
@@ -138,13 +128,11 @@ __global__ static void bn_stats_kernel(float *mean, float *invstd, float *runnin
             (float)((1.0 - momentum) * (double)running_var[c] + momentum * var * (double)n / (double)(n - 1));
 }
 
-/* Elementwise over [B, C, HW] (total < 2^31, checked): 32-bit indices, whose divisions are
- * cheap (64-bit ones made these kernels several times slower). */
 __global__ static void bn_norm_kernel(float *out, const float *inp, const float *mean, const float *invstd,
-                                      const float *weight, const float *bias, int C, int HW, int total) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+                                      const float *weight, const float *bias, int C, int HW, int64_t total) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
-    const int c = (i / HW) % C;
+    const int c = (int)((i / HW) % C);
     const float v = __fmul_rn(__fsub_rn(inp[i], mean[c]), invstd[c]);
     out[i] = __fadd_rn(__fmul_rn(v, weight[c]), bias[c]);
 }
@@ -157,23 +145,12 @@ __global__ static void bn_dsums_kernel(float *dweight, float *dbias, float *coef
     const int b0 = (int)((int64_t)B * j / S), b1 = (int)((int64_t)B * (j + 1) / S);
     const float m = mean[c], sd = invstd[c];
     double s = 0, q = 0;
-    if (HW >= BN_THREADS / 2) {
-        for (int b = b0; b < b1; b++) {
-            const int64_t row = ((int64_t)b * C + c) * HW;
-            for (int p = threadIdx.x; p < HW; p += BN_THREADS) {
-                const double g = (double)dout[row + p];
-                s += g;
-                q += g * (double)__fmul_rn(__fsub_rn(inp[row + p], m), sd); // the CPU's float xhat
-            }
-        }
-    } else {
-        const int len = (b1 - b0) * HW;
-        for (int i = threadIdx.x; i < len; i += BN_THREADS) {
-            const int64_t off = ((int64_t)(b0 + i / HW) * C + c) * HW + i % HW;
-            const double g = (double)dout[off];
-            s += g;
-            q += g * (double)__fmul_rn(__fsub_rn(inp[off], m), sd);
-        }
+    const int64_t len = (int64_t)(b1 - b0) * HW;
+    for (int64_t i = threadIdx.x; i < len; i += BN_THREADS) {
+        const int64_t off = ((b0 + i / HW) * C + c) * HW + i % HW;
+        const double g = (double)dout[off];
+        s += g;
+        q += g * (double)__fmul_rn(__fsub_rn(inp[off], m), sd); // the CPU's float xhat
     }
     ss[threadIdx.x] = s;
     sq[threadIdx.x] = q;
@@ -198,10 +175,10 @@ __global__ static void bn_dsums_kernel(float *dweight, float *dbias, float *coef
 }
 
 __global__ static void bn_dinp_kernel(float *dinp, const float *dout, const float *inp, const float *mean,
-                                      const float *invstd, const float *coef, int C, int HW, int total) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+                                      const float *invstd, const float *coef, int C, int HW, int64_t total) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
-    const int c = (i / HW) % C;
+    const int c = (int)((i / HW) % C);
     const float xh = __fmul_rn(__fsub_rn(inp[i], mean[c]), invstd[c]);
     dinp[i] = __fadd_rn(__fadd_rn(__fmul_rn(coef[c], dout[i]), coef[C + c]), __fmul_rn(coef[2 * C + c], xh));
 }
@@ -221,7 +198,7 @@ int hp_gpu_bn_train_kernels(hp_gpu_ctx *ctx, float *out, float *save_mean, float
         save_mean, save_invstd, running_mean, running_var, part, count, inp, B, C, HW, S, momentum, eps);
     HP_LAUNCH_CHECK("bn_stats_kernel");
     bn_norm_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(out, inp, save_mean, save_invstd, weight, bias, C,
-                                                                   HW, (int)total);
+                                                                   HW, total);
     HP_LAUNCH_CHECK("bn_norm_kernel");
     return 0;
 }
@@ -242,7 +219,7 @@ int hp_gpu_bn_backward_kernels(hp_gpu_ctx *ctx, float *dinp, float *dweight, flo
     HP_LAUNCH_CHECK("bn_dsums_kernel");
     if (dinp) {
         bn_dinp_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(dinp, dout, inp, save_mean, save_invstd, coef,
-                                                                       C, HW, (int)total);
+                                                                       C, HW, total);
         HP_LAUNCH_CHECK("bn_dinp_kernel");
     }
     return 0;
@@ -266,27 +243,28 @@ __device__ static int pool_argmax(const float *x, const hp_pool_geom g, int oh, 
     return bi;
 }
 
-__global__ static void maxpool_fwd_kernel(float *out, const float *inp, const hp_pool_geom g, int total) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x; // over [P, Ho, Wo] (< 2^31, checked)
+__global__ static void maxpool_fwd_kernel(float *out, const float *inp, const hp_pool_geom g, int64_t total) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; // over [P, Ho, Wo]
     if (i >= total) return;
-    const int HWo = g.Ho * g.Wo, pl = i / HWo, r = i - pl * HWo;
+    const int64_t HWo = (int64_t)g.Ho * g.Wo, pl = i / HWo;
+    const int r = (int)(i % HWo);
     float best;
-    (void)pool_argmax(inp + (int64_t)pl * g.H * g.W, g, r / g.Wo, r % g.Wo, &best);
+    (void)pool_argmax(inp + pl * g.H * g.W, g, r / g.Wo, r % g.Wo, &best);
     out[i] = best;
 }
 
 /* dinp at input (h, w): the sum of dout over the windows whose argmax it is, in increasing
  * (oh, ow) order, which is the order in which the CPU's backward adds them (from 0). */
 __global__ static void maxpool_bwd_kernel(float *dinp, const float *dout, const float *inp, const hp_pool_geom g,
-                                          int total) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x; // over [P, H, W] (< 2^31, checked)
+                                          int64_t total) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; // over [P, H, W]
     if (i >= total) return;
-    const int HW = g.H * g.W, pl = i / HW, r = i - pl * HW, h = r / g.W;
-    const int hp = h + g.pad, wp = r - h * g.W + g.pad;
+    const int64_t HW = (int64_t)g.H * g.W, pl = i / HW;
+    const int r = (int)(i % HW), hp = r / g.W + g.pad, wp = r % g.W + g.pad;
     // windows holding it: oh * stride <= hp < oh * stride + k, within [0, Ho)
     const int oh0 = hp - g.k + 1 <= 0 ? 0 : (hp - g.k + g.stride) / g.stride, oh1 = min(hp / g.stride, g.Ho - 1);
     const int ow0 = wp - g.k + 1 <= 0 ? 0 : (wp - g.k + g.stride) / g.stride, ow1 = min(wp / g.stride, g.Wo - 1);
-    const float *x = inp + (int64_t)pl * HW, *d = dout + (int64_t)pl * g.Ho * g.Wo;
+    const float *x = inp + pl * HW, *d = dout + pl * g.Ho * g.Wo;
     float acc = 0.0f;
     for (int oh = oh0; oh <= oh1; oh++)
         for (int ow = ow0; ow <= ow1; ow++) {
@@ -296,29 +274,13 @@ __global__ static void maxpool_bwd_kernel(float *dinp, const float *dout, const 
     dinp[i] = acc;
 }
 
-/* Windows that tile the plane (stride k, no padding, H and W multiples of k; the CNNs' 2x2/2):
- * one thread per window writes its k*k inputs, dout to the argmax and 0 elsewhere. */
-__global__ static void maxpool_bwd_tiled_kernel(float *dinp, const float *dout, const float *inp, const hp_pool_geom g,
-                                                int total) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x; // over [P, Ho, Wo] (< 2^31, checked)
-    if (i >= total) return;
-    const int HWo = g.Ho * g.Wo, pl = i / HWo, r = i - pl * HWo, oh = r / g.Wo, ow = r - oh * g.Wo;
-    const float *x = inp + (int64_t)pl * g.H * g.W;
-    float *dx = dinp + (int64_t)pl * g.H * g.W;
-    float best;
-    const int bi = pool_argmax(x, g, oh, ow, &best);
-    const float d = dout[i];
-    for (int h = oh * g.k; h < (oh + 1) * g.k; h++)
-        for (int w = ow * g.k; w < (ow + 1) * g.k; w++) dx[h * g.W + w] = h * g.W + w == bi ? d : 0.0f;
-}
-
 int hp_gpu_maxpool_kernels_ok(const hp_pool_geom *g) { return g->k >= 1; }
 
 int hp_gpu_maxpool_forward_kernel(hp_gpu_ctx *ctx, float *out, const float *inp, int64_t P, const hp_pool_geom *g,
                                   hp_err *err) {
     const int64_t total = P * g->Ho * g->Wo;
     HP_GPU_CHECK_N(P * g->H * g->W, "P * H * W");
-    maxpool_fwd_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(out, inp, *g, (int)total);
+    maxpool_fwd_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(out, inp, *g, total);
     HP_LAUNCH_CHECK("maxpool_fwd_kernel");
     return 0;
 }
@@ -327,13 +289,7 @@ int hp_gpu_maxpool_backward_kernel(hp_gpu_ctx *ctx, float *dinp, const float *do
                                    const hp_pool_geom *g, hp_err *err) {
     const int64_t total = P * g->H * g->W;
     HP_GPU_CHECK_N(total, "P * H * W");
-    if (g->stride == g->k && g->pad == 0 && g->H % g->k == 0 && g->W % g->k == 0) {
-        const int64_t nout = P * g->Ho * g->Wo;
-        maxpool_bwd_tiled_kernel<<<hp_gpu_blocks(nout), 256, 0, ctx->stream>>>(dinp, dout, inp, *g, (int)nout);
-        HP_LAUNCH_CHECK("maxpool_bwd_tiled_kernel");
-        return 0;
-    }
-    maxpool_bwd_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(dinp, dout, inp, *g, (int)total);
+    maxpool_bwd_kernel<<<hp_gpu_blocks(total), 256, 0, ctx->stream>>>(dinp, dout, inp, *g, total);
     HP_LAUNCH_CHECK("maxpool_bwd_kernel");
     return 0;
 }
