@@ -27,7 +27,7 @@ static void run_usage(FILE *f) {
             "                        OMP_NUM_THREADS if set, else the node's cores divided among the\n"
             "                        trainer ranks on it); results do not depend on it\n"
             "  --pack K              trials each training process trains at once, in threads, each with\n"
-            "                        its own CUDA stream (default auto: 4 on a GPU, 1 on the CPU); results\n"
+            "                        its own CUDA stream (default auto: 8 on a GPU, 1 on the CPU); results\n"
             "                        do not depend on it (docs/cuda.md, \"Packing\")\n"
             "  --quiet               no per-stage and per-trial lines, only the summary at the end\n"
             "  -h, --help            this text\n"

@@ -24,7 +24,7 @@
 /* The most trials one process trains at once (--pack). */
 #define HP_MAX_PACK 16
 /* --pack's default on a GPU (on the CPU: 1, the cores are shared out either way). */
-#define HP_PACK_GPU_DEFAULT 4
+#define HP_PACK_GPU_DEFAULT 8
 
 typedef struct hp_lanes hp_lanes;
 

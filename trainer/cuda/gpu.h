@@ -68,7 +68,8 @@ typedef struct hp_gpu_opts {
 } hp_gpu_opts;
 
 /* The cuBLAS and cuDNN handles, the stream, the cuDNN workspace, per-shape conv plans and
- * reusable descriptors. One per process (per device); not thread-safe. opts may be NULL. */
+ * reusable descriptors. One per thread that trains (a process may hold several, one per lane of
+ * orchestrator/lanes.h, all on its device); a context is not thread-safe. opts may be NULL. */
 typedef struct hp_gpu_ctx hp_gpu_ctx;
 int hp_gpu_ctx_create(hp_gpu_ctx **out, const hp_gpu_opts *opts, hp_err *err);
 void hp_gpu_ctx_free(hp_gpu_ctx *ctx);
