@@ -218,11 +218,12 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
                                             spec->data.nclasses, &meta.checkpoint_width, err);
     /* --force removes the old file only now, when everything that can be checked was. */
     struct stat sb;
-    if (rc == 0 && a->force && stat(s->path, &sb) == 0 && hp_results_remove(s->path, err) != 0)
-        rc = hp_err_prefix(err, "--force");
+    if (rc == 0 && a->force && stat(s->path, &sb) == 0 && (rc = hp_results_remove(s->path, err)) != 0)
+        hp_err_prefix(err, "--force");
     if (rc == 0) rc = hp_results_create(s->path, &meta, layout, ntensors, out, err);
     hp_model_free(m);
-    return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
+    /* Another run won a race for the path: it exists now, ours was never made (exit 3). */
+    return rc == 0 ? HP_EXIT_OK : rc == HP_RESULTS_EXISTS ? HP_EXIT_EXISTS : HP_EXIT_FAILURE;
 }
 
 /* Step 3, continuing: the data must be what the sweep started with; then reopen the file. */

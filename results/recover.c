@@ -139,7 +139,8 @@ int hp_results_open_resume(const char *path, int *recovered, hp_results **out, h
 int hp_results_remove(const char *path, hp_err *err) {
     int fd = -1;
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && hp_results_lock(path, &fd, err) < 0) return -1;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && hp_results_lock(path, &fd, err) < 0)
+        return strstr(err->msg, "being written") ? HP_RESULTS_EXISTS : -1;
     int rc = unlink(path) == 0 || errno == ENOENT ? 0 : hp_errf(err, "cannot remove %s: %s", path, strerror(errno));
     hp_results_unlock(fd);
     return rc;

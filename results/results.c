@@ -246,15 +246,24 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
     struct stat st;
     if (stat(path, &st) == 0)
         return hp_errf(err, "results file %s already exists; choose another output path, remove "
-                            "it, or continue it with `hpsweep resume %s`", path, path);
+                            "it, or continue it with `hpsweep resume %s`", path, path),
+               HP_RESULTS_EXISTS;
     hp_h5_quiet();
 
-    /* The file is built under PATH.creating and appears at PATH only once every object exists
-     * and SWMR writing started, so a kill during creation never leaves a half-made PATH. */
-    size_t plen = strlen(path);
-    char *tmp = hp_calloc(plen + 16, 1, "a file name", err);
+    /* The file is built under PATH.creating.HOST.PID, a name no other process uses (several
+     * runs may race on one PATH, also from several nodes of a shared file system), and appears
+     * at PATH only once every object exists and SWMR writing started, so a kill during creation
+     * never leaves a half-made PATH. A leftover of that name is from a killed process of ours
+     * whose pid came back: removed. */
+    char host[64] = "host";
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == '/') *c = '_';
+    size_t plen = strlen(path), tlen = plen + sizeof host + 48;
+    char *tmp = hp_calloc(tlen, 1, "a file name", err);
     if (!tmp) return -1;
-    snprintf(tmp, plen + 16, "%s.creating", path);
+    snprintf(tmp, tlen, "%s.creating.%s.%ld", path, host, (long)getpid());
     if (unlink(tmp) < 0 && errno != ENOENT && errno != ENOTDIR) { /* no such folder: H5Fcreate says so */
         hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp, strerror(errno));
         free(tmp);
@@ -289,6 +298,7 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
         return -1;
     }
 
+    int exists = 0;
     int ok = hp_results_lock(tmp, &r->lock_fd, err) == 0 && hp_h5_types_create(&r->t, err) == 0 &&
              xfer_init(r, err) == 0 && write_root_attrs(r, meta, created_utc, err) == 0 &&
              make_group(r, "/model", err) == 0 && make_group(r, "/snapshots", err) == 0;
@@ -326,9 +336,10 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
     if (ok && link(tmp, path) == 0) {
         unlink(tmp);
     } else if (ok && errno == EEXIST) {
-        ok = hp_errf(err, "results file %s already exists; choose another output path, remove it, or continue it "
-                          "with `hpsweep resume %s`",
+        ok = hp_errf(err, "results file %s already exists (another hpsweep created it first); choose another "
+                          "output path, remove it, or continue it with `hpsweep resume %s`",
                      path, path) == 0;
+        exists = 1;
     } else if (ok && (stat(path, &st) == 0 || rename(tmp, path) != 0)) {
         ok = hp_errf(err, "results file %s: cannot move %s into place: %s", path, tmp, strerror(errno)) == 0;
     }
@@ -338,7 +349,7 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
         if (unlink(tmp) < 0 && errno != ENOENT)
             hp_err_prefix(err, "(could not remove the incomplete file %s: %s)", tmp, strerror(errno));
         free(tmp);
-        return -1;
+        return exists ? HP_RESULTS_EXISTS : -1;
     }
     free(tmp);
     *out = r;

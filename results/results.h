@@ -151,7 +151,11 @@ typedef struct hp_results hp_results;
 
 /* Create a new file (fails if it exists: the caller decides about --force / --resume). The
  * layout fixes the snapshot width, meta->checkpoint_width the checkpoint width (objects cannot
- * be added once SWMR writing started). Starts SWMR writing once every object exists. */
+ * be added once SWMR writing started). Starts SWMR writing once every object exists.
+ * Atomic and exclusive: the file is built under a name of this process's own and appears at
+ * path complete, or not at all; of several processes creating one path at once, exactly one
+ * succeeds and the others return HP_RESULTS_EXISTS without touching it. */
+#define HP_RESULTS_EXISTS (-2) /* hp_results_create, hp_results_remove: path exists / is being written */
 int hp_results_create(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
                       int ntensors, hp_results **out, hp_err *err);
 /* Append a planned stage and its trials (status pending). A trial's id is its row, so ids
@@ -186,7 +190,8 @@ int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_e
 /* Flush and close; frees r. Returns -1 if the final flush failed (the message says so). */
 int hp_results_close(hp_results *r, hp_err *err);
 
-/* Remove a results file (run --force), unless a running hpsweep is writing it. */
+/* Remove a results file (run --force), unless a running hpsweep is writing it (then
+ * HP_RESULTS_EXISTS). */
 int hp_results_remove(const char *path, hp_err *err);
 
 /* Reopen a file that hpsweep closed cleanly, to add to it (resume): checks its format and

@@ -151,7 +151,7 @@ sed 's/trials: 8, epochs: 4/trials: 8, epochs: 400/' $R > slow.yaml
 wait_finished live.h5 0 || true
 for i in $(seq 50); do "$bin" show live.h5 2>/dev/null | grep -q "1 running" && break; sleep 0.05; done
 expect resume-while-being-written 1 "being written by another hpsweep that is still running" - "$bin" resume live.h5
-expect force-while-being-written 1 "--force: results file live.h5 is being written by another hpsweep" - \
+expect force-while-being-written 3 "--force: results file live.h5 is being written by another hpsweep" - \
   "$bin" run slow.yaml -o live.h5 --force --quiet
 kill -TERM $pid; wait $pid; [ $? -eq 4 ] && ok "the live sweep was not disturbed (stopped by SIGTERM: exit 4)" || fail "live sweep"
 # More trainer ranks than trials: the idle ones wait and stop; not an error.
