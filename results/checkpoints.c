@@ -58,6 +58,41 @@ void hp_results_unlock(int fd) {
     if (fd >= 0) close(fd); /* closing the description releases its lock */
 }
 
+int hp_results_writer_alive(const char *path) {
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = LOCK_OFFSET;
+    fl.l_len = 1;
+#ifdef F_OFD_GETLK
+    int rc = fcntl(f, F_OFD_GETLK, &fl);
+#else
+    int rc = fcntl(f, F_GETLK, &fl);
+#endif
+    close(f);
+    /* No lock support here: assume a writer may be live (the retries are bounded anyway). */
+    if (rc < 0) return 1;
+    return fl.l_type != F_UNLCK;
+}
+
+hid_t hp_results_read_fapl(const char *path) {
+    hid_t fapl = hp_h5_fapl(0);
+    if (fapl < 0) return -1;
+    /* HDF5 retries a SWMR read whose metadata checksum fails, for a writer flushing meanwhile,
+     * sleeping longer each time: by default 100 times, 15+ minutes on a damaged file. Without a
+     * live writer nothing can change under the reader: one attempt. With one: a few (a flush is
+     * milliseconds). */
+    const unsigned attempts = hp_results_writer_alive(path) ? HP_SWMR_READ_ATTEMPTS_LIVE : 1;
+    if (H5Pset_metadata_read_attempts(fapl, attempts) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
 /* ---- create, open, close ------------------------------------------------------------------- */
 
 int hp_results_ckpt_create(hp_results *r, int64_t width, hp_err *err) {

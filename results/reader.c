@@ -14,6 +14,7 @@
 
 #include "h5schema.h"
 #include "results.h"
+#include "results_impl.h" /* hp_results_read_fapl */
 
 enum { RD_TRIALS, RD_CURVES, RD_STAGES, RD_FINAL, RD_SNAP, RD_LAYOUT, RD_COUNT };
 static const char *const rd_names[RD_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,
@@ -391,7 +392,7 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     /* SWMR read works for files being written and for files whose writer was killed; HDF5
      * files from other programs (older superblock) need the plain open. */
     r->swmr = 1;
-    hid_t fapl = hp_h5_fapl(0);
+    hid_t fapl = hp_results_read_fapl(path);
     if (fapl >= 0) r->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (r->file < 0 && fapl >= 0) {
         hp_h5_clear(); /* expected for files with an older superblock: try the plain open */

@@ -114,7 +114,7 @@ int hp_results_open_resume(const char *path, int *recovered, hp_results **out, h
     }
     hp_results_unlock(lock_fd);
     hp_h5_quiet();
-    hid_t fapl = hp_h5_fapl(0);
+    hid_t fapl = hp_results_read_fapl(path);
     if (fapl < 0) return -1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     int flagged = 0;
