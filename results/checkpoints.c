@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "h5schema.h"
+#include "hp_checked.h"
 #include "results.h"
 #include "results_impl.h"
 
@@ -204,7 +205,9 @@ int hp_results_write_checkpoint(hp_results *r, const hp_checkpoint_record *rec, 
                        r->path);
     if (rec->trial < 0 || rec->trial >= hp_results_ntrials(r))
         return hp_errf(err, "results file %s: checkpoint of unknown trial %lld", r->path, (long long)rec->trial);
-    if (n < 0 || n > r->ck_width || n != 2 * rec->model_floats + rec->optim_floats || (n > 0 && !vec))
+    int64_t want = -1;
+    if (hp_checked_muladd(rec->model_floats, 2, rec->optim_floats, &want) != 0) want = -1;
+    if (n < 0 || n > r->ck_width || n != want || (n > 0 && !vec))
         return hp_errf(err, "results file %s: checkpoint of trial %lld has %lld floats (model %lld, optimizer %lld); "
                             "the file's checkpoint rows hold %lld",
                        r->path, (long long)rec->trial, (long long)n, (long long)rec->model_floats,
@@ -256,7 +259,8 @@ int hp_results_ckpt_copy(hp_results_reader *rd, hp_results *w, hp_err *err) {
                 (ck[j].epochs_done > ck[i].epochs_done || (ck[j].epochs_done == ck[i].epochs_done && j < i)))
                 latest = 0;
         if (!latest) continue;
-        int64_t len = 2 * ck[i].model_floats + ck[i].optim_floats;
+        int64_t len = 0; /* the reader checked the row: it fits the file's width */
+        if (hp_checked_muladd(ck[i].model_floats, 2, ck[i].optim_floats, &len) != 0) len = -1;
         rc = (len == 0 || hp_results_read_checkpoint_state(rd, i, vec, len, err) == 0) &&
                      hp_results_write_checkpoint(w, &ck[i], vec, len, err) == 0
                  ? 0

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "h5schema.h"
+#include "hp_checked.h"
 #include "results.h"
 #include "results_impl.h" /* hp_results_read_fapl */
 
@@ -160,8 +161,10 @@ int hp_results_read_checkpoints(hp_results_reader *r, hp_checkpoint_record **row
     }
     for (int64_t i = 0; i < count; i++) {
         hp_checkpoint_record *c = &buf[i];
+        int64_t len = 0;
         if (c->trial >= 0 && (c->model_floats < 0 || c->optim_floats < 0 ||
-                              2 * c->model_floats + c->optim_floats > r->ck_width || c->epochs_done < 0)) {
+                              hp_checked_muladd(c->model_floats, 2, c->optim_floats, &len) != 0 ||
+                              len > r->ck_width || c->epochs_done < 0)) {
             hp_errf(err, "results file %s: %s row %lld is inconsistent (model %lld + optimizer %lld floats, width "
                          "%lld, epochs %d)",
                     r->path, HP_DS_CKPT_INDEX, (long long)i, (long long)c->model_floats, (long long)c->optim_floats,
@@ -345,13 +348,12 @@ static int read_layout(hp_results_reader *r, hp_err *err) {
     for (int i = 0; i < r->ntensors; i++) {
         hp_tensor_info *t = &r->layout[i];
         TERM(t->name);
-        int64_t prod = 1;
+        int64_t prod = 1, end = 0;
         int bad = t->ndim < 0 || t->ndim > 4;
-        for (int d = 0; !bad && d < t->ndim; d++) {
-            if (t->shape[d] < 0) bad = 1;
-            else prod *= t->shape[d];
-        }
-        if (bad || prod != t->size || t->offset < 0 || t->offset + t->size > r->state_size)
+        for (int d = 0; !bad && d < t->ndim; d++) // a shape whose product wraps is bad, not small
+            if (t->shape[d] < 0 || hp_checked_mul(prod, t->shape[d], &prod) != 0) bad = 1;
+        if (bad || prod != t->size || t->offset < 0 || t->size < 0 || hp_checked_add(t->offset, t->size, &end) != 0 ||
+            end > r->state_size)
             return hp_errf(err, "results file %s: %s row %d ('%s') is inconsistent: ndim %d, "
                                 "size %lld, offset %lld, snapshot width %lld", r->path,
                            HP_DS_LAYOUT, i, t->name, t->ndim, (long long)t->size,

@@ -5,6 +5,10 @@
  */
 #include "show.h"
 
+#include <stdint.h>
+
+#include "hp_checked.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -188,10 +192,13 @@ static void summary_free(summary *s) {
 /* ---- text ----------------------------------------------------------------------------------- */
 
 static void fmt_duration(double sec, char *buf, size_t n) {
-    if (!(sec >= 0)) { snprintf(buf, n, "unknown"); return; }
-    long long t = (long long)(sec + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%lldh %02lldm %02llds", t / 3600, t / 60 % 60, t % 60);
-    else if (t >= 60) snprintf(buf, n, "%lldm %02llds", t / 60, t % 60);
+    int64_t t = 0;
+    if (!(sec >= 0) || hp_checked_to_i64(sec + 0.5, 0, INT64_MAX / 2, &t) != 0) { // NaN, negative, absurd
+        snprintf(buf, n, "unknown");
+        return;
+    }
+    if (t >= 3600) snprintf(buf, n, "%lldh %02lldm %02llds", (long long)(t / 3600), (long long)(t / 60 % 60), (long long)(t % 60));
+    else if (t >= 60) snprintf(buf, n, "%lldm %02llds", (long long)(t / 60), (long long)(t % 60));
     else snprintf(buf, n, "%.1fs", sec);
 }
 

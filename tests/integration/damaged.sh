@@ -53,6 +53,31 @@ PY
   done
   ok "$src: $hangs_ok show/resume runs on 21 damaged files ended within $limit s (longest $max s; $errors shows named the damage)"
 done
+# Hostile values in sound files: a /model/layout row whose offset + size wraps int64, and a
+# checkpoint row whose 2 * model_floats wraps; each was accepted (show exited 0) before checked
+# arithmetic (trainer/hp_checked.h).
+cp done.h5 wrap_layout.h5
+HPSWEEP_FAULT=checkpoint:6:term "$bin" run resume.yaml -o wrap_ckpt.h5 --quiet > stopped.log 2>&1 # closed, checkpoints kept
+$py - <<'PY'
+import h5py
+with h5py.File("wrap_layout.h5", "r+") as f:
+    t = f["model/layout"][:]
+    t[0]["ndim"] = 1; t[0]["shape"][:] = 0; t[0]["shape"][0] = 10; t[0]["size"] = 10
+    t[0]["offset"] = 2**63 - 5
+    f["model/layout"][0] = t[0]
+with h5py.File("wrap_ckpt.h5", "r+") as f:
+    t = f["checkpoints/index"][:]
+    i = [k for k in range(len(t)) if t[k]["trial"] >= 0][0]
+    t[i]["model_floats"] = 2**62 + 1; t[i]["optim_floats"] = 0
+    f["checkpoints/index"][i] = t[i]
+PY
+"$bin" show wrap_layout.h5 > wl.log 2>&1; rc=$?
+[ $rc -ne 0 ] && grep -q "/model/layout row 0 .* is inconsistent" wl.log && ok "layout offset + size wrapping int64: refused (exit $rc)" \
+  || { fail "layout wrap: exit $rc"; cat wl.log; }
+"$bin" resume wrap_ckpt.h5 --quiet > wc.log 2>&1; rc=$?
+[ $rc -ne 0 ] && grep -q "/checkpoints/index row .* is inconsistent" wc.log && ok "checkpoint 2 * model_floats wrapping int64: refused (exit $rc)" \
+  || { fail "checkpoint wrap: exit $rc"; cat wc.log; }
+
 "$bin" show done.cut.h5 > cut.log 2>&1; rc=$?
 [ $rc -ne 0 ] && grep -q "cut short" cut.log && ok "a file cut to 100 kB: show says it was cut short (exit $rc)" \
   || { fail "cut file: exit $rc"; cat cut.log; }
