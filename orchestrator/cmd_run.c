@@ -32,7 +32,7 @@ static void run_usage(FILE *f) {
             "  --quiet               no per-stage and per-trial lines, only the summary at the end\n"
             "  -h, --help            this text\n"
             "\n"
-            "SIGTERM, SIGINT (Ctrl-C) and SIGUSR1 stop the sweep cleanly (exit 4): continue it with\n"
+            "SIGTERM, SIGINT (Ctrl-C), SIGUSR1 and SIGHUP stop the sweep cleanly (exit 4): continue it with\n"
             "'hpsweep resume FILE'. A second Ctrl-C exits at once; the file stays readable.\n"
             "exit codes: 0 done, 1 run-time failure, 2 bad command line or spec, 3 FILE exists (or\n"
             "cannot be continued), 4 interrupted (see docs/exit-codes.md)\n");

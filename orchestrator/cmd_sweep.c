@@ -326,6 +326,14 @@ static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, i
         }
         return HP_EXIT_INTERRUPTED;
     }
+    if (stats.no_result) {
+        /* Every trial diverged, failed or was pruned: the file is complete, but there is no model. */
+        hp_errf(err, "no trial finished with a model to evaluate: all %lld trials diverged, failed or were pruned, so "
+                     "the test split was not evaluated; 'hpsweep show %s' lists why each ended (diverged: lower the lr "
+                     "range; failed: the message says why)",
+                (long long)stats.finished, s->path);
+        return HP_EXIT_FAILURE;
+    }
     int n = stats.lanes > 0 ? stats.lanes : 1;
     double per = stats.trials ? 1e3 / (double)stats.trials : 0;
     printf("done: %lld trials in %.1f s; trainer utilisation %.1f%%, idle trainer time %.2f ms per trial, "

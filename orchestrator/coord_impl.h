@@ -63,6 +63,7 @@ typedef struct coord {
     int fault_event, fault_sig; /* fault injection (tests): raise fault_sig at the fault_n-th event */
     int64_t fault_n, fault_count[4];
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
+    int no_result;           /* no trial finished with a snapshot: nothing for the test split */
 
     /* Alone with opts->pack > 1: the lanes, the lock their hooks take around every use of this
      * struct (the dispatching thread holds it otherwise), and their cancellation flag. */

@@ -514,7 +514,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
 
 static int final_evaluation(coord *c, hp_err *err) {
     if (c->best_trial < 0) {
-        if (!c->opts->quiet) printf("no trial finished with a snapshot: nothing to evaluate on the test split\n");
+        c->no_result = 1; /* the caller reports it and exits non-zero */
         return 0;
     }
     const hp_trial_record *r = &c->recs[c->best_trial];
@@ -720,6 +720,7 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     stats->lanes = nranks;
     stats->record = c.record_seconds;
     stats->interrupted = c.stopping;
+    stats->no_result = c.no_result;
 done:
     if (c.lanes) { /* after an error, trials may still run: stop them before the threads are joined */
         c.lanes_cancel = 1;

@@ -56,6 +56,8 @@ typedef struct hp_coord_stats {
     int workers_stopped; /* after an interruption: 1 if every trainer rank got STOP (else abort them) */
     int64_t finished, running, pending; /* trials by state when it stopped (or ended) */
     double stop_seconds; /* from noticing the stop request to the results file being closed */
+    int no_result;       /* finished, but no trial finished with a snapshot to evaluate on the test
+                            split (every trial diverged, failed or was pruned): an error to report */
 } hp_coord_stats;
 
 /* Runs the whole sweep; on success every trainer rank has been sent STOP. Returns 0 also when

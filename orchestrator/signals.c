@@ -27,7 +27,7 @@ int hp_signals_install(void) {
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     if (sigemptyset(&sa.sa_mask) != 0) return -1;
-    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGHUP}; /* SIGHUP: the terminal closed, ssh dropped */
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         if (sigaction(sigs[i], &sa, NULL) != 0) return -1;
     /* A file size limit (ulimit -f, a quota) makes write() fail with EFBIG, which the results
@@ -41,6 +41,7 @@ const char *hp_signal_name(int sig) {
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
     case SIGUSR1: return "SIGUSR1";
+    case SIGHUP: return "SIGHUP";
     default: return "a signal";
     }
 }

@@ -1,4 +1,4 @@
-/* signals.h - SIGTERM, SIGINT and SIGUSR1: stop the sweep cleanly.
+/* signals.h - SIGTERM, SIGINT, SIGUSR1 and SIGHUP (a closed terminal or ssh session): stop the sweep cleanly.
  *
  * Slurm sends SIGTERM (or, with --signal, SIGUSR1) before a time limit, mpirun forwards
  * SIGTERM/SIGINT/SIGUSR1 to every rank, Ctrl-C sends SIGINT. The handler only sets a flag:
@@ -20,7 +20,7 @@ extern volatile sig_atomic_t hp_stop_signal;
  * (signals then keep their default action). */
 int hp_signals_install(void);
 
-/* "SIGTERM", "SIGINT", "SIGUSR1", or "signal N". */
+/* "SIGTERM", "SIGINT", "SIGUSR1", "SIGHUP", or "a signal". */
 const char *hp_signal_name(int sig);
 
 #endif

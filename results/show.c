@@ -149,8 +149,14 @@ static void make_warnings(summary *s) {
               (long long)s->counts[HP_TRIAL_PENDING], s->path);
     if (s->ntrials > 0 && s->nranked == 0 && open == 0)
         warnf(s, "no trial finished with a validation score: check the spec's ranges and data");
-    if (s->ntrials > 0 && open == 0 && s->nfinal == 0)
-        warnf(s, "no test-set result in /final: the sweep stopped before its final evaluation");
+    if (s->ntrials > 0 && open == 0 && s->nfinal == 0 && s->nranked > 0) {
+        if (s->ranked[0]->snapshot_row < 0) /* a synthetic sweep: nothing to evaluate */
+            warnf(s, "no test-set result in /final: the best trial kept no snapshot (a synthetic sweep keeps "
+                     "none), so nothing was evaluated on the test split");
+        else
+            warnf(s, "no test-set result in /final: the sweep stopped before its final evaluation "
+                     "(`hpsweep resume %s` runs it)", s->path);
+    }
 }
 
 static int summarise(hp_results_reader *rd, const char *path, summary *s, hp_err *err) {

@@ -158,5 +158,15 @@ kill -TERM $pid; wait $pid; [ $? -eq 4 ] && ok "the live sweep was not disturbed
 expect more-ranks-than-trials 0 "" - mpi 7 "$bin" run small.yaml -o ranks.h5 --quiet
 
 [ "$(md5sum < keep.h5)" = "$keep_sum" ] && ok "keep.h5 unchanged after every case" || fail "keep.h5 changed"
+# ---- outcomes ----------------------------------------------------------------------------------
+# Every trial diverges (lr 1000 and up): the file is complete, but there is no model for the test
+# split: exit 1 naming why, and `show` says no trial scored (not that the sweep was interrupted).
+sed 's/low: 1.0e-3, high: 30.0/low: 1000.0, high: 10000.0/; s/trials: 8, epochs: 4/trials: 3, epochs: 2/' $R > alldiv.yaml
+expect no-trial-finished 1 "no trial finished with a model to evaluate: all 12 trials diverged, failed or were pruned" - \
+  "$bin" run alldiv.yaml -o alldiv.h5 --quiet
+"$bin" show alldiv.h5 > show_alldiv.log 2>&1
+grep -q "no trial finished with a validation score" show_alldiv.log && ! grep -q "stopped before its final" show_alldiv.log \
+  && ok "show on it: no trial scored, no blame on an interruption" || { fail "show on alldiv.h5"; cat show_alldiv.log; }
+
 echo "bad_input: $cases cases"
 summary bad_input

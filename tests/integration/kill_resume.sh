@@ -2,7 +2,7 @@
 # Crash safety (issue 5, item 5): kill a small sweep at random moments, resume it, compare.
 # Each round starts `hpsweep run` (alone or under mpirun -np 3), waits a random time, then sends
 # one of: SIGKILL to the coordinator, SIGKILL to a trainer rank, SIGTERM or SIGINT (to the lone
-# process or to mpirun), SIGTERM to rank 0 only, or two SIGINTs. Then it checks that
+# process or to mpirun), SIGTERM to rank 0 only, two SIGINTs, or SIGHUP to the lone process. Then it checks that
 # `hpsweep show` opens the file, resumes it to the end with `hpsweep run --resume` (alone or
 # under mpirun: this also starts a file the kill came too early for), and that
 #   - every trial finished before the kill is still finished with the same values,
@@ -20,7 +20,7 @@ t_start=$(now)
 sed 's/trials: 8, epochs: 4/trials: 8, epochs: 8/; s/points: 3, epochs: 5/points: 3, epochs: 10/' resume.yaml > long.yaml
 "$bin" run resume.yaml -o ref.h5 --quiet > ref.log 2>&1 && "$bin" run long.yaml -o ref_long.h5 --quiet > ref.log 2>&1 \
   || { echo "reference run failed"; cat ref.log; exit 1; }
-modes=(alone-kill alone-term alone-int mpi-kill0 mpi-killrank mpi-term mpi-int mpi-term0 alone-int2)
+modes=(alone-kill alone-term alone-int mpi-kill0 mpi-killrank mpi-term mpi-int mpi-term0 alone-int2 alone-hup)
 declare -A count
 for ((r = 1; r <= rounds; r++)); do
   mode=${modes[$(((r - 1) % ${#modes[@]}))]}
@@ -39,6 +39,7 @@ for ((r = 1; r <= rounds; r++)); do
     alone-kill) kill -KILL $pid ;;
     alone-term|mpi-term) kill -TERM $pid ;;
     alone-int|mpi-int) kill -INT $pid ;;
+    alone-hup) kill -HUP $pid ;; # the terminal closed, ssh dropped
     alone-int2) kill -INT $pid; sleep 0.01; kill -INT $pid ;;
     mpi-kill0) p=$(rank_pid $pid 0); [ -n "$p" ] && kill -KILL $p ;;
     mpi-killrank) p=$(rank_pid $pid $((1 + RANDOM % 2))); [ -n "$p" ] && kill -KILL $p ;;
