@@ -54,6 +54,8 @@ for ((r = 1; r <= rounds; r++)); do
     else fail "round $r ($mode after $delay s): show cannot open the file"; cat show.log; fi
   fi
   echo "round $r: $mode after $delay s -> exit $rc; $state"
+  # SIGHUP is a clean stop (exit 4), not a kill (129, the default action)
+  if [ "$mode" = alone-hup ] && [ $rc -ne 4 ]; then fail "round $r (alone-hup): exit $rc, want 4"; fi
   $py "$tests/integration/resume_check.py" finished $f before.json
   if [ $((r % 2)) -eq 0 ]; then mpi 3 "$bin" run $spec -o $f --resume --quiet > resume.log 2>&1
   else "$bin" run $spec -o $f --resume --quiet > resume.log 2>&1; fi
