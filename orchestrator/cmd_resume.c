@@ -58,6 +58,10 @@ static int parse_resume(int argc, char **argv, int loud, hp_sweep_args *a) {
         if (loud) resume_usage(stderr);
         return HP_EXIT_USAGE;
     }
+    if (!a->output[0]) {
+        if (loud) hp_cli_error(cmd, "the results file name is empty");
+        return HP_EXIT_USAGE;
+    }
     return -1;
 }
 

@@ -51,6 +51,10 @@ static int parse_run(int argc, char **argv, int loud, hp_sweep_args *a) {
             return HP_EXIT_OK;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--output", "-o", 1, &val)) != 0) {
             if (r < 0) return HP_EXIT_USAGE;
+            if (!val[0]) {
+                if (loud) hp_cli_error(cmd, "--output: the file name is empty");
+                return HP_EXIT_USAGE;
+            }
             a->output = val;
         } else if ((r = hp_sweep_common_opt(argc, argv, &i, loud, a)) != 0) {
             if (r < 0) return HP_EXIT_USAGE;

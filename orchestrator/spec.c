@@ -140,7 +140,7 @@ static int parse_data(sy_doc *d, yaml_node_t *n, hp_data_spec *ds) {
         F_NODE("train_files", &train_files, 0),
         F_NODE("test_files", &test_files, 0),
         F_INT("classes", &ds->nclasses, 2, SPEC_MAX_CLASSES),
-        F_I64("val_size", &ds->val_size, 0, INFINITY),
+        F_I64("val_size", &ds->val_size, 1, INFINITY), /* trials are selected on it */
         F_I64("train_subset", &ds->train_subset, 0, INFINITY),
         F_I64("val_subset", &ds->val_subset, 0, INFINITY),
         F_BOOL("standardize", &ds->standardize),
@@ -363,6 +363,13 @@ static int parse_root(sy_doc *d, hp_spec *s) {
         F_NODE("search", &search, 0),
     };
     if (sy_read_map(d, sy_root(d), "", f, NELEM(f))) return -1;
+    /* The name makes the default output NAME.h5 in the working folder: a path would put it
+     * elsewhere (name: ../x wrote ../x.h5). */
+    if (f[0].seen && (strchr(s->name, '/') || !strcmp(s->name, ".") || !strcmp(s->name, "..") || !s->name[0]))
+        return sy_fail(d, f[0].mark,
+                       "name: '%s' is not a plain name (no '/', not '.' or '..', not empty): the default results "
+                       "file is NAME.h5 in the working folder; use -o to write elsewhere",
+                       s->name);
     s->device = (hp_device)device;
     if (cuda && parse_cuda(d, cuda, &s->cuda)) return -1;
     spec_marks mk;

@@ -450,7 +450,10 @@ static const bad_case inline_cases[] = {
     {"batch zero", MODEL "train:\n  batch_size: 0\n", {"x.yaml:5:15:", "train.batch_size: '0' is out of range; it must be >= 1"}},
     {"epochs zero", MODEL "train:\n  epochs: 0\n", {"x.yaml:5:11:", "train.epochs: '0' is out of range; it must be >= 1"}},
     {"diverge factor", MODEL "train:\n  diverge_factor: 1\n", {"x.yaml:5:19:", "train.diverge_factor", "must be > 1"}},
-    {"val_size negative", MODEL "data:\n  val_size: -5\n", {"x.yaml:5:13:", "data.val_size: '-5' is out of range; it must be >= 0"}},
+    {"val_size negative", MODEL "data:\n  val_size: -5\n", {"x.yaml:5:13:", "data.val_size: '-5' is out of range; it must be >= 1"}},
+    {"name with a slash", "name: ../escaped\n" MODEL, {"x.yaml:1:7:", "name: '../escaped' is not a plain name"}},
+    {"name dot dot", "name: ..\n" MODEL, {"x.yaml:1:7:", "name: '..' is not a plain name"}},
+    {"val_size zero", MODEL "data:\n  val_size: 0\n", {"x.yaml:5:13:", "data.val_size: '0' is out of range; it must be >= 1"}},
     {"classes one", "data:\n  classes: 1\n" MODEL, {"x.yaml:2:12:", "data.classes: '1' is out of range; it must be in [2, 65536]"}},
     {"units zero", "model:\n  layers:\n    - {type: dense, units: 0}\n", {"x.yaml:3:28:", "model.layers[0].units: '0' is out of range"}},
     /* enums */

@@ -158,7 +158,7 @@ static int cifar_read(cifar_file *F, int nclasses, unsigned char *stage, float *
             if (rec[0] >= nclasses)
                 return hp_errf(err,
                                "%s: record %lld (byte offset %lld) has label %u, out of range for %d "
-                               "classes (labels must lie in [0, %d)); check nclasses, or whether "
+                               "classes (labels must lie in [0, %d)); check data.classes in the spec, or whether "
                                "this is a CIFAR-10 binary batch",
                                F->path, (long long)i, (long long)i * CIFAR_RECORD, rec[0], nclasses,
                                nclasses);

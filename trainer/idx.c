@@ -280,7 +280,7 @@ static int load_labels(const char *path, int nclasses, int64_t *n, int32_t **y_o
         if (raw[i] >= nclasses) {
             hp_errf(err,
                     "%s: label %u at index %u is out of range for %d classes (labels must lie in "
-                    "[0, %d)); check nclasses or the file",
+                    "[0, %d)); check data.classes in the spec, or the file",
                     path, raw[i], i, nclasses, nclasses);
             goto fail;
         }

@@ -158,6 +158,14 @@ kill -TERM $pid; wait $pid; [ $? -eq 4 ] && ok "the live sweep was not disturbed
 expect more-ranks-than-trials 0 "" - mpi 7 "$bin" run small.yaml -o ranks.h5 --quiet
 
 [ "$(md5sum < keep.h5)" = "$keep_sum" ] && ok "keep.h5 unchanged after every case" || fail "keep.h5 changed"
+expect empty-output-name 2 "--output: the file name is empty" keep.h5 "$bin" run $R -o ''
+expect empty-resume-name 2 "the results file name is empty" keep.h5 "$bin" resume ''
+sed 's/^name: resume/name: ..\/escaped/' $R > escaped.yaml
+expect name-with-a-path 2 "name: '../escaped' is not a plain name" keep.h5 "$bin" run escaped.yaml --quiet
+[ ! -e ../escaped.h5 ] && ok "nothing written outside the working folder" || fail "../escaped.h5 was written"
+sed 's/val_size: 500/val_size: 0/' $R > val0.yaml
+expect val-size-zero 2 "data.val_size: '0' is out of range; it must be >= 1" keep.h5 run_k val0.yaml
+
 # ---- outcomes ----------------------------------------------------------------------------------
 # Every trial diverges (lr 1000 and up): the file is complete, but there is no model for the test
 # split: exit 1 naming why, and `show` says no trial scored (not that the sweep was interrupted).
