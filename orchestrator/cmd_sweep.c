@@ -25,6 +25,7 @@
 #include "devsel.h"
 #include "lanes.h"
 #include "mpi_util.h"
+#include "nodedata.h"
 #include "protocol.h"
 #include "resume.h"
 #include "results.h"
@@ -115,6 +116,7 @@ typedef struct sweep_state {
     int lane_threads;     /* pack > 1 on the CPU: compute threads of each lane */
     int mpi_threads;      /* the thread level MPI provides */
     char mem_note[96];    /* on a GPU: ", N MiB per trial, M GiB free" (check_memory) */
+    hp_node_data node_data; /* the node's shared copy of the splits (nodedata.h) */
     int mode;
     int checkpoint_every;
     char path[HP_PATH_MAX + 8];
@@ -423,6 +425,8 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads
     if (!s) return HP_EXIT_FAILURE;
     s->mpi_threads = mpi_threads;
     s->pack = 1;
+    s->node_data.node = MPI_COMM_NULL;
+    s->node_data.win = MPI_WIN_NULL;
     int code = rank == 0 ? decide(a, s, err) : HP_EXIT_OK;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
     if ((code = agree(share_spec(rank, s, comm, err), comm, rank, err)) != HP_EXIT_OK) goto out;
@@ -448,7 +452,9 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads
         code = HP_EXIT_FAILURE;
     if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0)
         code = HP_EXIT_FAILURE;
-    if (code == HP_EXIT_OK && hp_splits_load(&s->spec, rank == 0, &s->data, err) != 0) code = HP_EXIT_FAILURE;
+    /* The data: collective over each node (one shared copy, nodedata.h), so agree first. */
+    if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
+    if (hp_splits_load_node(&s->spec, rank == 0, comm, &s->data, &s->node_data, err) != 0) code = HP_EXIT_FAILURE;
     if (code == HP_EXIT_OK && s->gpus[0] && check_memory(s, err) != 0) code = HP_EXIT_FAILURE;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 
@@ -469,7 +475,7 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads
 out:
     for (int i = 0; i < HP_MAX_PACK; i++) hp_devsel_close(s->gpus[i]);
     hp_resume_free(&s->resume);
-    hp_splits_free(&s->data);
+    hp_splits_free_node(&s->data, &s->node_data);
     hp_spec_free(&s->spec);
     free(s);
     return code;

@@ -69,20 +69,10 @@ int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *e
         hp_dataset_truncate(&out->val, d->val_subset, err) != 0)
         goto fail;
 
-    if (with_test) {
-        if (load_split(spec, 1, &out->test, what, sizeof what, err) != 0) goto fail;
-        if (out->test.h != out->train.h || out->test.w != out->train.w || out->test.c != out->train.c) {
-            hp_errf(err, "%s: test images are %dx%dx%d but training images are %dx%dx%d", what, out->test.c,
-                    out->test.h, out->test.w, out->train.c, out->train.h, out->train.w);
-            goto fail;
-        }
-    }
-
     if (d->standardize) {
         if (hp_norm_fit(&out->train, &out->norm, err) != 0) goto fail;
         hp_norm_apply(&out->norm, &out->train);
         hp_norm_apply(&out->norm, &out->val);
-        if (with_test) hp_norm_apply(&out->norm, &out->test);
     } else {
         out->norm.c = out->train.c;
         for (int c = 0; c < out->norm.c && c < 16; c++) {
@@ -90,14 +80,33 @@ int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *e
             out->norm.std[c] = 1.0f;
         }
     }
+    if (with_test && hp_splits_load_test(spec, out, err) != 0) goto fail;
     return 0;
 fail:
     hp_splits_free(out);
     return -1;
 }
 
+int hp_splits_load_test(const hp_spec *spec, hp_splits *s, hp_err *err) {
+    char what[2 * HP_PATH_MAX + 32];
+    if (load_split(spec, 1, &s->test, what, sizeof what, err) != 0) return -1;
+    if (s->test.h != s->train.h || s->test.w != s->train.w || s->test.c != s->train.c) {
+        hp_errf(err, "%s: test images are %dx%dx%d but training images are %dx%dx%d", what, s->test.c, s->test.h,
+                s->test.w, s->train.c, s->train.h, s->train.w);
+        hp_dataset_free(&s->test);
+        return -1;
+    }
+    if (spec->data.standardize) hp_norm_apply(&s->norm, &s->test);
+    return 0;
+}
+
 void hp_splits_free(hp_splits *s) {
-    hp_dataset_free(&s->train);
-    hp_dataset_free(&s->val);
+    if (!s->shared) {
+        hp_dataset_free(&s->train);
+        hp_dataset_free(&s->val);
+    }
+    memset(&s->train, 0, sizeof s->train);
+    memset(&s->val, 0, sizeof s->val);
     hp_dataset_free(&s->test);
+    s->shared = 0;
 }

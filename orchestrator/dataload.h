@@ -15,10 +15,14 @@
 typedef struct hp_splits {
     hp_dataset train, val, test;
     hp_norm norm;     /* fitted on train; identity when standardize is off */
+    int shared;       /* train and val live in memory this struct does not own (nodedata.h):
+                         hp_splits_free leaves them alone */
 } hp_splits;
 
 /* `with_test`: also load the test files (the coordinator needs them; trainer ranks do not). */
 int hp_splits_load(const hp_spec *spec, int with_test, hp_splits *out, hp_err *err);
+/* Load the test files into s->test, standardised with s->norm (train and val already loaded). */
+int hp_splits_load_test(const hp_spec *spec, hp_splits *s, hp_err *err);
 void hp_splits_free(hp_splits *s);
 
 #endif
