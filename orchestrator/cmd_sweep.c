@@ -432,9 +432,11 @@ static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads
     if ((code = agree(share_spec(rank, s, comm, err), comm, rank, err)) != HP_EXIT_OK) goto out;
     if (s->mode == MODE_COMPLETE) {
         if (rank == 0)
-            printf("%s: every trial is finished and the test evaluation recorded; nothing to do (see 'hpsweep show "
-                   "%s')\n",
-                   s->path, s->path);
+            printf("%s: every trial is finished%s; nothing to do (see 'hpsweep show %s')\n", s->path,
+                   s->resume.nfinal > 0                ? " and the test evaluation recorded"
+                   : s->spec.train.synthetic_ms > 0    ? " (a synthetic sweep: no test evaluation)"
+                                                       : " (no trial finished with a model: no test evaluation)",
+                   s->path);
         goto out;
     }
     s->checkpoint_every = a->checkpoint_every >= 0         ? (int)a->checkpoint_every

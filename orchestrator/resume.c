@@ -119,6 +119,10 @@ static int load_snapshots(hp_results_reader *rd, const char *path, hp_resume *r,
     r->state_size = hp_results_reader_state_size(rd);
     if (r->best_trial < 0) return 0;
     const hp_trial_record *b = &r->trials[r->best_trial];
+    if (b->snapshot_row < 0 && r->nsnapshots == 0) { /* a synthetic sweep keeps no snapshots */
+        r->best_trial = -1;
+        return 0;
+    }
     if (b->snapshot_row < 0 || b->snapshot_row >= r->nsnapshots)
         return hp_errf(err, "results file %s: the best trial %lld has no snapshot row (%lld); the file is damaged",
                        path, (long long)b->id, (long long)b->snapshot_row);

@@ -131,6 +131,19 @@ int sy_load(sy_doc *d, const char *path, const char *text, size_t len, hp_err *e
     d->loaded = 1;
     if (!yaml_document_get_root_node(&d->doc))
         return sy_fail(d, start, "the spec is empty (no YAML document); it needs at least a model: section");
+    /* YAML 1.1 merge keys (<<: *anchor) are not part of YAML 1.2 and libyaml does not expand
+     * them: said plainly, instead of the missing keys they would have brought. */
+    for (yaml_node_t *n = d->doc.nodes.start; n < d->doc.nodes.top; n++) {
+        if (n->type != YAML_MAPPING_NODE) continue;
+        for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+            yaml_node_t *k = yaml_document_get_node(&d->doc, pr->key);
+            if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == 2 &&
+                memcmp(k->data.scalar.value, "<<", 2) == 0 && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+                return sy_fail(d, k->start_mark,
+                               "a YAML merge key ('<<: *anchor') is not supported: write the keys out (anchors "
+                               "and aliases for whole values work)");
+        }
+    }
     return 0;
 }
 

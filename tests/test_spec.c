@@ -451,6 +451,8 @@ static const bad_case inline_cases[] = {
     {"epochs zero", MODEL "train:\n  epochs: 0\n", {"x.yaml:5:11:", "train.epochs: '0' is out of range; it must be >= 1"}},
     {"diverge factor", MODEL "train:\n  diverge_factor: 1\n", {"x.yaml:5:19:", "train.diverge_factor", "must be > 1"}},
     {"val_size negative", MODEL "data:\n  val_size: -5\n", {"x.yaml:5:13:", "data.val_size: '-5' is out of range; it must be >= 1"}},
+    {"merge key", "model:\n  layers:\n    - &d {type: dense, units: 10}\n    - {<<: *d, units: 10}\n",
+     {"x.yaml:4:8:", "a YAML merge key ('<<: *anchor') is not supported"}},
     {"name with a slash", "name: ../escaped\n" MODEL, {"x.yaml:1:7:", "name: '../escaped' is not a plain name"}},
     {"name dot dot", "name: ..\n" MODEL, {"x.yaml:1:7:", "name: '..' is not a plain name"}},
     {"val_size zero", MODEL "data:\n  val_size: 0\n", {"x.yaml:5:13:", "data.val_size: '0' is out of range; it must be >= 1"}},

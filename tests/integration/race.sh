@@ -53,4 +53,7 @@ for ((r = 1; r <= rounds; r++)); do
   check "round $r, existing file, both --force" "$(race --force)"
   rm -f out.h5; check "round $r, new file, both --resume" "$(race --resume)"
 done
+# A finished synthetic sweep resumes to "nothing to do" (it said the file was damaged).
+"$bin" resume out.h5 > syn_resume.log 2>&1 && grep -q "a synthetic sweep: no test evaluation" syn_resume.log \
+  && ok "resume of a finished synthetic sweep: nothing to do" || { fail "synthetic resume"; cat syn_resume.log; }
 summary race
