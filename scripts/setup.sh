@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Install what hpsweep needs on Debian (bookworm) when it is missing. Idempotent; run as root
 # (or with sudo available). `--test` adds what the test suite uses (h5py, pandas for the
-# results-file checks); `--bench` adds PyTorch for the benchmarks' reference figures.
+# results-file checks, /usr/bin/time for the memory check, clang and its OpenMP for the fuzz
+# targets); `--bench` adds PyTorch for the benchmarks' reference figures.
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libyaml-dev
       libopenblas-dev zlib1g-dev netbase dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(python3 python3-h5py python3-pandas python3-numpy procps) ;;
+    --test) pkgs+=(python3 python3-h5py python3-pandas python3-numpy procps time clang libomp-dev) ;;
     --bench) pkgs+=(python3 python3-torch python3-numpy) ;;
-    -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (valid: --test, --bench)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build and run every test: once in a warnings-as-errors release build (all tests),
 # once under AddressSanitizer + UndefinedBehaviorSanitizer (every test not labelled
-# integration: those start mpirun, whose own allocations ASan would report).
+# integration: those start mpirun, whose own allocations ASan would report), then each fuzz
+# target of tests/fuzz for 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -19,3 +20,6 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DHPSWEEP_SANITIZE=ON -DHPSWEE
 cmake --build build/asan -j"$jobs"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j"$jobs" -LE integration)
+
+echo "== fuzz targets, 60 s each (clang, ASan + UBSan + libFuzzer; scripts/fuzz.sh)"
+scripts/fuzz.sh 60

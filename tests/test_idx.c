@@ -173,6 +173,27 @@ static void test_truncated_and_trailing(void) {
                 "trailing data", "1 more bytes");
 }
 
+/* A header announcing far more than the file holds (the fuzzer's first find: 2^31 - 1 images of
+ * 28x28 in a 16-byte file asked for 1.7 TB before reading): refused as truncated before any
+ * allocation, raw and gzip (which expands at most 1032:1). */
+static void test_lying_header(void) {
+    unsigned char buf[64];
+    const uint32_t dims[3] = {0x7fffffffu, 28, 28};
+    size_t n = make_idx(buf, 0x803, 3, dims, PIX, 24);
+    write_file(tmp("img_liar"), buf, n, 0);
+    write_file(tmp("img_liar.gz"), buf, n, 1);
+    EXPECT_FAIL(tmp("img_liar"), tmp("lab"), 10, tmp("img_liar"), "a header announcing 1.7 TB, raw",
+                "truncated: header announces 2147483647 images of 28x28 (1683627179248 bytes) but only 24 bytes follow");
+    EXPECT_FAIL(tmp("img_liar.gz"), tmp("lab"), 10, tmp("img_liar.gz"), "a header announcing 1.7 TB, gzip",
+                "truncated: header announces 2147483647 images of 28x28 (1683627179248 bytes)",
+                "gzip expands at most 1032:1");
+    const uint32_t ldims[1] = {0x7fffffffu};
+    n = make_idx(buf, 0x801, 1, ldims, LAB, 3);
+    write_file(tmp("lab_liar"), buf, n, 0);
+    EXPECT_FAIL(tmp("img"), tmp("lab_liar"), 10, tmp("lab_liar"), "2^31 - 1 labels in 11 bytes",
+                "truncated: header announces 2147483647 labels (2147483647 bytes) but only 3 bytes follow");
+}
+
 static void test_bad_headers(void) {
     unsigned char buf[256];
     size_t n = make_idx(buf, 0x12345678, 3, IMG_DIMS, PIX, 24);
@@ -354,6 +375,7 @@ int main(void) {
     test_valid();
     test_truncated_and_trailing();
     test_bad_headers();
+    test_lying_header();
     test_content_errors();
     test_corrupt_gzip();
     test_fashion_mnist();
@@ -362,7 +384,8 @@ int main(void) {
         "img",       "img.gz",    "lab",      "lab.gz",    "img_noext",    "img_trunc", "img_trunc.gz",
         "img_trail", "img_hdr",   "img_tiny", "lab_trunc", "lab_trail.gz", "img_magic", "lab_magic",
         "img_float", "img_rank2", "img_zero", "img_huge",  "img_hugen",    "lab4",      "lab_range",
-        "empty",     "big.gz",    "biglab",   "badcrc.gz", "badblock.gz",  "half.gz",   "notrailer.gz"};
+        "empty",     "big.gz",    "biglab",   "badcrc.gz", "badblock.gz",  "half.gz",   "notrailer.gz",
+        "img_liar",  "img_liar.gz", "lab_liar"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(tmp(names[i]));
     CHECK(rmdir(g_dir) == 0, "remove %s: %s (a file was left behind?)", g_dir, strerror(errno));
     return hp_check_summary("test_idx");

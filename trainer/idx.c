@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "dataset_alloc.h"
@@ -74,6 +75,30 @@ static int idx_close(idx_file *F, hp_err *err) {
         return hp_errf(err, "%s: close failed (zlib error %d)", F->path, rc);
     }
     return rc == Z_OK ? 0 : -1;
+}
+
+/* Whether the file can hold `want` more payload bytes, asked before allocating for them: a raw
+ * file must have them left; a gzip file cannot expand more than deflate's maximum ratio
+ * (1032:1). So a header that announces more than the file can hold is refused as truncated at
+ * once, instead of allocating (up to 2^55 bytes) for data that is not there. */
+static int idx_fits(idx_file *F, uint64_t want, const char *what, hp_err *err) {
+    struct stat st;
+    if (stat(F->path, &st) != 0 || !S_ISREG(st.st_mode)) return 0; /* a pipe or device: read and see */
+    const uint64_t size = (uint64_t)st.st_size;
+    const long pos = gztell(F->f);
+    const uint64_t done = pos > 0 ? (uint64_t)pos : 0;
+    uint64_t most;
+    if (gzdirect(F->f)) most = size > done ? size - done : 0;
+    else most = size > UINT64_MAX / 1032 ? UINT64_MAX : size * 1032;
+    if (want <= most) return 0;
+    if (gzdirect(F->f)) /* the message the read itself would give */
+        return hp_errf(err, "%s: truncated: header announces %s (%llu bytes) but only %llu bytes follow; download the "
+                            "file again",
+                       F->path, what, (unsigned long long)want, (unsigned long long)most);
+    return hp_errf(err,
+                   "%s: truncated: header announces %s (%llu bytes), but the file's %llu compressed bytes can hold "
+                   "at most %llu (gzip expands at most 1032:1); download the file again",
+                   F->path, what, (unsigned long long)want, (unsigned long long)size, (unsigned long long)most);
 }
 
 /* Describe the stream's error state after a short read or a failed one.
@@ -246,8 +271,9 @@ static int load_images(const char *path, hp_dataset *d, hp_err *err) {
     }
     char what[128];
     snprintf(what, sizeof what, "%u images of %ux%u", dims[0], dims[1], dims[2]);
-    /* Allocated before the payload is known to be there: a header that lies about a huge n
-     * costs only virtual memory, since pages are touched as data actually arrives. */
+    /* Allocated before the payload is read, once the file can hold it: pages are touched as
+     * data actually arrives. */
+    if (idx_fits(&F, bytes, what, err) != 0) goto fail;
     x = hp_dataset_alloc_features(bytes, path, err);
     if (!x) goto fail;
     if (idx_payload(&F, bytes, what, NULL, x, err) != 0) goto fail;
@@ -273,6 +299,7 @@ static int load_labels(const char *path, int nclasses, int64_t *n, int32_t **y_o
     if (idx_header(&F, 1, "label", dims, err) != 0) goto fail;
     char what[64];
     snprintf(what, sizeof what, "%u labels", dims[0]);
+    if (idx_fits(&F, dims[0], what, err) != 0) goto fail;
     raw = hp_calloc(dims[0], 1, "IDX label bytes", err);
     if (!raw) goto fail_ctx;
     if (idx_payload(&F, dims[0], what, raw, NULL, err) != 0) goto fail;
