@@ -199,7 +199,10 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     hp_model *m = NULL;
     if (hp_model_create(&spec->model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err) !=
         0)
-        return hp_err_prefix(err, "%s", spec->path), HP_EXIT_USAGE;
+        /* A model the spec cannot describe is a usage error (2); one this machine cannot hold is a
+         * run-time failure (1), as docs/exit-codes.md says. */
+        return hp_err_prefix(err, "%s", spec->path), strstr(err->msg, "out of memory") ? HP_EXIT_FAILURE
+                                                                                       : HP_EXIT_USAGE;
     const hp_tensor_info *layout = NULL;
     int ntensors = hp_model_layout(m, &layout);
     hp_results_meta meta;

@@ -24,18 +24,24 @@
 /* One byte far past any real file size: the lock never covers data HDF5 reads or writes. */
 #define LOCK_OFFSET ((off_t)1 << 62)
 
-int hp_results_lock(const char *path, int *fd, hp_err *err) {
-    *fd = -1;
-    int f = open(path, O_RDWR | O_CLOEXEC);
-    if (f < 0)
-        return hp_errf(err, "results file %s: cannot open it for writing: %s%s", path, strerror(errno),
-                       errno == EACCES || errno == EROFS ? " (check the file's permissions)" : "");
+/* The writer's lock: a write lock on the one byte at LOCK_OFFSET. */
+static struct flock lock_region(void) {
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     fl.l_start = LOCK_OFFSET;
     fl.l_len = 1;
+    return fl;
+}
+
+int hp_results_lock(const char *path, int *fd, hp_err *err) {
+    *fd = -1;
+    int f = open(path, O_RDWR | O_CLOEXEC);
+    if (f < 0)
+        return hp_errf(err, "results file %s: cannot open it for writing: %s%s", path, strerror(errno),
+                       errno == EACCES || errno == EROFS ? " (check the file's permissions)" : "");
+    struct flock fl = lock_region();
 #ifdef F_OFD_SETLK
     int rc = fcntl(f, F_OFD_SETLK, &fl);
 #else
@@ -62,12 +68,7 @@ void hp_results_unlock(int fd) {
 int hp_results_writer_alive(const char *path) {
     int f = open(path, O_RDONLY | O_CLOEXEC);
     if (f < 0) return 0;
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = LOCK_OFFSET;
-    fl.l_len = 1;
+    struct flock fl = lock_region();
 #ifdef F_OFD_GETLK
     int rc = fcntl(f, F_OFD_GETLK, &fl);
 #else

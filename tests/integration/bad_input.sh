@@ -166,6 +166,9 @@ expect name-with-a-path 2 "name: '../escaped' is not a plain name" keep.h5 "$bin
 sed 's/val_size: 500/val_size: 0/' $R > val0.yaml
 expect val-size-zero 2 "data.val_size: '0' is out of range; it must be >= 1" keep.h5 run_k val0.yaml
 
+sed 's/type: dense, units: 32}/type: dense, units: 1048576}\n    - {type: dense, units: 1048576}/' $R > huge.yaml
+expect model-too-large-for-memory 1 "out of memory allocating [0-9]+ bytes for the model state" keep.h5 run_k huge.yaml
+
 # ---- outcomes ----------------------------------------------------------------------------------
 # Every trial diverges (lr 1000 and up): the file is complete, but there is no model for the test
 # split: exit 1 naming why, and `show` says no trial scored (not that the sweep was interrupted).
