@@ -98,7 +98,7 @@ static int results_release(hp_results *r, hp_err *err) {
 
 /* Table rows are converted from the C structs (with padding) to the packed file types. By
  * default HDF5 callocs a 1 MiB conversion buffer and a background buffer for every H5Dwrite,
- * and freshly touched memory costs ~10 us per 4 KiB page here (DESIGN.md). Measured with
+ * and freshly touched memory costs ~10 us per 4 KiB page here (docs/design.md). Measured with
  * 1000 trials (two trial updates, a curve row and an 800 KB snapshot row each, all flushed):
  * 25 ms per trial with the default buffers, 0.2 ms with these (1.4M page faults -> 1.7k);
  * without snapshots 0.13-0.23 ms -> 0.035 ms. Supplying the buffers once makes every write

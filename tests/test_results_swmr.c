@@ -248,7 +248,7 @@ static void test_killed(void) {
         hp_results_close_read(rd);
     }
 
-    /* DESIGN.md: `h5clear -s --increment=0` clears the flag without losing rows. */
+    /* docs/design.md: `h5clear -s --increment=0` clears the flag without losing rows. */
     if (system("command -v h5clear >/dev/null 2>&1") != 0) {
         printf("h5clear not installed: skipping the recovery check\n");
         return;

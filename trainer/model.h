@@ -8,7 +8,7 @@
  * which is what the results file stores as /model/layout and what snapshots are rows of.
  *
  * Activations and scratch are allocated once at creation for `max_batch` examples and
- * reused by every step (fresh pages are expensive; see DESIGN.md).
+ * reused by every step (fresh pages are expensive; see docs/design.md).
  *
  * The model exists in two precisions compiled from one source: float (hp_model_*) for
  * training, and double (hp_model64_*) for gradient checks against finite differences.

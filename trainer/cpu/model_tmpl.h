@@ -40,7 +40,7 @@ int MFN(create)(const hp_model_spec *spec, int c, int h, int w, int nclasses, in
     }
     const hp_plan *p = &m->plan;
     size_t nb = (size_t)p->max_batch;
-    // Allocated once here, reused by every step (fresh pages are expensive; see DESIGN.md).
+    // Allocated once here, reused by every step (fresh pages are expensive; see docs/design.md).
     if (!(m->state = hp_calloc((size_t)p->nstate, sizeof(REAL), "the model state", err)) ||
         !(m->grad = hp_calloc((size_t)p->nparams, sizeof(REAL), "the model gradients", err)) ||
         !(m->acts = hp_calloc((size_t)p->act_size, sizeof(REAL), "the activations", err)) ||
