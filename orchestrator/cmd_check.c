@@ -18,25 +18,30 @@
 
 static void check_usage(FILE *f) {
     fprintf(f,
-            "usage: hpsweep check SPEC.yaml [--no-overfit]\n"
+            "usage: hpsweep check SPEC.yaml [--no-overfit] [--dump]\n"
             "\n"
             "Validate the spec, load the data, build the model, and run the recipe's sanity checks:\n"
             "the initial loss should be near ln(classes), and the model should overfit 64 training\n"
             "examples (weight decay, dropout and augmentation off) to 100%% training accuracy within\n"
             "200 steps. Both run on the spec's device (device:, cuda:).\n"
             "Exit code 0 when every check passes, 1 when one fails (or the device cannot be used), 2 for\n"
-            "a bad spec.\n");
+            "a bad spec.\n"
+            "\n"
+            "  --dump   only validate the spec and print it with every default filled in (YAML that\n"
+            "           hpsweep reads back to the same values); no data, no device, no checks\n");
 }
 
 int hp_cmd_check(int argc, char **argv) {
     const char *cmd = "check", *path = NULL;
-    int overfit = 1;
+    int overfit = 1, dump = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             check_usage(stdout);
             return HP_EXIT_OK;
         } else if (strcmp(argv[i], "--no-overfit") == 0) {
             overfit = 0;
+        } else if (strcmp(argv[i], "--dump") == 0) {
+            dump = 1;
         } else if (argv[i][0] == '-') {
             hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep check --help')", argv[i]);
             return HP_EXIT_USAGE;
@@ -57,6 +62,12 @@ int hp_cmd_check(int argc, char **argv) {
     if (hp_spec_load(path, &spec, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return HP_EXIT_USAGE;
+    }
+    if (dump) { /* the resolved spec, every default filled in */
+        int rc = hp_spec_dump(&spec, stdout, &err);
+        hp_spec_free(&spec);
+        if (rc != 0) fprintf(stderr, "hpsweep check: %s\n", err.msg);
+        return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
     }
     printf("spec: %s is valid (%d layers%s)\n", path, spec.model.nlayers,
            spec.has_search ? ", with a search" : ", no search: section");

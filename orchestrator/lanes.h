@@ -1,4 +1,4 @@
-/* lanes.h - several trials at once in one process ("packing", issue 16).
+/* lanes.h - several trials at once in one process ("packing": hpsweep run --pack K).
  *
  * A lane is a thread that trains one trial at a time with hp_trial_execute, on a device handle
  * of its own: on a GPU its own context (CUDA stream, cuBLAS and cuDNN handles, trainer/device.h),

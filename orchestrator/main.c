@@ -13,7 +13,7 @@ static const struct {
     {"resume", hp_cmd_resume, "continue an interrupted sweep from its results file"},
     {"train", hp_cmd_train, "train one model from a spec, no search"},
     {"show", hp_cmd_show, "summarise a results file (also while the sweep writes it)"},
-    {"check", hp_cmd_check, "validate a spec and print it with every default filled in"},
+    {"check", hp_cmd_check, "validate a spec, load its data, run the sanity checks (--dump: print it resolved)"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,4 +1,4 @@
-/* nodedata.h - one copy of the training and validation splits per node (issue 11).
+/* nodedata.h - one copy of the training and validation splits per node.
  *
  * Under mpirun every rank used to load, decode and standardise the whole data set itself: 64
  * ranks on one node held 64 copies (Fashion-MNIST: 190 MB each). Here the ranks of a node

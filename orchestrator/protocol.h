@@ -24,11 +24,11 @@
  * (READY carries the protocol version and the struct sizes, and the coordinator refuses a
  * mismatch).
  *
- * Version 2 (issue 5): TRIAL carries a checkpoint to continue from; CHECKPOINT, CKPT_STATE,
+ * Version 2: TRIAL carries a checkpoint to continue from; CHECKPOINT, CKPT_STATE,
  * RESUME_STATE, BYE and the ABORT verdict are new.
- * Version 3 (issue 6): READY names the device the rank trains on (gpu, device_name for /trials;
+ * Version 3: READY names the device the rank trains on (gpu, device_name for /trials;
  * device, a longer line for the log).
- * Version 4 (issue 16): READY says how many trials the rank trains at once (lanes); VERDICT
+ * Version 4: READY says how many trials the rank trains at once (lanes); VERDICT
  * names its trial, so that a rank with several lanes can route it.
  */
 #ifndef HP_PROTOCOL_H

@@ -6,7 +6,7 @@
  * coordinator's word, carried over MPI or by a direct call). At the end it hands the outcome
  * and the best-on-validation snapshot to `on_result`, before the trainer's memory is freed.
  *
- * Checkpoints (issue 5): after every checkpoint_every-th epoch that the verdict lets continue
+ * Checkpoints: after every checkpoint_every-th epoch that the verdict lets continue
  * (and that is not the trial's last), the trainer's checkpoint goes to `on_checkpoint`. A trial
  * can start from such a checkpoint and then runs exactly as if it had never stopped. A
  * cancellation flag (a signal) stops the trial at the next batch; nothing is reported then:

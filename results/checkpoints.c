@@ -1,5 +1,7 @@
 /* checkpoints.c - /checkpoints of the results file (the latest checkpoint of each running
- * trial), the writer's lock, and opening a file to resume it; see results.h.
+ * trial: create, open, write, drop, copy on recovery), and the writer's lock with what readers
+ * learn from it (a live writer; how often to retry HDF5's metadata reads); see results.h.
+ * Opening a file to resume it and recovering a killed writer's file live in recover.c.
  *
  * Crash safety of a checkpoint write (kill -9 at any instruction): the new vector goes into a
  * slot that holds nothing valid, and is flushed before the index row that points at it; the

@@ -23,7 +23,7 @@
  *   checkpoint_every. Files without /checkpoints (older builds) read and resume fine; their
  *   running trials restart.
  *
- * Versions: 2 (issue 6) added /trials.gpu and /trials.device (the device a trial ran on).
+ * Versions: 2 added /trials.gpu and /trials.device (the device a trial ran on).
  * Version-1 files are still read (gpu -1, device "" for every trial) and continued: rows
  * written into them keep the version-1 layout (HDF5 writes the members the file has and skips
  * the others), so the file stays version 1; a recovered one (hp_results_recover) is rewritten

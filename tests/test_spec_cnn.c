@@ -1,4 +1,4 @@
-/* test_spec_cnn.c - the spec keys of issue 4 (orchestrator/spec_model.c, spec_train.c and the
+/* test_spec_cnn.c - the CNN spec keys (orchestrator/spec_model.c, spec_train.c and the
  * cifar10 data format in spec.c): every layer type with its own keys, every optimizer and
  * schedule type, augmentation, early stopping, CIFAR-10 file lists and per-stage subsets.
  *

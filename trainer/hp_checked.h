@@ -1,5 +1,5 @@
 /* hp_checked.h - integer arithmetic and conversions on numbers read from files, checked: the one
- * place for them (issue 11), so that a damaged or hostile file gives an error, never a wrapped
+ * place for them, so that a damaged or hostile file gives an error, never a wrapped
  * value that passes a later bounds check, nor undefined behaviour.
  *
  * Each returns 0 with the result in *out, or -1 (out untouched) when the exact result does not

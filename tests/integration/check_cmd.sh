@@ -28,5 +28,12 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q "bad.yaml:3:" "$work/bad.log" && grep -q "unitz" "$work/bad.log"; then ok "bad spec: exit 2 with file:line"
 else fail "bad spec: exit $rc"; cat "$work/bad.log"; fi
 
+# --dump: the resolved spec (every default filled in), which reads back to the same dump.
+"$bin" check "$tests/integration/tiny.yaml" --dump > "$work/d1.yaml" 2> "$work/d1.err"; rc=$?
+"$bin" check "$work/d1.yaml" --dump > "$work/d2.yaml" 2>&1
+if [ $rc -eq 0 ] && grep -q "^  val_size: 5000" "$work/d1.yaml" && grep -q "^name: \"tiny\"" "$work/d1.yaml" \
+   && cmp -s "$work/d1.yaml" "$work/d2.yaml"; then ok "check --dump prints the defaults and reads back to the same"
+else fail "check --dump: exit $rc"; cat "$work/d1.yaml" "$work/d1.err"; fi
+
 echo "check_cmd: $passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $passed -gt 0 ]
