@@ -87,6 +87,20 @@ enum { HP_FAULT_EPOCH = 0, HP_FAULT_CHECKPOINT, HP_FAULT_SNAPSHOT, HP_FAULT_RESU
 void hp_coord_fault_setup(coord *c);
 void hp_coord_fault(coord *c, int event);
 
+/* coordinator.c: a stop was requested (a signal, a rank's BYE); remembered in c->stopping. */
+int hp_coord_stop_requested(coord *c);
+
+/* coord_dispatch.c: running a planned stage's unfinished trials, and the trainer ranks. */
+void hp_coord_describe_self(coord *c);           /* alone: slot 0's READY, for /trials */
+int hp_coord_lanes_open(coord *c, hp_err *err);  /* alone with opts->pack > 1: the lanes and the lock */
+int hp_coord_run_stage_alone(coord *c, hp_err *err); /* one after another in this thread */
+int hp_coord_run_stage_lanes(coord *c, hp_err *err); /* opts->pack at a time */
+int hp_coord_collect_ready(coord *c, hp_err *err);   /* MPI: every rank's READY */
+int hp_coord_run_stage_mpi(coord *c, hp_err *err);   /* MPI: dynamic dispatch to idle lanes */
+/* After a stop: let busy ranks finish their exchange, then STOP all; 1 if within `seconds`. */
+int hp_coord_drain_workers(coord *c, double seconds, hp_err *err);
+int hp_coord_stop_workers(coord *c, hp_err *err);   /* the sweep is done: STOP to every rank */
+
 /* coord_record.c */
 void hp_coord_clear_status(coord *c);
 void hp_coord_show_status(coord *c);

@@ -126,12 +126,11 @@ void hp_lanes_free(hp_lanes *l) {
 
 int hp_lanes_count(const hp_lanes *l) { return l->n; }
 
-int hp_lanes_busy(const hp_lanes *l) {
-    hp_lanes *m = (hp_lanes *)l; /* the lock, not the lanes, changes */
-    pthread_mutex_lock(&m->mu);
+int hp_lanes_busy(hp_lanes *l) {
+    pthread_mutex_lock(&l->mu);
     int busy = 0;
     for (int i = 0; i < l->n; i++) busy += l->lanes[i].state != LANE_IDLE;
-    pthread_mutex_unlock(&m->mu);
+    pthread_mutex_unlock(&l->mu);
     return busy;
 }
 

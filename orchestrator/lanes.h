@@ -37,7 +37,7 @@ int hp_lanes_create(int n, hp_cuda_device *const *gpus, int threads, const hp_sp
 void hp_lanes_free(hp_lanes *l);
 
 int hp_lanes_count(const hp_lanes *l);
-int hp_lanes_busy(const hp_lanes *l); /* lanes with a trial started and not yet reaped */
+int hp_lanes_busy(hp_lanes *l); /* lanes with a trial started and not yet reaped */
 
 /* Start the trial on an idle lane: start->gpu and start->cancel are the lane's; start->resume and
  * start->resume_vec are copied, so the caller may reuse them at once. -1 when no lane is idle. */

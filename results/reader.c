@@ -15,7 +15,6 @@
 #include "h5schema.h"
 #include "hp_checked.h"
 #include "results.h"
-#include "results_impl.h" /* hp_results_read_fapl */
 
 enum { RD_TRIALS, RD_CURVES, RD_STAGES, RD_FINAL, RD_SNAP, RD_LAYOUT, RD_COUNT };
 static const char *const rd_names[RD_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,

@@ -69,12 +69,6 @@ int hp_results_ckpt_copy(hp_results_reader *rd, hp_results *w, hp_err *err);
  * stops a second writer (a resume or recovery while a sweep still writes the file). */
 int hp_results_lock(const char *path, int *fd, hp_err *err);
 void hp_results_unlock(int fd);
-/* Whether a live process holds path's writer lock (hp_results_lock); 1 also where locks are
- * not supported. */
-int hp_results_writer_alive(const char *path);
-/* File access for SWMR reading path, with HDF5's metadata retries bounded: 1 attempt when no
- * writer is alive (a damaged file fails at once), HP_SWMR_READ_ATTEMPTS_LIVE when one is. */
-#define HP_SWMR_READ_ATTEMPTS_LIVE 12
-hid_t hp_results_read_fapl(const char *path);
+
 
 #endif

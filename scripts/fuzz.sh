@@ -7,14 +7,18 @@
 # Each run fails on a crash, an over-read, undefined behaviour, a leak in hpsweep's code, an
 # input that takes over 10 s (a hang) or over 2 GB. Findings are kept in build/fuzz/findings/
 # (reproduce: build/fuzz/tests/fuzz/fuzz_TARGET FILE); each becomes a regression test.
-# Environment: FUZZ_BUILD (default build/fuzz), CC (default clang). Longer runs: bench/fuzz_long.sh.
+# Environment: FUZZ_BUILD (default build/fuzz), CC (default clang), FUZZ_RUNS=N (run each target
+# for N inputs instead of SECONDS: bench/fuzz_long.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-case ${1:-} in -h|--help) sed -n '2,11p' "$0" | cut -c3-; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,12p' "$0" | cut -c3-; exit 0 ;; esac
 secs=${1:-60}
 shift 2>/dev/null || true
 targets=${*:-spec idx cifar results}
 case $secs in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a number, got '$secs'" >&2; exit 2 ;; esac
+runs=${FUZZ_RUNS:-}
+case $runs in *[!0-9]*) echo "fuzz.sh: FUZZ_RUNS must be a number, got '$runs'" >&2; exit 2 ;; esac
+if [ -n "$runs" ]; then limit="-runs=$runs"; else limit="-max_total_time=$secs"; fi
 build=${FUZZ_BUILD:-build/fuzz}
 cc=${CC:-clang}
 command -v "$cc" > /dev/null || { echo "fuzz.sh: no $cc (Debian: apt-get install clang libomp-dev)" >&2; exit 2; }
@@ -35,15 +39,17 @@ for t in $targets; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/"$t"/* "$work"/
   log=$build/fuzz_$t.log
-  "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  t0=$(date +%s)
+  "$build/tests/fuzz/fuzz_$t" "$limit" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$build/findings/$t-" "$work" > "$log" 2>&1
   rc=$?
-  runs=$(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
+  took=$(($(date +%s) - t0))
+  done_n=$(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
   if [ $rc -eq 0 ]; then
-    echo "fuzz_$t: ${runs:-?} executions in $secs s, nothing found (corpus grew to $(ls "$work" | wc -l) inputs)"
+    echo "fuzz_$t: ${done_n:-?} executions in $took s, nothing found (corpus grew to $(ls "$work" | wc -l) inputs)"
   else
     failed=$((failed + 1))
-    echo "fuzz_$t: FOUND something (exit $rc) after ${runs:-?} executions:"
+    echo "fuzz_$t: FOUND something (exit $rc) after ${done_n:-?} executions:"
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -8 | sed 's/^/    /'
   fi
   rm -rf "$work"
