@@ -96,6 +96,7 @@ static int choose_threads(const hp_sweep_args *a, int size, int rank, MPI_Comm c
  * other than 0 keeps its own message only where rank 0 succeeded, so that an error every rank
  * meets (a bad spec, a missing data file) is printed once, by rank 0. */
 static int agree(int code, MPI_Comm comm, int rank, hp_err *err) {
+    if (comm == MPI_COMM_NULL) return code; /* alone, without MPI */
     int worst = code, root = code;
     if (MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS ||
         MPI_Bcast(&root, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
@@ -174,6 +175,7 @@ static int decide(const hp_sweep_args *a, sweep_state *s, hp_err *err) {
 
 /* Step 1 continued: rank 0's spec text and mode reach every rank. */
 static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
+    if (comm == MPI_COMM_NULL) return HP_EXIT_OK; /* alone: nobody to share it with */
     int64_t hdr[2] = {s->mode, (int64_t)s->spec.text_len};
     char name[HP_PATH_MAX];
     snprintf(name, sizeof name, "%s", rank == 0 ? s->spec.path : "");
@@ -422,8 +424,8 @@ static int check_memory(sweep_state *s, hp_err *err) {
     return 0;
 }
 
-static int run_ranks(const hp_sweep_args *a, int rank, int size, int mpi_threads, hp_err *err) {
-    MPI_Comm comm = MPI_COMM_WORLD;
+/* comm: MPI_COMM_WORLD, or MPI_COMM_NULL alone without MPI (mpi_util.h: hp_mpi_launched). */
+static int run_ranks(const hp_sweep_args *a, MPI_Comm comm, int rank, int size, int mpi_threads, hp_err *err) {
     sweep_state *s = hp_calloc(1, sizeof *s, "the sweep state", err);
     if (!s) return HP_EXIT_FAILURE;
     s->mpi_threads = mpi_threads;
@@ -487,20 +489,25 @@ out:
 }
 
 int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
-    int provided = 0;
+    int provided = MPI_THREAD_FUNNELED; /* alone, lanes are threads of this process: as FUNNELED */
     const char *cmd = argc > 0 ? argv[0] : "run";
     /* Before MPI_Init too: a signal while MPI starts (which can take a second) then stops the
      * sweep before it begins, instead of being lost. Again after it, in case MPI replaced them. */
     int handlers = hp_signals_install();
+    /* Started without mpirun: one process, and MPI is not initialised at all (mpi_util.h). */
+    int with_mpi = hp_mpi_launched();
+    MPI_Comm comm = with_mpi ? MPI_COMM_WORLD : MPI_COMM_NULL;
     /* FUNNELED: with --pack, lanes train in threads, and only the main thread calls MPI. */
-    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    if (with_mpi && MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         hp_cli_error(cmd, "MPI_Init failed: is Open MPI installed and working? (try 'mpirun -np 1 true')");
         return HP_EXIT_FAILURE;
     }
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rank = 0, size = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (with_mpi) {
+        MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+    }
     if ((hp_signals_install() != 0 || handlers != 0) && rank == 0)
         fprintf(stderr, "hpsweep %s: warning: cannot install signal handlers; a signal will stop it abruptly\n", cmd);
 
@@ -508,7 +515,7 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
     int code = parse(argc, argv, rank == 0, &a);
     if (code < 0) {
         hp_err err = {{0}};
-        code = run_ranks(&a, rank, size, provided, &err);
+        code = run_ranks(&a, comm, rank, size, provided, &err);
         if (code != HP_EXIT_OK && err.msg[0]) {
             if (size > 1)
                 fprintf(stderr, "hpsweep %s (rank %d): %s\n", a.cmd, rank, err.msg);
@@ -523,6 +530,6 @@ int hp_sweep_main(int argc, char **argv, hp_sweep_parse_fn parse) {
         fflush(NULL);
         _exit(code);
     }
-    MPI_Finalize();
+    if (with_mpi) MPI_Finalize();
     return code;
 }

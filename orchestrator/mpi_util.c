@@ -1,6 +1,8 @@
 /* mpi_util.c - see mpi_util.h */
 #include "mpi_util.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int hp_mpi_check(int rc, const char *what, hp_err *err) {
@@ -64,7 +66,17 @@ int hp_mpi_send_bytes(const void *buf, int bytes, int dest, int tag, MPI_Comm co
     return hp_mpi_check(MPI_Send(buf, bytes, MPI_BYTE, dest, tag, comm), "MPI_Send", err);
 }
 
+int hp_mpi_launched(void) {
+    const char *force = getenv("HPSWEEP_MPI");
+    if (force && force[0]) return strcmp(force, "0") != 0;
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+
 int hp_mpi_node_rank(MPI_Comm comm, int *local_rank, int *local_size, hp_err *err) {
+    if (comm == MPI_COMM_NULL) return *local_rank = 0, *local_size = 1, 0;
     MPI_Comm node;
     if (hp_mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
                      "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)", err) != 0)

@@ -31,7 +31,16 @@ int hp_mpi_probe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *stat
 int hp_mpi_recv_bytes(void *buf, int bytes, int source, int tag, MPI_Comm comm, hp_err *err);
 int hp_mpi_send_bytes(const void *buf, int bytes, int dest, int tag, MPI_Comm comm, hp_err *err);
 
-/* This process's rank among the ranks of its node, and how many ranks share the node. */
+/* Was this process started by an MPI launcher (mpirun, mpiexec, srun)? Looks for the variables
+ * launchers set (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, PMI_SIZE). HPSWEEP_MPI=1 forces
+ * MPI on (a singleton MPI_Init), HPSWEEP_MPI=0 off. A process not launched by one runs alone
+ * without initialising MPI: a singleton MPI_Init starts a daemon over the loopback interface
+ * and fails where that is down, for no gain. Its communicator is then MPI_COMM_NULL, which the
+ * helpers below and the orchestrator's collective steps treat as "alone". */
+int hp_mpi_launched(void);
+
+/* This process's rank among the ranks of its node, and how many ranks share the node
+ * (0 and 1 for MPI_COMM_NULL: alone). */
 int hp_mpi_node_rank(MPI_Comm comm, int *local_rank, int *local_size, hp_err *err);
 
 /* Sleep for the given number of microseconds (the back-off between polls). */

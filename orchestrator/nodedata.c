@@ -50,7 +50,7 @@ int hp_splits_load_node(const hp_spec *spec, int with_test, MPI_Comm comm, hp_sp
     nd->win = MPI_WIN_NULL;
     nd->shared = 0;
     int size = 1;
-    if (hp_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size", err) != 0) return -1;
+    if (comm != MPI_COMM_NULL && hp_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size", err) != 0) return -1;
     if (size == 1) return hp_splits_load(spec, with_test, out, err); /* alone: nothing to share */
     const char *no = getenv("HPSWEEP_NO_SHARE"); /* the benchmark's reference (set on every rank) */
     if (no && no[0] && strcmp(no, "0") != 0) return hp_splits_load(spec, with_test, out, err);

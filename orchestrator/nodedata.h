@@ -26,7 +26,7 @@ typedef struct hp_node_data {
     int shared;      /* 1 when s->train and s->val point into win */
 } hp_node_data;
 
-/* Collective over comm. Loads the splits into *out (train and val shared on the node when
+/* Collective over comm (MPI_COMM_NULL: alone). Loads the splits into *out (train and val shared on the node when
  * possible; the test split as well when with_test, privately). On error every rank of the
  * node returns -1 with the loading rank's message. Either way, every rank later calls
  * hp_splits_free_node (the window is freed collectively). */

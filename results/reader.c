@@ -209,6 +209,28 @@ static int refresh(hp_results_reader *r, int which, hp_err *err) {
 /* Read a whole 1-D table into a new array of n rows of `rowsize` bytes. `init` (may be NULL)
  * fills the zeroed rows with the defaults of members an older file lacks, before the read: HDF5
  * leaves such members as the buffer had them (h5schema.h). */
+/* A transfer property list whose type-conversion buffers fit `rows` rows (the stored row
+ * size may differ from the record's): HDF5 otherwise allocates and zeroes 1 MB buffers on
+ * every read, which is most of the cost of reading a small table (a `show` of a live file, or
+ * the results fuzzer). Tables of 1 MB or more keep HDF5's default. -1 on failure. */
+static hid_t conversion_buffer(hid_t ds, int64_t rows, size_t rowsize) {
+    enum { DEFAULT_BUF = 1 << 20 }; /* HDF5's default (H5Pset_buffer) */
+    hid_t ftype = H5Dget_type(ds);
+    if (ftype < 0) return -1;
+    size_t fsize = H5Tget_size(ftype);
+    H5Tclose(ftype);
+    if (fsize == 0) return -1;
+    size_t row = fsize > rowsize ? fsize : rowsize;
+    if (rows <= 0 || (uint64_t)rows >= DEFAULT_BUF / row) return H5P_DEFAULT;
+    hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
+    if (xfer < 0) return -1;
+    if (H5Pset_buffer(xfer, (size_t)rows * row, NULL, NULL) < 0) {
+        H5Pclose(xfer);
+        return -1;
+    }
+    return xfer;
+}
+
 static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsize,
                       void (*init)(void *rows, int64_t n), void **rows, int64_t *n, hp_err *err) {
     *rows = NULL;
@@ -223,12 +245,14 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
     hsize_t cnt = (hsize_t)count, off = 0;
     hid_t fspace = H5Dget_space(r->ds[which]);
     hid_t mspace = H5Screate_simple(1, &cnt, NULL);
+    hid_t xfer = conversion_buffer(r->ds[which], count, rowsize);
     /* Select exactly the rows counted: the writer may grow the table meanwhile. */
-    int ok = fspace >= 0 && mspace >= 0 &&
+    int ok = fspace >= 0 && mspace >= 0 && xfer >= 0 &&
              H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) >= 0 &&
-             H5Dread(r->ds[which], mtype, mspace, fspace, H5P_DEFAULT, buf) >= 0;
+             H5Dread(r->ds[which], mtype, mspace, fspace, xfer, buf) >= 0;
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
+    if (xfer >= 0 && xfer != H5P_DEFAULT) H5Pclose(xfer);
     if (!ok) {
         free(buf);
         char what[96];

@@ -408,10 +408,8 @@ static void print_json(const summary *s, int top_n, FILE *o) {
     fputs("}}\n", o);
 }
 
-int hp_show(const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) {
+int hp_show_reader(hp_results_reader *rd, const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) {
     int top_n = opts && opts->top_n > 0 ? opts->top_n : 10;
-    hp_results_reader *rd = NULL;
-    if (hp_results_open_read(path, &rd, err) < 0) return -1;
     summary s;
     int rc = summarise(rd, path, &s, err);
     if (rc == 0) {
@@ -422,6 +420,13 @@ int hp_show(const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) 
             rc = hp_errf(err, "show %s: writing the summary failed: %s", path, strerror(errno));
     }
     summary_free(&s);
+    return rc;
+}
+
+int hp_show(const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) {
+    hp_results_reader *rd = NULL;
+    if (hp_results_open_read(path, &rd, err) < 0) return -1;
+    int rc = hp_show_reader(rd, path, opts, out, err);
     hp_results_close_read(rd);
     return rc;
 }

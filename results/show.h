@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "hp_err.h"
+#include "results.h"
 
 typedef struct hp_show_opts {
     int top_n; /* rows of the top table; <= 0: 10 */
@@ -27,5 +28,9 @@ typedef struct hp_show_opts {
 /* Summarise `path` on `out`. opts may be NULL (defaults). Returns -1 with err set when the
  * file cannot be read or the output cannot be written. */
 int hp_show(const char *path, const hp_show_opts *opts, FILE *out, hp_err *err);
+
+/* The same on a reader already open (path only names the file in messages); the reader stays
+ * open. The results fuzzer summarises each input this way, twice, after one open. */
+int hp_show_reader(hp_results_reader *rd, const char *path, const hp_show_opts *opts, FILE *out, hp_err *err);
 
 #endif

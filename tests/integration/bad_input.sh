@@ -169,6 +169,19 @@ expect val-size-zero 2 "data.val_size: '0' is out of range; it must be >= 1" kee
 sed 's/type: dense, units: 32}/type: dense, units: 1048576}\n    - {type: dense, units: 1048576}/' $R > huge.yaml
 expect model-too-large-for-memory 1 "out of memory allocating [0-9]+ bytes for the model state" keep.h5 run_k huge.yaml
 
+# A lone run with the loopback interface down (a network namespace of its own: `unshare -n`).
+# Alone, hpsweep does not initialise MPI, whose singleton start needs a daemon over loopback;
+# forcing MPI on (HPSWEEP_MPI=1) there shows the failure it avoids.
+sed 's/^train: {batch_size: 32, epochs: 1}/train: {batch_size: 32, epochs: 1, synthetic_ms: 2}/' small.yaml > lo.yaml
+if unshare -n true 2> /dev/null; then
+  expect loopback-down-alone 0 "" - unshare -n "$bin" run lo.yaml -o lo.h5 --quiet
+  HPSWEEP_MPI=1 unshare -n "$bin" run lo.yaml -o lo2.h5 --quiet > lo2.log 2>&1 \
+    && { fail "HPSWEEP_MPI=1 without loopback: it ran, so the case above shows nothing"; } \
+    || ok "HPSWEEP_MPI=1 without loopback fails in MPI_Init (what a lone run now avoids)"
+else
+  echo "skip: loopback-down-alone (unshare -n is not permitted here)"
+fi
+
 # ---- outcomes ----------------------------------------------------------------------------------
 # Every trial diverges (lr 1000 and up): the file is complete, but there is no model for the test
 # split: exit 1 naming why, and `show` says no trial scored (not that the sweep was interrupted).
