@@ -115,7 +115,7 @@ int spec_parse_model(sy_doc *d, yaml_node_t *n, hp_model_spec *m, spec_marks *mk
     if (sy_read_map(d, n, "model", f, NELEM(f))) return -1;
     yaml_node_item_t *it;
     int count;
-    if (spec_list(d, layers, "model.layers", 1, HP_MAX_LAYERS, "layers", &it, &count)) return -1;
+    if (sy_list(d, layers, "model.layers", 1, HP_MAX_LAYERS, "layers", &it, &count)) return -1;
     mk->layers = layers;
     m->nlayers = count;
     for (int i = 0; i < m->nlayers; i++)
@@ -151,7 +151,7 @@ void spec_dump_layers(const hp_model_spec *m, FILE *f) {
     for (int i = 0; i < m->nlayers; i++) {
         const hp_layer_spec *l = &m->layers[i];
         fprintf(f, "    - {type: %s", hp_layer_type_name(l->type));
-        spec_put_keys((unsigned)l->type < HP_LAYER_COUNT_ ? layer_keys[l->type] : "", ", ", l, put_layer, f);
+        sy_put_keys((unsigned)l->type < HP_LAYER_COUNT_ ? layer_keys[l->type] : "", ", ", l, put_layer, f);
         fputs("}\n", f);
     }
 }

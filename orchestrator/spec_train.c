@@ -105,7 +105,7 @@ static void put_optim(const void *spec, const char *key, size_t n, FILE *f) {
 
 void spec_dump_optim(const hp_optim_spec *o, FILE *f) {
     fprintf(f, "optimizer:\n  type: %s", hp_optim_type_name(o->type));
-    spec_put_keys((unsigned)o->type < HP_OPTIM_COUNT_ ? optim_keys[o->type] : "", "\n  ", o, put_optim, f);
+    sy_put_keys((unsigned)o->type < HP_OPTIM_COUNT_ ? optim_keys[o->type] : "", "\n  ", o, put_optim, f);
     fputc('\n', f);
 }
 
@@ -132,7 +132,7 @@ void spec_train_defaults(hp_train_spec *t) {
 static int parse_milestones(sy_doc *d, yaml_node_t *n, hp_sched_spec *s) {
     yaml_node_item_t *it;
     int count;
-    if (spec_list(d, n, "train.schedule.milestones", 1, HP_MAX_MILESTONES, "milestones", &it, &count)) return -1;
+    if (sy_list(d, n, "train.schedule.milestones", 1, HP_MAX_MILESTONES, "milestones", &it, &count)) return -1;
     for (int k = 0; k < count; k++) {
         char path[48];
         snprintf(path, sizeof path, "train.schedule.milestones[%d]", k);
@@ -243,7 +243,7 @@ void spec_dump_train(const hp_train_spec *t, FILE *f) {
     fprintf(f, "  patience: %d\n", t->patience);
     const hp_sched_spec *s = &t->schedule;
     fprintf(f, "  schedule: {type: %s", hp_sched_type_name(s->type));
-    spec_put_keys((unsigned)s->type < HP_SCHED_COUNT_ ? sched_keys[s->type] : "", ", ", s, put_sched, f);
+    sy_put_keys((unsigned)s->type < HP_SCHED_COUNT_ ? sched_keys[s->type] : "", ", ", s, put_sched, f);
     const hp_augment_spec *g = &t->augment;
     fprintf(f, "}\n  augment: {flip: %s, shift: %d, cutout: %d, mixup: %s}\n", g->flip ? "true" : "false", g->shift,
             g->cutout, sy_fmt_num(g->mixup, a));

@@ -1,5 +1,6 @@
-/* spec_yaml.h - private to the spec parser (spec.c): a loaded YAML document and typed,
- * checked readers for the fields of a mapping.
+/* spec_yaml.h - private to the spec parser (spec*.c): a loaded YAML document, typed,
+ * checked readers for the fields of a mapping, lists, and the writer of a variant's keys (the
+ * dump). The lowest piece of the parser: it uses none of spec*.c.
  *
  * Every error is one line "PATH:LINE:COL: message" (1-based, from libyaml's 0-based marks).
  * A mapping is read against a table of the keys valid there (sy_field): unknown keys,
@@ -11,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <yaml.h>
 
 #include "hp_err.h"
@@ -120,5 +122,15 @@ int sy_read_bound(sy_doc *d, yaml_node_t *n, const char *where, double *out);
 
 /* Format a range as "must be >= 1", "must be in [0, 1)". */
 const char *sy_fmt_range(double lo, double hi, unsigned flags, char *buf, size_t cap);
+
+/* Items of list `n` at `where` (a YAML sequence of min..max items, `noun` naming them in
+ * messages: "layers", "files"): *items and *count on success. */
+int sy_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
+            yaml_node_item_t **items, int *count);
+
+/* Write "SEP key: value" for each key of a variant's key list but "type", put() writing the
+ * value of `spec`'s field for that key. */
+typedef void (*sy_put_fn)(const void *spec, const char *key, size_t n, FILE *f);
+void sy_put_keys(const char *keys, const char *sep, const void *spec, sy_put_fn put, FILE *f);
 
 #endif

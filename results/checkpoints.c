@@ -1,14 +1,13 @@
 /* checkpoints.c - /checkpoints of the results file (the latest checkpoint of each running
- * trial: create, open, write, drop, copy on recovery), and the writer's lock with what readers
- * learn from it (a live writer; how often to retry HDF5's metadata reads); see results.h.
- * Opening a file to resume it and recovering a killed writer's file live in recover.c.
+ * trial: create, open, write, drop, copy on recovery); see results.h. Opening a file to resume
+ * it and recovering a killed writer's file live in recover.c; the writer's lock and the table
+ * primitives it writes with, in file.c.
  *
  * Crash safety of a checkpoint write (kill -9 at any instruction): the new vector goes into a
  * slot that holds nothing valid, and is flushed before the index row that points at it; the
  * trial's previous slot is freed only after that. So the index always names complete vectors;
  * if a kill leaves two slots for one trial, the one with more epochs done is the latest.
  */
-#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,82 +19,6 @@
 #include "hp_checked.h"
 #include "results.h"
 #include "results_impl.h"
-
-/* ---- the writer's lock ------------------------------------------------------------------- */
-
-/* One byte far past any real file size: the lock never covers data HDF5 reads or writes. */
-#define LOCK_OFFSET ((off_t)1 << 62)
-
-/* The writer's lock: a write lock on the one byte at LOCK_OFFSET. */
-static struct flock lock_region(void) {
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = LOCK_OFFSET;
-    fl.l_len = 1;
-    return fl;
-}
-
-int hp_results_lock(const char *path, int *fd, hp_err *err) {
-    *fd = -1;
-    int f = open(path, O_RDWR | O_CLOEXEC);
-    if (f < 0)
-        return hp_errf(err, "results file %s: cannot open it for writing: %s%s", path, strerror(errno),
-                       errno == EACCES || errno == EROFS ? " (check the file's permissions)" : "");
-    struct flock fl = lock_region();
-#ifdef F_OFD_SETLK
-    int rc = fcntl(f, F_OFD_SETLK, &fl);
-#else
-    int rc = fcntl(f, F_SETLK, &fl);
-#endif
-    if (rc < 0) {
-        int e = errno;
-        close(f);
-        if (e == EAGAIN || e == EACCES)
-            return hp_errf(err, "results file %s is being written by another hpsweep that is still running; "
-                                "wait for it to finish or stop it (its results stay in the file), then resume",
-                           path);
-        if (e == ENOLCK || e == EINVAL || e == ENOSYS) return *fd = -1, 0; /* no locks here: go on */
-        return hp_errf(err, "results file %s: cannot lock it: %s", path, strerror(e));
-    }
-    *fd = f;
-    return 0;
-}
-
-void hp_results_unlock(int fd) {
-    if (fd >= 0) close(fd); /* closing the description releases its lock */
-}
-
-int hp_results_writer_alive(const char *path) {
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f < 0) return 0;
-    struct flock fl = lock_region();
-#ifdef F_OFD_GETLK
-    int rc = fcntl(f, F_OFD_GETLK, &fl);
-#else
-    int rc = fcntl(f, F_GETLK, &fl);
-#endif
-    close(f);
-    /* No lock support here: assume a writer may be live (the retries are bounded anyway). */
-    if (rc < 0) return 1;
-    return fl.l_type != F_UNLCK;
-}
-
-hid_t hp_results_read_fapl(const char *path) {
-    hid_t fapl = hp_h5_fapl(0);
-    if (fapl < 0) return -1;
-    /* HDF5 retries a SWMR read whose metadata checksum fails, for a writer flushing meanwhile,
-     * sleeping longer each time: by default 100 times, 15+ minutes on a damaged file. Without a
-     * live writer nothing can change under the reader: one attempt. With one: a few (a flush is
-     * milliseconds). */
-    const unsigned attempts = hp_results_writer_alive(path) ? HP_SWMR_READ_ATTEMPTS_LIVE : 1;
-    if (H5Pset_metadata_read_attempts(fapl, attempts) < 0) {
-        H5Pclose(fapl);
-        return -1;
-    }
-    return fapl;
-}
 
 /* ---- create, open, close ------------------------------------------------------------------- */
 
@@ -206,7 +129,7 @@ int hp_results_write_checkpoint(hp_results *r, const hp_checkpoint_record *rec, 
         return hp_errf(err, "results file %s has no /checkpoints (written by an older hpsweep); its trials cannot "
                             "be checkpointed",
                        r->path);
-    if (rec->trial < 0 || rec->trial >= hp_results_ntrials(r))
+    if (rec->trial < 0 || rec->trial >= r->rows[DS_TRIALS])
         return hp_errf(err, "results file %s: checkpoint of unknown trial %lld", r->path, (long long)rec->trial);
     int64_t want = -1;
     if (hp_checked_muladd(rec->model_floats, 2, rec->optim_floats, &want) != 0) want = -1;

@@ -59,7 +59,7 @@ void hp_h5_clear(void);
  * best-effort file locking, so file systems without flock() support (some cluster file
  * systems) still work, as HDF5_USE_FILE_LOCKING=BEST_EFFORT would. -1 on failure. */
 hid_t hp_h5_fapl(int latest);
-/* Whether a live process holds path's writer lock (checkpoints.c, hp_results_lock); 1 also where
+/* Whether a live process holds path's writer lock (file.c, hp_results_lock); 1 also where
  * locks are not supported. */
 int hp_results_writer_alive(const char *path);
 /* File access for SWMR reading path, with HDF5's metadata retries bounded: 1 attempt when no

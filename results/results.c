@@ -141,27 +141,6 @@ static int check_layout(const char *path, const hp_tensor_info *layout, int n, i
     return 0;
 }
 
-hid_t hp_results_create_table(hp_results *r, const char *name, hid_t mtype, hsize_t rows,
-                          hsize_t chunk, int extendible, hp_err *err) {
-    hid_t ft = H5Tcopy(mtype);
-    hsize_t dims = rows, maxd = extendible ? H5S_UNLIMITED : rows;
-    hid_t space = H5Screate_simple(1, &dims, &maxd);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t ds = -1;
-    if (ft >= 0 && H5Tpack(ft) >= 0 && space >= 0 && dcpl >= 0 &&
-        (!extendible || H5Pset_chunk(dcpl, 1, &chunk) >= 0))
-        ds = H5Dcreate2(r->file, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (ds < 0) {
-        char what[96];
-        snprintf(what, sizeof what, "creating dataset %s", name);
-        hp_h5_fail(err, r->path, what);
-    }
-    if (ft >= 0) H5Tclose(ft);
-    if (space >= 0) H5Sclose(space);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    return ds;
-}
-
 static int create_snapshots(hp_results *r, hp_err *err) {
     hsize_t dims[2] = {0, (hsize_t)r->state_size};
     hsize_t maxd[2] = {H5S_UNLIMITED, (hsize_t)r->state_size};
@@ -362,53 +341,6 @@ int hp_results_create(const char *path, const hp_results_meta *meta, const hp_te
 }
 
 /* ---- appending and updating ---------------------------------------------------------------- */
-
-int hp_results_write_table(hp_results *r, hid_t ds, int64_t *rows, hid_t mtype, int64_t start, int64_t n,
-                           const void *buf, const char *what, hp_err *err) {
-    if (hp_results_check_usable(r, err) < 0) return -1;
-    hsize_t end = (hsize_t)(start + n), off = (hsize_t)start, cnt = (hsize_t)n;
-    hid_t fspace = -1, mspace = -1;
-    int rc = -1;
-    if (end > (hsize_t)*rows && H5Dset_extent(ds, &end) < 0) goto fail;
-    if (n > 0) {
-        if ((fspace = H5Dget_space(ds)) < 0 ||
-            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
-            (mspace = H5Screate_simple(1, &cnt, NULL)) < 0 ||
-            H5Dwrite(ds, mtype, mspace, fspace, r->dxpl, buf) < 0)
-            goto fail;
-    }
-    if (H5Dflush(ds) < 0) goto fail;
-    if ((int64_t)end > *rows) *rows = (int64_t)end;
-    rc = 0;
-fail:
-    if (fspace >= 0) H5Sclose(fspace);
-    if (mspace >= 0) H5Sclose(mspace);
-    if (rc < 0) {
-        hp_h5_fail(err, r->path, what);
-        hp_results_io_failed(r, err);
-    }
-    return rc;
-}
-
-void hp_results_io_failed(hp_results *r, hp_err *err) {
-    if (r->failed) return;
-    r->failed = 1;
-    void *handle = NULL;
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null_fd < 0 || H5Fget_vfd_handle(r->file, H5P_DEFAULT, &handle) < 0 || !handle ||
-        dup2(null_fd, *(int *)handle) < 0) {
-        hp_h5_clear();
-        if (err) hp_err_prefix(err, "(could not detach the file after the failed write)");
-    }
-    if (null_fd >= 0) close(null_fd);
-}
-
-int hp_results_check_usable(const hp_results *r, hp_err *err) {
-    if (!r->failed) return 0;
-    return hp_errf(err, "results file %s: an earlier write failed; the file keeps every row flushed before it "
-                        "(fix the cause, then `hpsweep resume %s`)",
-                   r->path, r->path);
-}
 
 /* Write rows [start, start+n) of table `which`, growing it as needed, then flush it. */
 static int write_rows(hp_results *r, int which, hid_t mtype, int64_t start, int64_t n,

@@ -1,6 +1,7 @@
-/* results_impl.h - internal to results/: the writer's state, shared by results.c (tables,
- * create, reopen), checkpoints.c (/checkpoints and the writer's lock) and recover.c (recovery,
- * opening to resume, removing). */
+/* results_impl.h - internal to results/: the writer's state, shared by file.c (the writer's
+ * lock, table primitives), results.c (tables, create, reopen), checkpoints.c (/checkpoints)
+ * and recover.c (recovery, opening to resume, removing). Uses: results.c -> checkpoints.c ->
+ * file.c, reader.c -> file.c; nothing points back up. */
 #ifndef HP_RESULTS_IMPL_H
 #define HP_RESULTS_IMPL_H
 
@@ -37,7 +38,7 @@ struct hp_results {
  * pointed at /dev/null, and the file on disk stays exactly as the last successful flush left
  * it, like after a kill -9 (readable; `hpsweep resume` recovers it once there is room).
  * Later writes are refused. Appends why to err (which holds the failure already). */
-void hp_results_io_failed(hp_results *r, hp_err *err);
+void hp_results_io_failed(hp_results *r, hp_err *err); /* file.c */
 /* -1 with a message if an earlier write failed, else 0. */
 int hp_results_check_usable(const hp_results *r, hp_err *err);
 
@@ -47,7 +48,7 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
                            const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err);
 
 /* Write rows [start, start+n) of a 1-D table dataset `ds` of `*rows` rows, growing it as
- * needed, then flush it (results.c). */
+ * needed, then flush it (file.c). */
 int hp_results_write_table(hp_results *r, hid_t ds, int64_t *rows, hid_t mtype, int64_t start, int64_t n,
                            const void *buf, const char *what, hp_err *err);
 
@@ -63,7 +64,7 @@ int hp_results_ckpt_release(hp_results *r, hp_err *err);
 /* Copy the valid checkpoints a reader sees into the writer w (recovery). */
 int hp_results_ckpt_copy(hp_results_reader *rd, hp_results *w, hp_err *err);
 
-/* The writer's lock: an open-file-description lock (fcntl F_OFD_SETLK) on one byte far past
+/* file.c. The writer's lock: an open-file-description lock (fcntl F_OFD_SETLK) on one byte far past
  * the end of the file, held while a writer has the file open. HDF5 locks with flock(), which
  * is independent of fcntl locks on Linux, and SWMR readers take no fcntl lock, so this only
  * stops a second writer (a resume or recovery while a sweep still writes the file). */
