@@ -59,6 +59,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
             outcomes[i].values[HP_PARAM_LR] = r->lr;
             outcomes[i].values[HP_PARAM_WD] = r->weight_decay;
             outcomes[i].score = r->best_val_acc;
+            outcomes[i].trial = r->id;
             outcomes[i].usable = r->status == HP_TRIAL_DONE && isfinite(r->best_val_acc);
         }
     }

@@ -10,11 +10,6 @@ int hp_trial_finished(int32_t status) {
            status == HP_TRIAL_PRUNED;
 }
 
-int hp_trial_better(const hp_trial_record *a, const hp_trial_record *b) {
-    if (a->best_val_acc != b->best_val_acc) return a->best_val_acc > b->best_val_acc;
-    return a->id < b->id;
-}
-
 void hp_resume_free(hp_resume *r) {
     if (!r) return;
     if (r->ckpt)

@@ -53,11 +53,6 @@ typedef struct hp_resume {
 int hp_resume_load(const char *path, hp_resume *out, hp_err *err);
 void hp_resume_free(hp_resume *r);
 
-/* 1 if finished trial a ranks before b: higher best validation accuracy, ties to the lower
- * id. The coordinator's best trial and top-N snapshots follow this order, so they do not
- * depend on the order in which trials finished (nor on an interruption). */
-int hp_trial_better(const hp_trial_record *a, const hp_trial_record *b);
-
 /* 1 if the status is final (done, diverged, failed, pruned). */
 int hp_trial_finished(int32_t status);
 

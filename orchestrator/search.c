@@ -148,14 +148,12 @@ static int outcome_usable(const hp_spec *spec, const hp_trial_outcome *o) {
     return 1;
 }
 
-/* Best first: higher score, then lower values (lr, then weight decay), so ties order the same
- * way on every run whatever order the outcomes arrived in. */
+/* Best first, by the rule every ranking of trials follows (hp_better_score, results.h): higher
+ * score, ties to the lower trial id, whatever order the outcomes arrived in. */
 static int by_score_desc(const void *a, const void *b) {
     const hp_trial_outcome *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    for (int p = 0; p < HP_NPARAMS; p++)
-        if (x->values[p] != y->values[p]) return x->values[p] < y->values[p] ? -1 : 1;
-    return 0;
+    if (hp_better_score(x->score, x->trial, y->score, y->trial)) return -1;
+    return hp_better_score(y->score, y->trial, x->score, x->trial) ? 1 : 0;
 }
 
 /* Narrow (or widen) one parameter's range around the best `k` outcomes, sorted best first. */

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "hp_err.h"
+#include "results.h"
 #include "spec.h"
 
 /* How a stage's range of one parameter was derived. */
@@ -76,6 +77,7 @@ typedef struct hp_trial_outcome {
     double values[HP_NPARAMS];
     double score;                    /* best validation accuracy */
     int usable;                      /* 1 for done trials; 0 for diverged, failed, pruned */
+    int64_t trial;                   /* its id: ties of score go to the lower (hp_better_score) */
 } hp_trial_outcome;
 
 /* Plan stage `stage`. For stage 0, prev and outcomes are ignored. For stage > 0, prev is the

@@ -79,6 +79,20 @@ typedef struct hp_trial_record {
     char message[128];         /* why it failed or diverged */
 } hp_trial_record;
 
+/* The one rule for "the better trial", used wherever trials are ranked: narrowing and widening
+ * around the best of a stage (search.c), the best snapshot and the top-N kept (coord_record.c),
+ * the trial evaluated on the test split and the one a resume starts from (resume.c), and
+ * show's table: the higher best validation accuracy, ties to the lower trial id. Ids follow
+ * the planning order, so the choice never depends on which trial finished first, on the ranks,
+ * or on an interruption. Callers rank finished trials with finite accuracies. */
+static inline int hp_better_score(double acc_a, int64_t id_a, double acc_b, int64_t id_b) {
+    if (acc_a != acc_b) return acc_a > acc_b;
+    return id_a < id_b;
+}
+static inline int hp_trial_better(const hp_trial_record *a, const hp_trial_record *b) {
+    return hp_better_score(a->best_val_acc, a->id, b->best_val_acc, b->id);
+}
+
 /* Per-layer update ratios kept per epoch: one scalar column each (layer_update_ratio_00 ..
  * _15), so that /curves stays a flat table for pandas. Column k is the k-th weight tensor
  * (ndim >= 2) of /model/layout; NaN where the model has fewer. Equals train.h's HP_MAX_RATIOS. */

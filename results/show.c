@@ -84,11 +84,11 @@ static double parse_utc(const char *s) {
     return days * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
 }
 
+/* Best first (hp_trial_better, results.h). */
 static int by_score(const void *a, const void *b) {
     const hp_trial_record *x = *(const hp_trial_record *const *)a;
     const hp_trial_record *y = *(const hp_trial_record *const *)b;
-    if (x->best_val_acc != y->best_val_acc) return x->best_val_acc > y->best_val_acc ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
+    return hp_trial_better(x, y) ? -1 : hp_trial_better(y, x) ? 1 : 0;
 }
 
 /* Where v lies in [lo, hi] as a fraction of the width: log10 scale when the range is

@@ -226,13 +226,14 @@ static int make_outcomes(hp_trial_outcome *o) {
         o[n++].usable = 1;
     }
     /* The top three (interior in both parameters). */
-    o[n++] = (hp_trial_outcome){{1e-3, 1e-4}, 0.90, 1};
-    o[n++] = (hp_trial_outcome){{3e-3, 1e-5}, 0.88, 1};
-    o[n++] = (hp_trial_outcome){{2e-3, 3e-5}, 0.87, 1};
+    o[n++] = (hp_trial_outcome){{1e-3, 1e-4}, 0.90, 1, 0};
+    o[n++] = (hp_trial_outcome){{3e-3, 1e-5}, 0.88, 1, 0};
+    o[n++] = (hp_trial_outcome){{2e-3, 3e-5}, 0.87, 1, 0};
     /* Must be ignored: diverged / failed with high "scores", a usable one with a NaN score. */
-    o[n++] = (hp_trial_outcome){{0.5, 0.05}, 0.99, 0};
-    o[n++] = (hp_trial_outcome){{0.9, 0.09}, 0.98, 0};
-    o[n++] = (hp_trial_outcome){{2e-5, 2e-6}, NAN, 1};
+    o[n++] = (hp_trial_outcome){{0.5, 0.05}, 0.99, 0, 0};
+    o[n++] = (hp_trial_outcome){{0.9, 0.09}, 0.98, 0, 0};
+    o[n++] = (hp_trial_outcome){{2e-5, 2e-6}, NAN, 1, 0};
+    for (int i = 0; i < n; i++) o[i].trial = i; /* ids: ties of score go to the lower */
     return n;
 }
 
@@ -298,7 +299,7 @@ static void test_narrowing(void) {
     /* Top-k spread over the whole old range, best interior: the range comes out unchanged, "kept". */
     hp_stage_plan small = p0;
     small.low[0] = 1e-3, small.high[0] = 1e-2;
-    hp_trial_outcome spread[3] = {{{3e-3, 1e-4}, 0.9, 1}, {{1.2e-3, 1e-4}, 0.8, 1}, {{8e-3, 1e-4}, 0.7, 1}};
+    hp_trial_outcome spread[3] = {{{3e-3, 1e-4}, 0.9, 1, 0}, {{1.2e-3, 1e-4}, 0.8, 1, 1}, {{8e-3, 1e-4}, 0.7, 1, 2}};
     hp_err err;
     CHECK(hp_search_plan_stage(&s, 1, &small, spread, 3, &p1, &err) == 0, "spread plan: %s", err.msg);
     CHECK(p1.low[0] == 1e-3 && p1.high[0] == 1e-2 && p1.derivation[0] == HP_DERIV_KEPT,
@@ -310,7 +311,7 @@ static void test_narrowing(void) {
     lr->scale = HP_SCALE_LINEAR, lr->low = 0.0, lr->high = 1.0, lr->bound_low = -INFINITY;
     s.search.params[HP_PARAM_WD].enabled = 0;
     s.search.stages[1].margin = 0.1;
-    hp_trial_outcome lin[4] = {{{0.4, 0}, 0.8, 1}, {{0.6, 0}, 0.7, 1}, {{0.5, 0}, 0.75, 1}, {{0.05, 0}, 0.1, 1}};
+    hp_trial_outcome lin[4] = {{{0.4, 0}, 0.8, 1, 0}, {{0.6, 0}, 0.7, 1, 1}, {{0.5, 0}, 0.75, 1, 2}, {{0.05, 0}, 0.1, 1, 3}};
     plan_two(&s, lin, 4, &p0, &p1, 0);
     CHECK_CLOSE(p1.low[0], 0.3, 1e-15, 0, "linear low = 0.4 - 0.1 * 1");
     CHECK_CLOSE(p1.high[0], 0.7, 1e-15, 0, "linear high = 0.6 + 0.1 * 1");
@@ -335,18 +336,26 @@ static void test_widening(void) {
     CHECK_CLOSE(p1.high[0], pow(10.0, log10(3e-3) + 0.25), 0, 1e-12, "high side still narrows");
     CHECK(p1.derivation[1] == HP_DERIV_NARROWED, "wd still narrowed");
 
-    /* Ties: a tie at the top is broken towards lower values, whatever the input order. */
+    /* Ties: a tie at the top goes to the lower trial id (hp_better_score), whatever the
+     * input order: the tie at the low edge wins with id 5, loses with id 99. */
     o[18].values[0] = 1e-3;
-    hp_trial_outcome tie = {{1.05e-5, 1e-4}, 0.90, 1};
+    hp_trial_outcome tie = {{1.05e-5, 1e-4}, 0.90, 1, 5};
     o[n] = tie;
     plan_two(&s, o, n + 1, &p0, &p1, 0);
-    CHECK(p1.derivation[0] == HP_DERIV_WIDENED_LOW, "tie broken towards the lower lr (at the edge)");
+    CHECK(p1.derivation[0] == HP_DERIV_WIDENED_LOW, "tie to the lower id (5 < 18, at the low edge): widened");
     hp_trial_outcome t2[32];
     t2[0] = tie;
     memcpy(t2 + 1, o, (size_t)n * sizeof *o);
     hp_stage_plan q1;
     plan_two(&s, t2, n + 1, &p0, &q1, 0);
     CHECK(memcmp(&p1, &q1, sizeof p1) == 0, "tie handling independent of order");
+    o[n].trial = 99;
+    plan_two(&s, o, n + 1, &p0, &p1, 0);
+    CHECK(p1.derivation[0] == HP_DERIV_NARROWED, "tie to the lower id (18 < 99, interior): narrowed (got %s)",
+          hp_derivation_name(p1.derivation[0]));
+    t2[0] = o[n];
+    plan_two(&s, t2, n + 1, &p0, &q1, 0);
+    CHECK(memcmp(&p1, &q1, sizeof p1) == 0, "tie handling independent of order (id 99)");
 
     /* Best lr 0.9 at the high edge: widened_high, up to 10^(0 + 5). */
     n = make_outcomes(o);
@@ -382,7 +391,7 @@ static void test_widening(void) {
     base_spec(&s);
     hp_stage_plan far = p0;
     far.low[0] = 1e-290, far.high[0] = 1e-280;
-    hp_trial_outcome edge[1] = {{{1e-290, 1e-4}, 0.5, 1}};
+    hp_trial_outcome edge[1] = {{{1e-290, 1e-4}, 0.5, 1, 0}};
     hp_err err;
     CHECK(hp_search_plan_stage(&s, 1, &far, edge, 1, &p1, &err) == 0, "far plan: %s", err.msg);
     CHECK(p1.low[0] == 1e-300 && p1.derivation[0] == HP_DERIV_WIDENED_LOW, "implicit floor 1e-300 (got %g)",
@@ -420,7 +429,7 @@ static void test_kept_fixed_collapse(void) {
     /* Margin 0 and top-k on one value: the range keeps 1% of the old width around it. */
     base_spec(&s);
     s.search.stages[1].margin = 0;
-    hp_trial_outcome same[3] = {{{1e-3, 1e-4}, 0.9, 1}, {{1e-3, 1e-4}, 0.8, 1}, {{1e-3, 1e-4}, 0.7, 1}};
+    hp_trial_outcome same[3] = {{{1e-3, 1e-4}, 0.9, 1, 0}, {{1e-3, 1e-4}, 0.8, 1, 1}, {{1e-3, 1e-4}, 0.7, 1, 2}};
     plan_two(&s, same, 3, &p0, &p1, 0);
     CHECK_CLOSE(log10(p1.high[0] / p1.low[0]), 0.05, 1e-12, 0, "collapsed top-k: width 0.01 * 5 decades");
     CHECK(p1.low[0] < 1e-3 && p1.high[0] > 1e-3 && p1.derivation[0] == HP_DERIV_NARROWED, "point inside");
@@ -474,8 +483,8 @@ static void test_doc_example(void) {
     hp_spec s;
     base_spec(&s);
     hp_trial_outcome o[5] = {
-        {{3e-2, 1e-4}, 0.86, 1}, {{1e-1, 2e-5}, 0.85, 1}, {{1e-2, 3e-3}, 0.84, 1},
-        {{0.8, 1e-6}, 0.10, 0}, {{1e-5, 1e-3}, 0.55, 1},
+        {{3e-2, 1e-4}, 0.86, 1, 0}, {{1e-1, 2e-5}, 0.85, 1, 1}, {{1e-2, 3e-3}, 0.84, 1, 2},
+        {{0.8, 1e-6}, 0.10, 0, 3}, {{1e-5, 1e-3}, 0.55, 1, 4},
     };
     hp_stage_plan p0, p1;
     plan_two(&s, o, 5, &p0, &p1, 0);
