@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_memory.sh - peak memory per rank and per node of a sweep under mpirun (issue 11).
+# bench_memory.sh - peak memory per rank and per node of a sweep under mpirun.
 #
 #   bench/bench_memory.sh [HPSWEEP] [RANKS...]     (defaults: build/orchestrator/hpsweep, 1 8 64)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_bench_pack.sh - trials per hour on one GPU for the fashion_cnn coarse stage (16 trials x 2
-# epochs on a 10000-example subset) with 1, 2, 4 and 8 trainer ranks sharing the GPU (issue 16).
+# epochs on a 10000-example subset) with 1, 2, 4 and 8 trainer ranks sharing the GPU.
 #
 #   bench/run_bench_pack.sh [BIN_DIR|BUILD_DIR] [SPEC]    (defaults: build, sweeps/fashion_cnn.yaml)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The PyTorch reference for issue 16's sweep target: "the quickstart sweep at least 5x faster than
-the same trials run one after another in PyTorch".
+"""The PyTorch reference for the GPU sweep's speed: the quickstart sweep against the same trials
+run one after another in PyTorch.
 
 It reads the trials an hpsweep sweep actually ran (their lr, weight decay, stage and epochs) from
 the sweep's results file and trains the same trials one after another in ONE PyTorch process on

@@ -1,6 +1,6 @@
 # The YAML spec parser (orchestrator/spec*.c): good and bad specs under tests/spec/, the examples
-# under sweeps/. test_spec: the schema of issues 2 and 3 (data, MLP model, SGD, train, search);
-# test_spec_cnn: the keys of issue 4 (layer types, optimizers, schedules, augmentation, CIFAR-10).
+# under sweeps/. test_spec: the base schema (data, MLP model, SGD, train, search);
+# test_spec_cnn: the CNN keys (layer types, optimizers, schedules, augmentation, CIFAR-10).
 # The parser's sources are compiled in directly (as test_search does with search.c), so that the
 # tests need neither MPI nor the rest of hp_orchestrator.
 set(HP_SPEC_PARSER_SOURCES spec.c spec_yaml.c spec_model.c spec_train.c spec_dump.c)

@@ -1,7 +1,7 @@
 /* test_cudnn_rules.c - the device layout and the cuDNN support matrix (trainer/cuda/cudnn_rules.h),
  * and the host emulation holding convolutions to it.
  *
- * Asserts the facts measured on an H200 with cuDNN 9.19 (../shared/gpu/cudnn-probe-h200.txt) for
+ * Asserts the facts measured on an H200 with cuDNN 9.19 (docs/measured/cudnn-probe-h200.txt) for
  * the two fashion_cnn convolution shapes: with the CPU's channel-major order described through
  * strides ("CNHW"), forward has algorithms, backward data has none, backward filter has some only
  * while the input is effectively packed (C = 1); packed NCHW has deterministic algorithms in all

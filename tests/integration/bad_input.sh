@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad input (issue 5, item 7; the table is docs/bad-input.md): every case gives its documented
+# Bad input (the table is docs/bad-input.md): every case gives its documented
 # exit code and a one-line message naming the problem, and an existing results file is left
 # byte for byte as it was (md5), even with --force. Case names match the table's.
 # usage: bad_input.sh HPSWEEP_BINARY TESTS_DIR

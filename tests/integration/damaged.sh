@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration: damaged results files end in bounded time (issue 11). HDF5 retries a SWMR read
+# Integration: damaged results files end in bounded time. HDF5 retries a SWMR read
 # whose metadata checksum fails, sleeping longer each time (15+ minutes by default); hpsweep
 # allows the retries only while a live writer holds the file's lock. For a finished file and for
 # one whose writer was killed: 20 copies each with 3 random bytes of the first 64 KiB changed,

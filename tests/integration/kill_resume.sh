@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety (issue 5, item 5): kill a small sweep at random moments, resume it, compare.
+# Crash safety: kill a small sweep at random moments, resume it, compare.
 # Each round starts `hpsweep run` (alone or under mpirun -np 3), waits a random time, then sends
 # one of: SIGKILL to the coordinator, SIGKILL to a trainer rank, SIGTERM or SIGINT (to the lone
 # process or to mpirun), SIGTERM to rank 0 only, two SIGINTs, or SIGHUP to the lone process. Then it checks that

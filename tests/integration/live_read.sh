@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live reading (issue 5, item 6): while `hpsweep run` writes the file, `hpsweep show` (text and
+# Live reading: while `hpsweep run` writes the file, `hpsweep show` (text and
 # --json) and h5py (swmr=True) read it, repeatedly, and see it grow; `hpsweep show --watch`
 # redraws on its interval. Afterwards the file is complete.
 # usage: live_read.sh HPSWEEP_BINARY TESTS_DIR

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration: one copy of the data per node (orchestrator/nodedata.h, issue 11). Under
+# Integration: one copy of the data per node (orchestrator/nodedata.h). Under
 # mpirun -np 5 the trainer ranks map the node's shared copy instead of loading their own:
 #   - the sweep records exactly what the same sweep with private copies (HPSWEEP_NO_SHARE=1)
 #     and the same sweep alone record (the shared bytes are the loaded bytes);

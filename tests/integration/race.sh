@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration: two hpsweep runs racing on one output path (issue 11). Each round starts two runs
+# Integration: two hpsweep runs racing on one output path. Each round starts two runs
 # at once on the same -o; exactly one must exit 0 and leave a valid, complete file (every trial
 # finished), and the other exit 3 without touching it (no stray
 # PATH.creating.* left either). Rounds: a new file; a new file with --force on both; an existing

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resume determinism (issue 5, item 3): a sweep stopped between any two of its writes (fault
+# Resume determinism: a sweep stopped between any two of its writes (fault
 # injection, HPSWEEP_FAULT: SIGKILL, SIGTERM, SIGINT right after a curve row, a checkpoint, a
 # snapshot, a trial result) and resumed, alone or under mpirun, with another thread count, ends
 # with the same /trials values, bit-identical metrics and the same set of /curves rows as a run

@@ -33,7 +33,7 @@ def check(cond, what):
 
 
 path = sys.argv[1]
-# The way DESIGN.md says a reader follows a live sweep; works on a closed file too.
+# The way docs/design.md says a reader follows a live sweep; works on a closed file too.
 with h5py.File(path, "r", libver="latest", swmr=True) as f:
     check(f.attrs["format"] == b"hpsweep", f"format attribute {f.attrs['format']!r}")
     check(int(f.attrs["format_version"]) == 2, "format_version 2")

@@ -4,8 +4,9 @@
  *   1. The device layout of image activations (HP_GPU_ACT_LAYOUT: packed NCHW, PyTorch's) and
  *      the 4-d descriptors (dims and strides, as cudnnSetTensor4dDescriptorEx takes them) that
  *      the real backend builds for a convolution (hp_conv_tdescs). gpu_conv.cu sets exactly these.
- *   2. The support matrix measured on a real GPU (an H200, cuDNN 9.19, CUDA 13: the probe
- *      ../shared/gpu/cudnn_probe.cu, output cudnn-probe-h200.txt): which convolution algorithms
+ *   2. The support matrix measured on a real GPU (an H200, cuDNN 9.19, CUDA 13: a probe of
+ *      the _v7 heuristics per layout and math type, its output in
+ *      docs/measured/cudnn-probe-h200.txt): which convolution algorithms
  *      cudnnGetConvolution*Algorithm_v7 reported with CUDNN_STATUS_SUCCESS for which layouts,
  *      and whether each is deterministic. The host emulation of gpu.h (gpu_emul_ops.c) picks
  *      from this matrix for the descriptors of (1) exactly as gpu_conv.cu picks from the real
