@@ -34,7 +34,7 @@
 
 #include "conv.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 #include "pool.h"
 #include "rng.h"
 

@@ -23,7 +23,7 @@
 #include "cpu/model_plan.h"
 #include "cuda/gpu.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 
 typedef struct hp_gpu_model hp_gpu_model;
 
