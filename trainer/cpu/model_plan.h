@@ -32,10 +32,9 @@
 
 #include <stdint.h>
 
-#include "conv.h"
+#include "geometry.h"
 #include "hp_err.h"
 #include "layer_spec.h"
-#include "pool.h"
 #include "rng.h"
 
 typedef struct hp_shape {
