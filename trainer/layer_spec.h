@@ -17,7 +17,7 @@ typedef enum hp_layer_type {
                            flattens a [C, H, W] input */
     HP_LAYER_RELU,
     /* Issue 4: the CNN toolbox. Shapes, parameter layouts and the input are PyTorch's NCHW
-       (the CPU model keeps its activations channel-major inside: cpu/model_plan.h). */
+       (the CPU model keeps its activations channel-major inside: model_plan.h). */
     HP_LAYER_CONV,        /* filters, kernel, stride, padding; weight [filters, C, k, k], bias [filters] */
     HP_LAYER_BATCHNORM,   /* per channel (per feature after a dense layer); weight, bias [C];
                              buffers running_mean, running_var [C]; momentum 0.1, eps 1e-5 */

@@ -12,9 +12,9 @@
 #include "cpu/conv.h"
 #include "cpu/dropout.h"
 #include "cpu/layers.h"
-#include "cpu/model_plan.h"
 #include "cpu/norm.h"
 #include "cpu/pool.h"
+#include "model_plan.h"
 #include "rng.h"
 
 /* ---- the two precisions ------------------------------------------------------------------ */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "backend.h"
-#include "conv.h" /* hp_conv_work_size */
+#include "cpu/conv.h" /* hp_conv_work_size */
 
 /* Largest width of one tensor dimension: GEMM sizes are C ints, and 2^24 features is far
  * beyond any model this trainer is for. */
