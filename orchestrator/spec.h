@@ -16,7 +16,7 @@
 #include "data.h"
 #include "device.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 #include "optim.h"
 #include "train.h"
 

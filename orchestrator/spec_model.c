@@ -95,7 +95,7 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
     l->type = (hp_layer_type)type;
     l->init = (hp_init)init;
     l->line = (int)n->start_mark.line + 1;
-    l->bias = l->bias ? HP_BIAS_ON : HP_BIAS_OFF; /* the YAML boolean, in model.h's terms */
+    l->bias = l->bias ? HP_BIAS_ON : HP_BIAS_OFF; /* the YAML boolean, in layer_spec.h's terms */
     *units_mark = f[K_UNITS].mark;
     if (l->type == HP_LAYER_MAXPOOL || l->type == HP_LAYER_AVGPOOL) {
         if (!f[K_STRIDE].seen) l->stride = l->kernel;

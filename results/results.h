@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 
 #define HP_FORMAT_NAME "hpsweep"
 #define HP_FORMAT_VERSION 2

@@ -2,6 +2,7 @@
 #include "act.h"
 
 #include <math.h>
+#include <stddef.h>
 
 /* 1/sqrt(2) and 1/sqrt(2 pi), to double precision (M_SQRT1_2 is not ISO C). */
 #define HP_SQRT1_2 0.70710678118654752440

@@ -29,7 +29,7 @@
 #ifndef HP_CPU_ACT_H
 #define HP_CPU_ACT_H
 
-#include "model.h"
+#include "layer_spec.h"
 #include <stdint.h>
 
 /* 1 if hp_act_forward/backward implement `type` (relu, leaky_relu, elu, gelu, tanh, sigmoid). */

@@ -23,23 +23,15 @@
  * input itself); stride 1 with "same" padding (2*pad = k - 1) builds each column row as one
  * contiguous shifted copy of the plane.
  *
- * Sizes follow PyTorch: Ho = (H + 2*pad - k) / stride + 1 (floor), zero padding.
+ * Sizes follow PyTorch: Ho = (H + 2*pad - k) / stride + 1 (floor), zero padding; the geometry
+ * (hp_conv_geom: sizes and the block G) is geometry.h's.
  */
 #ifndef HP_CPU_CONV_H
 #define HP_CPU_CONV_H
 
 #include <stdint.h>
 
-typedef struct hp_conv_geom {
-    int C, H, W;           /* input channels and plane size */
-    int F, k, stride, pad; /* filters, square kernel, stride, zero padding on each side */
-    int Ho, Wo;            /* output plane size */
-    int G;                 /* images per block */
-} hp_conv_geom;
-
-/* Fill g; returns -1 (g untouched) when the shape is invalid: a size <= 0, or a kernel larger
- * than the padded input (H + 2*pad < k or W + 2*pad < k). */
-int hp_conv_geom_make(hp_conv_geom *g, int C, int H, int W, int F, int k, int stride, int pad);
+#include "geometry.h" /* hp_conv_geom, hp_conv_geom_make */
 
 /* Elements of the workspace forward and backward need for batches up to max_batch when up to
  * `nslots` threads run blocks at once (a column buffer per thread, a dweight partial per group). */

@@ -24,15 +24,7 @@
 
 #include <stdint.h>
 
-typedef struct hp_pool_geom {
-    int H, W;           /* input plane */
-    int k, stride, pad; /* square window, stride, padding on each side */
-    int Ho, Wo;         /* output plane */
-} hp_pool_geom;
-
-/* Fill g; returns -1 (g untouched) when invalid: a size <= 0, pad < 0, pad > k/2, or a window
- * larger than the padded input. */
-int hp_pool_geom_make(hp_pool_geom *g, int H, int W, int k, int stride, int pad);
+#include "geometry.h" /* hp_pool_geom, hp_pool_geom_make */
 
 /* maxpool_forward:  out [P, Ho, Wo]; idx [P, Ho, Wo] (argmax within the plane); inp [P, H, W].
  * maxpool_backward: dinp [P, H, W]; dout, idx [P, Ho, Wo].

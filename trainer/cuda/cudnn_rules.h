@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "cpu/conv.h"
+#include "geometry.h"
 #include "hp_err.h"
 
 /* Memory orders of an image tensor of logical shape (n, c, h, w). */

@@ -40,7 +40,7 @@
 
 #include "augment.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 #include "optim.h"
 
 #ifdef __cplusplus

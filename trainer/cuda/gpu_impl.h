@@ -13,10 +13,9 @@
 #endif
 
 extern "C" {
-#include "cpu/conv.h"
-#include "cpu/pool.h"
 #include "cuda/cudnn_rules.h"
 #include "cuda/gpu.h"
+#include "geometry.h"
 }
 
 const char *hp_cublas_status_name(cublasStatus_t s);

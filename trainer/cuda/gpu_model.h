@@ -1,5 +1,5 @@
-/* gpu_model.h - a model's forward and backward passes on the GPU: the CPU model's plan
- * (cpu/model_plan.h), run op by op through cuda/gpu.h.
+/* gpu_model.h - a model's forward and backward passes on the GPU: the model's plan
+ * (model_plan.h), run op by op through cuda/gpu.h.
  *
  * Same layer chain, same state-vector layout and the same activation layouts as the CPU
  * model (images channel-major [c, B, h, w], flat tensors [B, c]), so a state vector moves
@@ -20,10 +20,10 @@
 
 #include <stdint.h>
 
-#include "cpu/model_plan.h"
 #include "cuda/gpu.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
+#include "model_plan.h"
 
 typedef struct hp_gpu_model hp_gpu_model;
 

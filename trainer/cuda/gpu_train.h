@@ -16,7 +16,7 @@
 #include "cuda/gpu.h"
 #include "data.h"
 #include "hp_err.h"
-#include "model.h"
+#include "layer_spec.h"
 #include "optim.h"
 
 typedef struct hp_gpu_train hp_gpu_train;

@@ -1,7 +1,9 @@
 /* model_plan.h - the precision-independent part of a model: validated layer chain with the
  * shape of every tensor, the state-vector layout, the arenas, and the order of operations.
  *
- * hp_model (float) and hp_model64 (double) each hold one plan; model_tmpl.h runs it.
+ * Backend-neutral: hp_model (float) and hp_model64 (double) each hold one plan, which
+ * cpu/model_tmpl.h runs on the CPU; the GPU model (cuda/gpu_model.h) holds one too and runs it
+ * op by op on the device.
  *
  * Tensors. Every op output has a shape [c, h, w] per example and is either an image tensor
  * (PyTorch's [B, c, h, w]), stored channel-major [c, B, h, w] (see cpu/conv.h for why), or a
@@ -27,15 +29,14 @@
  * when the backward pass reaches the source op, the accumulator is added to the gradient
  * arriving from above before the op's own backward runs.
  */
-#ifndef HP_CPU_MODEL_PLAN_H
-#define HP_CPU_MODEL_PLAN_H
+#ifndef HP_MODEL_PLAN_H
+#define HP_MODEL_PLAN_H
 
 #include <stdint.h>
 
-#include "conv.h"
+#include "geometry.h"
 #include "hp_err.h"
-#include "model.h"
-#include "pool.h"
+#include "layer_spec.h"
 #include "rng.h"
 
 typedef struct hp_shape {

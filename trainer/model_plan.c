@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu/conv.h" /* hp_conv_work_size */
 
 /* Largest width of one tensor dimension: GEMM sizes are C ints, and 2^24 features is far
  * beyond any model this trainer is for. */
