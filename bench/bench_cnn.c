@@ -13,7 +13,7 @@
  * first layer, and backward-filter of every conv and dense layer) can be given as a fraction
  * of it; and the peak resident memory of the process. Prints one line:
  *     hpsweep images/s 1234.5 cpu-images/s ... gflops 80.1 sgemm-gflops 105.3 peak-fraction 0.76 maxrss-mib 60.2
- * Threads: --threads N, else OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (hp_backend_default_threads).
+ * Threads: --threads N, else OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (hp_cpu_default_threads).
  * bench/run_bench_cnn.sh runs this beside PyTorch with the same threads and batch. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@
 
 #include <cblas.h> /* openblas_get_corename */
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "cpu/gemm.h"
 #include "bench_train.h"
 #include "model.h"
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     int B = hp_bench_arg_int(argc, argv, "--batch", 128, "bench_cnn");
     int threads = hp_bench_arg_int(argc, argv, "--threads", -1, "bench_cnn");
     int bn = !arg_flag(argc, argv, "--no-bn"), dropout = !arg_flag(argc, argv, "--no-dropout");
-    hp_backend_set_threads(threads > 0 ? threads : hp_backend_default_threads());
+    hp_cpu_set_threads(threads > 0 ? threads : hp_cpu_default_threads());
     enum { IN = 784, NC = 10, POOL = 4096 };
 
     hp_model_spec spec;
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
     double gflops = flops_per_image * steps * B / dt / 1e9, peak = sgemm_peak(1024, 3);
     printf("hpsweep images/s %.1f cpu-images/s %.1f steps %d batch %d threads %d bn %d dropout %d core %s "
            "loss %.4f gflops %.1f sgemm-gflops %.1f peak-fraction %.2f maxrss-mib %.1f\n",
-           (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_backend_threads(), bn, dropout,
+           (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_cpu_threads(), bn, dropout,
            openblas_get_corename(), loss, gflops, peak, peak > 0 ? gflops / peak : 0, rss);
     return 0;
 }

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "bench_train.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "rng.h"
 #include "train.h"
 
@@ -48,16 +48,16 @@ int main(int argc, char **argv) {
     int epochs = hp_bench_arg_int(argc, argv, "--epochs", 3, "bench_gpu");
     int examples = hp_bench_arg_int(argc, argv, "--examples", 12800, "bench_gpu");
     int B = hp_bench_arg_int(argc, argv, "--batch", 128, "bench_gpu");
-    hp_cuda_opts opts = {.deterministic = !arg_flag(argc, argv, "--no-deterministic"),
+    hp_gpu_opts opts = {.deterministic = !arg_flag(argc, argv, "--no-deterministic"),
                          .allow_tf32 = arg_flag(argc, argv, "--tf32")};
-    if (hp_cuda_visible() <= 0) {
+    if (hp_gpu_visible() <= 0) {
         fprintf(stderr, "bench_gpu: no GPU visible (CUDA in this build: %s): nothing to measure\n",
-                hp_cuda_built() ? "yes" : "no");
+                hp_gpu_built() ? "yes" : "no");
         return 77;
     }
     hp_err err;
-    hp_cuda_device *gpu = NULL;
-    if (hp_cuda_open(0, &opts, &gpu, &err) != 0) {
+    hp_gpu_device *gpu = NULL;
+    if (hp_gpu_open(0, &opts, &gpu, &err) != 0) {
         fprintf(stderr, "bench_gpu: %s\n", err.msg);
         return 1;
     }
@@ -100,13 +100,13 @@ int main(int argc, char **argv) {
         if (e > 0) wall += hp_bench_clock(CLOCK_MONOTONIC) - t0; // epoch 0: warm-up
     }
     char desc[256];
-    hp_cuda_describe(gpu, desc, sizeof desc);
+    hp_gpu_describe(gpu, desc, sizeof desc);
     printf("hpsweep-gpu images/s %.1f epochs %d batch %d examples %d loss %.4f device %s\n",
            (double)epochs * examples / wall, epochs, B, examples, m.train_loss, desc);
     rc = 0;
 done:
     hp_trainer_free(t);
     free(train.x), free(train.y), free(val.x), free(val.y);
-    hp_cuda_close(gpu);
+    hp_gpu_close(gpu);
     return rc;
 }

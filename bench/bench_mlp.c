@@ -5,7 +5,7 @@
  * the batch buffer (as hp_trainer does), runs forward and backward, and updates. After
  * --warmup steps, --steps steps are timed. Prints one line:
  *     hpsweep images/s 12345.6 cpu-images/s 12400.1 steps 200 batch 128 threads 1 core Haswell ...
- * Threads: --threads N, else OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (hp_backend_default_threads). bench/run_bench_mlp.sh runs this beside
+ * Threads: --threads N, else OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (hp_cpu_default_threads). bench/run_bench_mlp.sh runs this beside
  * PyTorch (bench_mlp_torch.py) with the same threads and batch and prints the ratio. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 #include <cblas.h> /* openblas_get_corename */
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "bench_train.h"
 #include "model.h"
 
@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     int warmup = hp_bench_arg_int(argc, argv, "--warmup", 20, "bench_mlp");
     int B = hp_bench_arg_int(argc, argv, "--batch", 128, "bench_mlp");
     int threads = hp_bench_arg_int(argc, argv, "--threads", -1, "bench_mlp");
-    hp_backend_set_threads(threads > 0 ? threads : hp_backend_default_threads());
+    hp_cpu_set_threads(threads > 0 ? threads : hp_cpu_default_threads());
     enum { IN = 784, NC = 10, POOL = 8192 };
 
     hp_model_spec spec;
@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
     // images per wall second (the figure), and per CPU second of the process (less sensitive to
     // other load on a shared machine; with several threads it also counts their spinning)
     printf("hpsweep images/s %.1f cpu-images/s %.1f steps %d batch %d threads %d core %s loss %.4f\n",
-           (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_backend_threads(),
+           (double)steps * B / dt, (double)steps * B / cpu, steps, B, hp_cpu_threads(),
            openblas_get_corename(), loss);
     return 0;
 }

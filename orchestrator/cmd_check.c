@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "cli.h"
 #include "dataload.h"
-#include "devsel.h"
+#include "device_pick.h"
 #include "spec.h"
 #include "train.h"
 
@@ -56,7 +56,7 @@ int hp_cmd_check(int argc, char **argv) {
         check_usage(stderr);
         return HP_EXIT_USAGE;
     }
-    hp_backend_set_threads(hp_backend_default_threads());
+    hp_cpu_set_threads(hp_cpu_default_threads());
     hp_err err = {{0}};
     hp_spec spec;
     if (hp_spec_load(path, &spec, &err) != 0) {
@@ -73,19 +73,19 @@ int hp_cmd_check(int argc, char **argv) {
            spec.has_search ? ", with a search" : ", no search: section");
     /* The checks run where the sweep's trials would: the spec's device (one process: node-local
      * rank 0). */
-    hp_cuda_device *gpu = NULL;
-    if (hp_devsel_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
+    hp_gpu_device *gpu = NULL;
+    if (hp_device_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
         hp_cli_error(cmd, "%s: %s", path, err.msg);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
     }
     char device_line[192];
-    hp_devsel_describe(gpu, device_line, sizeof device_line);
+    hp_device_describe(gpu, device_line, sizeof device_line);
     printf("device: %s\n", device_line);
     hp_splits data;
     if (hp_splits_load(&spec, 0, &data, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
-        hp_devsel_close(gpu);
+        hp_device_close(gpu);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
     }
@@ -159,7 +159,7 @@ int hp_cmd_check(int argc, char **argv) {
     }
 done:
     hp_trainer_free(t); /* before its device */
-    hp_devsel_close(gpu);
+    hp_device_close(gpu);
     hp_splits_free(&data);
     hp_spec_free(&spec);
     return rc;

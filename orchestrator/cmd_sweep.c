@@ -2,7 +2,7 @@
  * the next, so bad input never leaves a half-made file and every rank exits with the code:
  *   1. rank 0 gets the spec (from SPEC, or from the results file on resume) and decides what
  *      to do with the output (create, continue, refuse); the spec text goes to every rank;
- *   2. the ranks that train open their device (devsel.h: trainer ranks under mpirun, rank 0 only
+ *   2. the ranks that train open their device (device_pick.h: trainer ranks under mpirun, rank 0 only
  *      when alone; GPU node-local rank % GPUs visible), then every rank loads the data (rank 0
  *      with the test split);
  *   3. rank 0 creates the file, or checks the data against it and reopens it (recovering a
@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "cli.h"
 #include "coordinator.h"
 #include "dataload.h"
-#include "devsel.h"
+#include "device_pick.h"
 #include "lanes.h"
 #include "mpi_util.h"
 #include "nodedata.h"
@@ -87,7 +87,7 @@ static int choose_threads(const hp_sweep_args *a, int size, int rank, MPI_Comm c
         if (rc != 0) return -1;
         trainers -= any;
     }
-    int cores = hp_backend_cpu_cores();
+    int cores = hp_cpu_cores();
     int t = trainers > 0 ? cores / trainers : cores;
     return t < 1 ? 1 : t;
 }
@@ -111,7 +111,7 @@ typedef struct sweep_state {
     hp_spec spec;
     hp_splits data;
     hp_resume resume;     /* rank 0, MODE_CONTINUE / MODE_COMPLETE */
-    hp_cuda_device *gpus[HP_MAX_PACK]; /* the GPU of each lane of this rank (all the same device, a
+    hp_gpu_device *gpus[HP_MAX_PACK]; /* the GPU of each lane of this rank (all the same device, a
                                           context each); NULL: the CPU, or a rank that does not train */
     int pack;             /* trials this rank trains at once (lanes.h) */
     int lane_threads;     /* pack > 1 on the CPU: compute threads of each lane */
@@ -265,21 +265,21 @@ static void report_stop(const hp_sweep_args *a, const sweep_state *s, const hp_c
 
 /* The device of a training rank, one line for the log: the GPU's description, or "cpu" with the
  * BLAS backend, cut to len bytes (the protocol's fixed field). */
-static void describe_device(const hp_cuda_device *gpu, char *buf, size_t len) {
+static void describe_device(const hp_gpu_device *gpu, char *buf, size_t len) {
     if (gpu) {
-        hp_devsel_describe(gpu, buf, len);
+        hp_device_describe(gpu, buf, len);
         return;
     }
     char backend[160];
-    hp_backend_describe(backend, sizeof backend);
+    hp_cpu_describe(backend, sizeof backend);
     snprintf(buf, len, "cpu (%.*s)", (int)(len > 8 ? len - 8 : 0), backend);
 }
 
 static int coordinate(const hp_sweep_args *a, sweep_state *s, hp_results *res, int size, MPI_Comm comm, hp_err *err) {
     if (!a->quiet) {
         char backend[128], device[192];
-        hp_backend_describe(backend, sizeof backend);
-        hp_devsel_describe(s->gpus[0], device, sizeof device);
+        hp_cpu_describe(backend, sizeof backend);
+        hp_device_describe(s->gpus[0], device, sizeof device);
         printf("hpsweep %s: %s, %lld trials in %d stage%s, %s -> %s%s\n", HPSWEEP_VERSION, s->spec.name,
                (long long)hp_search_total_trials(&s->spec), s->spec.search.nstages,
                s->spec.search.nstages == 1 ? "" : "s", size > 1 ? "coordinator + trainer ranks" : "training alone",
@@ -359,12 +359,12 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     me.sizeof_result = (int)sizeof(hp_msg_result);
     me.sizeof_trial = (int)sizeof(hp_msg_trial);
     me.sizeof_checkpoint = (int)sizeof(hp_msg_checkpoint);
-    me.blas_threads = hp_backend_threads();
-    me.gpu = hp_devsel_index(s->gpus[0]);
+    me.blas_threads = hp_cpu_threads();
+    me.gpu = hp_device_gpu_index(s->gpus[0]);
     me.lanes = s->pack;
     if (gethostname(me.host, sizeof me.host) != 0) snprintf(me.host, sizeof me.host, "unknown");
     me.host[sizeof me.host - 1] = '\0';
-    snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_devsel_name(s->gpus[0]));
+    snprintf(me.device_name, sizeof me.device_name, "%.*s", (int)sizeof me.device_name - 1, hp_device_label(s->gpus[0]));
     describe_device(s->gpus[0], me.device, sizeof me.device);
     size_t used = strlen(me.device);
     snprintf(me.device + used, sizeof me.device - used, "%s", s->mem_note);
@@ -379,7 +379,7 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
 
 /* A training rank's devices: --pack contexts on its GPU (or the CPU), and the lanes' threads. */
 static int open_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
-    if (hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[0], err) != 0) {
+    if (hp_device_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[0], err) != 0) {
         hp_err_prefix(err, "%s", s->spec.path);
         return -1;
     }
@@ -389,7 +389,7 @@ static int open_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, 
                             "(MPI_THREAD_FUNNELED): use --pack 1, or an MPI built with threads",
                        s->pack);
     for (int i = 1; i < s->pack && s->gpus[0]; i++)
-        if (hp_devsel_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[i], err) != 0) {
+        if (hp_device_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[i], err) != 0) {
             hp_err_prefix(err, "%s: lane %d of --pack %d", s->spec.path, i + 1, s->pack);
             return -1;
         }
@@ -403,7 +403,7 @@ static int check_memory(sweep_state *s, hp_err *err) {
     int64_t per = 0;
     size_t free_b = 0, total_b = 0;
     if (hp_trial_device_bytes(&s->spec, &s->data, s->gpus[0], &per, err) != 0 ||
-        hp_cuda_mem_info(s->gpus[0], &free_b, &total_b, err) != 0) {
+        hp_gpu_device_mem_info(s->gpus[0], &free_b, &total_b, err) != 0) {
         hp_err_prefix(err, "%s: measuring a trial's GPU memory", s->spec.path);
         return -1;
     }
@@ -416,7 +416,7 @@ static int check_memory(sweep_state *s, hp_err *err) {
                        "%s: --pack %d: %d trials of %.0f MiB each (and a cuDNN workspace per trial) need %.0f MiB, "
                        "but cuda:%d has %.0f MiB free of %.0f: use --pack %d or fewer, fewer ranks per GPU, a "
                        "smaller batch_size or a train_subset",
-                       s->spec.path, s->pack, s->pack, (double)per / mib, need / mib, hp_devsel_index(s->gpus[0]),
+                       s->spec.path, s->pack, s->pack, (double)per / mib, need / mib, hp_device_gpu_index(s->gpus[0]),
                        (double)free_b / mib, (double)total_b / mib, fit > 1 ? fit : 1);
     }
     snprintf(s->mem_note, sizeof s->mem_note, ", %.0f MiB per trial, %.1f GiB free", (double)per / mib,
@@ -450,7 +450,7 @@ static int run_ranks(const hp_sweep_args *a, MPI_Comm comm, int rank, int size, 
 
     int threads = choose_threads(a, size, rank, comm, err);
     code = threads < 0 ? HP_EXIT_FAILURE : HP_EXIT_OK;
-    if (threads > 0) hp_backend_set_threads(threads);
+    if (threads > 0) hp_cpu_set_threads(threads);
     /* The device, before the data (a GPU that cannot be had fails fast) and before the results
      * file (nothing is written). Every rank takes part in the node split (a collective call);
      * only the ranks that train open a device: the coordinator under mpirun never holds a GPU. */
@@ -480,7 +480,7 @@ static int run_ranks(const hp_sweep_args *a, MPI_Comm comm, int rank, int size, 
     }
     code = rank == 0 ? coordinate(a, s, res, size, comm, err) : train_ranks(s, rank, comm, err);
 out:
-    for (int i = 0; i < HP_MAX_PACK; i++) hp_devsel_close(s->gpus[i]);
+    for (int i = 0; i < HP_MAX_PACK; i++) hp_device_close(s->gpus[i]);
     hp_resume_free(&s->resume);
     hp_splits_free_node(&s->data, &s->node_data);
     hp_spec_free(&s->spec);

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "cli.h"
 #include "dataload.h"
-#include "devsel.h"
+#include "device_pick.h"
 #include "spec.h"
 #include "train.h"
 #include "hp_time.h"
@@ -89,7 +89,7 @@ int hp_cmd_train(int argc, char **argv) {
             have_seed = 1;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--device", NULL, 1, &val)) != 0) {
             if (r < 0) return HP_EXIT_USAGE;
-            if (hp_devsel_parse(val, &device) != 0)
+            if (hp_device_parse(val, &device) != 0)
                 return hp_cli_error(cmd, "--device expects auto, cpu or cuda, got '%s'", val), HP_EXIT_USAGE;
             have_device = 1;
         } else if (strcmp(argv[i], "--no-test") == 0) {
@@ -120,12 +120,12 @@ int hp_cmd_train(int argc, char **argv) {
     if (epochs > 0) spec.train.epochs = (int)epochs;
     if (have_seed) spec.seed = seed;
     if (have_device) spec.device = device;
-    hp_backend_set_threads(threads > 0 ? (int)threads : hp_backend_default_threads());
+    hp_cpu_set_threads(threads > 0 ? (int)threads : hp_cpu_default_threads());
 
     /* One process, so node-local rank 0: the first visible GPU. Opened before the data is
      * loaded, so a GPU that cannot be had fails at once. */
-    hp_cuda_device *gpu = NULL;
-    if (hp_devsel_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
+    hp_gpu_device *gpu = NULL;
+    if (hp_device_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
         hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
@@ -136,14 +136,14 @@ int hp_cmd_train(int argc, char **argv) {
     double t0 = hp_now_seconds();
     if (hp_splits_load(&spec, !no_test, &data, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
-        hp_devsel_close(gpu);
+        hp_device_close(gpu);
         hp_spec_free(&spec);
         return HP_EXIT_FAILURE;
     }
     char device_line[192];
-    hp_devsel_describe(gpu, device_line, sizeof device_line);
+    hp_device_describe(gpu, device_line, sizeof device_line);
     char backend[256];
-    hp_backend_describe(backend, sizeof backend);
+    hp_cpu_describe(backend, sizeof backend);
     printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
            (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
            data.train.h, data.train.w, spec.data.nclasses, hp_now_seconds() - t0);
@@ -202,7 +202,7 @@ int hp_cmd_train(int argc, char **argv) {
     rc = HP_EXIT_OK;
 done:
     hp_trainer_free(t); /* before its device */
-    hp_devsel_close(gpu);
+    hp_device_close(gpu);
     hp_splits_free(&data);
     hp_spec_free(&spec);
     return rc;

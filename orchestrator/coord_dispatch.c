@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "coord_impl.h"
-#include "devsel.h"
+#include "device_pick.h"
 #include "mpi_util.h"
 #include "trial.h"
 
@@ -51,7 +51,7 @@ static int direct_result(void *ctx, const hp_trial_plan *p, const hp_trial_resul
 }
 
 /* The device of lane 0 when alone (NULL: the CPU). */
-static hp_cuda_device *own_gpu(const coord *c) { return c->opts->gpus ? c->opts->gpus[0] : NULL; }
+static hp_gpu_device *own_gpu(const coord *c) { return c->opts->gpus ? c->opts->gpus[0] : NULL; }
 
 /* Who trains when alone: this process, on its GPU or the CPU (slot 0 is otherwise unused). */
 void hp_coord_describe_self(coord *c) {
@@ -61,10 +61,10 @@ void hp_coord_describe_self(coord *c) {
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(me->host, sizeof me->host, "%.*s", (int)sizeof me->host - 1, host);
-    me->gpu = hp_devsel_index(own_gpu(c));
+    me->gpu = hp_device_gpu_index(own_gpu(c));
     snprintf(me->device_name, sizeof me->device_name, "%.*s", (int)sizeof me->device_name - 1,
-             hp_devsel_name(own_gpu(c)));
-    hp_devsel_describe(own_gpu(c), me->device, sizeof me->device);
+             hp_device_label(own_gpu(c)));
+    hp_device_describe(own_gpu(c), me->device, sizeof me->device);
 }
 
 /* How trial p starts: from its checkpoint on resume (ck is filled then), else from the start. */

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "dataload.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "hp_err.h"
 #include "resume.h"
 #include "results.h"
@@ -40,7 +40,7 @@ typedef struct hp_coord_opts {
     const char *path;                 /* the results file, for messages */
     /* Alone (nworkers 0), unused under MPI: */
     int pack;                         /* trials trained at once (lanes.h); 0 or 1: one after another */
-    hp_cuda_device *const *gpus;      /* [max(pack, 1)] each lane's GPU (devsel.h; borrowed); NULL, or
+    hp_gpu_device *const *gpus;      /* [max(pack, 1)] each lane's GPU (device_pick.h; borrowed); NULL, or
                                          NULL entries: the CPU */
     int threads;                      /* pack > 1 on the CPU: compute threads of each lane */
 } hp_coord_opts;

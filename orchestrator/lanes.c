@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 
 enum { LANE_IDLE = 0, LANE_RUNNING, LANE_DONE };
 
@@ -18,7 +18,7 @@ typedef struct lane {
     pthread_t thread;
     int started;              /* the thread exists (to join) */
     int state;
-    hp_cuda_device *gpu;      /* borrowed; NULL: the CPU */
+    hp_gpu_device *gpu;      /* borrowed; NULL: the CPU */
     hp_trial_plan plan;
     hp_trial_start start;
     hp_train_ckpt resume;     /* a copy of the job's checkpoint */
@@ -44,7 +44,7 @@ struct hp_lanes {
 static void *lane_main(void *arg) {
     lane *ln = arg;
     hp_lanes *l = ln->owner;
-    if (!ln->gpu) hp_backend_set_thread_threads(l->threads);
+    if (!ln->gpu) hp_cpu_set_thread_threads(l->threads);
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (ln->state != LANE_RUNNING && !l->quit) pthread_cond_wait(&l->work, &l->mu);
@@ -53,7 +53,7 @@ static void *lane_main(void *arg) {
         /* The trial runs without the lock: the hooks serialise what they share (lanes.h). */
         hp_err err = {{0}};
         int cancelled = 0;
-        int rc = ln->gpu ? hp_cuda_use(ln->gpu, &err) : 0; /* the current device is per thread */
+        int rc = ln->gpu ? hp_gpu_use(ln->gpu, &err) : 0; /* the current device is per thread */
         if (rc == 0) rc = hp_trial_execute(l->spec, l->data, &ln->plan, &ln->start, l->hooks, &cancelled, &err);
         pthread_mutex_lock(&l->mu);
         ln->rc = rc;
@@ -66,7 +66,7 @@ static void *lane_main(void *arg) {
     return NULL;
 }
 
-int hp_lanes_create(int n, hp_cuda_device *const *gpus, int threads, const hp_spec *spec, const hp_splits *data,
+int hp_lanes_create(int n, hp_gpu_device *const *gpus, int threads, const hp_spec *spec, const hp_splits *data,
                     const hp_trial_hooks *hooks, const volatile sig_atomic_t *cancel, hp_lanes **out, hp_err *err) {
     *out = NULL;
     if (n < 1 || n > HP_MAX_PACK) return hp_errf(err, "--pack %d: use 1 to %d trials at once per process", n, HP_MAX_PACK);

@@ -1,7 +1,7 @@
 /* lanes.h - several trials at once in one process ("packing": hpsweep run --pack K).
  *
  * A lane is a thread that trains one trial at a time with hp_trial_execute, on a device handle
- * of its own: on a GPU its own context (CUDA stream, cuBLAS and cuDNN handles, trainer/device.h),
+ * of its own: on a GPU its own context (CUDA stream, cuBLAS and cuDNN handles, trainer/gpu_device.h),
  * so the kernels of different lanes run concurrently on the one GPU without MPS; on the CPU the
  * rank's compute threads are shared out among the lanes. A trial's results do not depend on the
  * lane it ran on, nor on what ran beside it (each trial is a function of its plan and seed).
@@ -16,7 +16,7 @@
 #include <signal.h>
 
 #include "dataload.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "hp_err.h"
 #include "spec.h"
 #include "trial.h"
@@ -31,7 +31,7 @@ typedef struct hp_lanes hp_lanes;
 /* n lanes (1 <= n <= HP_MAX_PACK); lane i trains on gpus[i] (NULL or gpus == NULL: the CPU),
  * with `threads` compute threads on the CPU. spec, data, hooks, the devices and the cancellation
  * flag (NULL: never) are borrowed for the lanes' lifetime. */
-int hp_lanes_create(int n, hp_cuda_device *const *gpus, int threads, const hp_spec *spec, const hp_splits *data,
+int hp_lanes_create(int n, hp_gpu_device *const *gpus, int threads, const hp_spec *spec, const hp_splits *data,
                     const hp_trial_hooks *hooks, const volatile sig_atomic_t *cancel, hp_lanes **out, hp_err *err);
 /* Joins the threads. A running trial is waited for: set the cancellation flag first. */
 void hp_lanes_free(hp_lanes *l);

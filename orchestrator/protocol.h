@@ -63,11 +63,11 @@ typedef struct hp_msg_ready {
     int32_t sizeof_plan, sizeof_epoch, sizeof_result; /* layout check across ranks */
     int32_t sizeof_trial, sizeof_checkpoint;
     int32_t blas_threads;
-    int32_t gpu;              /* CUDA device index bound, -1 for the CPU (devsel.h) */
+    int32_t gpu;              /* CUDA device index bound, -1 for the CPU (device_pick.h) */
     int32_t lanes;            /* trials it trains at once, 1..HP_MAX_PACK (lanes.h) */
     char host[32];
     char device_name[64];     /* what /trials records: the GPU's name, or "cpu" */
-    char device[192];         /* what it computes on, one line for the log (devsel.h's description,
+    char device[192];         /* what it computes on, one line for the log (device_pick.h's description,
                                  and the BLAS backend on the CPU) */
 } hp_msg_ready;
 

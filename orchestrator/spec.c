@@ -49,7 +49,7 @@ static void set_defaults(hp_spec *s) {
     d->standardize = 1;
     s->seed = 0;
     s->device = HP_DEVICE_AUTO;
-    s->cuda = (hp_cuda_opts){.deterministic = 1, .allow_tf32 = 0};
+    s->cuda = (hp_gpu_opts){.deterministic = 1, .allow_tf32 = 0, .workspace_max = 0};
     spec_optim_defaults(&s->optim, HP_OPTIM_SGD);
     spec_train_defaults(&s->train);
     s->has_search = 0;
@@ -327,7 +327,7 @@ static int check_across(sy_doc *d, const hp_spec *s, const spec_marks *mk) {
 }
 
 /* cuda: {deterministic, tf32}: how a GPU trains (ignored on the CPU, so one spec serves both). */
-static int parse_cuda(sy_doc *d, yaml_node_t *n, hp_cuda_opts *o) {
+static int parse_cuda(sy_doc *d, yaml_node_t *n, hp_gpu_opts *o) {
     sy_field f[] = {
         F_BOOL("deterministic", &o->deterministic),
         F_BOOL("tf32", &o->allow_tf32),

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "data.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "hp_err.h"
 #include "layer_spec.h"
 #include "optim.h"
@@ -89,7 +89,7 @@ typedef struct hp_spec {
     char name[HP_NAME_MAX];   /* default: the file name without .yaml */
     uint64_t seed;            /* default 0 */
     hp_device device;         /* default auto */
-    hp_cuda_opts cuda;        /* the cuda: section (device.h), used when a GPU trains: deterministic
+    hp_gpu_opts cuda;        /* the cuda: section (device.h), used when a GPU trains: deterministic
                                  (default 1: the same bits on every run, which a bit-identical resume on
                                  a GPU needs) and allow_tf32 (key tf32, default 0) */
     hp_data_spec data;

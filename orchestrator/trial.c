@@ -211,7 +211,7 @@ out:
     return rc;
 }
 
-int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_cuda_device *gpu, int64_t *bytes,
+int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, int64_t *bytes,
                           hp_err *err) {
     *bytes = 0;
     if (!gpu || spec->train.synthetic_ms > 0) return 0;

@@ -65,7 +65,7 @@ typedef struct hp_trial_start {
     int64_t resume_n;
     double seconds_before;         /* the trial's wall time before the checkpoint */
     const volatile sig_atomic_t *cancel; /* non-zero: stop at the next batch, report nothing */
-    hp_cuda_device *gpu;           /* the GPU to train on (devsel.h; borrowed, opened once per process
+    hp_gpu_device *gpu;           /* the GPU to train on (device_pick.h; borrowed, opened once per process
                                       and reused by every trial), NULL: the CPU */
 } hp_trial_start;
 
@@ -79,7 +79,7 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
 
 /* The GPU memory one trial of this spec holds on `gpu` at most (its trainer on the whole training
  * split, the largest any stage uses), measured by creating one there and freeing it. */
-int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_cuda_device *gpu, int64_t *bytes,
+int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, int64_t *bytes,
                           hp_err *err);
 
 #endif

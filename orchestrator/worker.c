@@ -113,14 +113,14 @@ static int recv_trial(MPI_Comm comm, hp_msg_trial *msg, float **vec, int64_t *ca
     return 0;
 }
 
-static hp_trial_start start_of(const hp_msg_trial *msg, const float *vec, hp_cuda_device *gpu) {
+static hp_trial_start start_of(const hp_msg_trial *msg, const float *vec, hp_gpu_device *gpu) {
     hp_trial_start start = {msg->checkpoint_every, msg->has_checkpoint ? &msg->ckpt : NULL, vec, msg->ckpt_floats,
                             msg->seconds_before, &hp_stop_signal, gpu};
     return start;
 }
 
 /* One trial at a time, in this thread. */
-static int run_one(const hp_spec *spec, const hp_splits *data, hp_cuda_device *gpu, MPI_Comm comm, int *interrupted,
+static int run_one(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, MPI_Comm comm, int *interrupted,
                    hp_err *err) {
     worker_ctx ctx = {comm};
     hp_trial_hooks hooks = {send_epoch, send_result, &ctx, send_checkpoint};
@@ -284,7 +284,7 @@ static int reap(hp_lanes *lanes, double seconds, volatile sig_atomic_t *cancel, 
 }
 
 /* The lanes' loop; see above. Returns 0 after STOP or BYE, -1 on an error (lanes stopped). */
-static int run_lanes(const hp_spec *spec, const hp_splits *data, hp_cuda_device *const *gpus, int pack, int threads,
+static int run_lanes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *const *gpus, int pack, int threads,
                      MPI_Comm comm, int *interrupted, hp_err *err) {
     lanes_ctx lc;
     memset(&lc, 0, sizeof lc);
@@ -446,7 +446,7 @@ out:
     return rc;
 }
 
-int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, hp_cuda_device *const *gpus,
+int hp_worker_run(const hp_spec *spec, const hp_splits *data, const hp_msg_ready *me, hp_gpu_device *const *gpus,
                   int threads, MPI_Comm comm, int *interrupted, hp_err *err) {
     *interrupted = 0;
     if (me->lanes < 1 || me->lanes > HP_MAX_PACK)

@@ -1,2 +1,2 @@
-# Device choice (orchestrator/devsel.c): the spec's device: and cuda:, and the node-local rank.
-hp_add_test(test_devsel SOURCES test_devsel.c LIBS hp_orchestrator)
+# Device choice (orchestrator/device_pick.c): the spec's device: and cuda:, and the node-local rank.
+hp_add_test(test_device_pick SOURCES test_device_pick.c LIBS hp_orchestrator)

@@ -1,4 +1,4 @@
-# The host emulation of cuda/gpu.h (trainer/cuda/gpu_emul.c in hp_trainer_emul), built in every
+# The host emulation of cuda/gpu.h (trainer/gpu_emul/gpu_emul.c in hp_trainer_emul), built in every
 # build, CPU-only ones included:
 #   test_gpu_emul          the emulation's own checks (pointer registry, protection, NaN fill) and
 #                          a few ops against the CPU kernels

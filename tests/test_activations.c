@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "check.h"
 #include "cpu/act.h"
 #include "fixture.h"
@@ -178,9 +178,9 @@ static float g_x[BIG], g_y[BIG], g_d[BIG], g_dout[BIG];
 static void large_arrays(const act *a) {
     hp_rng rng = hp_rng_make(55);
     for (int i = 0; i < BIG; i++) g_x[i] = (float)(3 * hp_rng_normal(&rng)), g_dout[i] = (float)hp_rng_normal(&rng);
-    int threads = hp_backend_threads(), ok = 1;
+    int threads = hp_cpu_threads(), ok = 1;
     for (int t = 1; t <= 2; t++) {
-        hp_backend_set_threads(t);
+        hp_cpu_set_threads(t);
         hp_act_forward_f32(g_y, g_x, BIG, a->type, a->param);
         hp_act_backward_f32(g_d, g_dout, g_x, g_y, BIG, a->type, a->param);
         for (int i = 0; i < BIG; i += 1 + i % 7) { // every value near the ends of blocks, and many others
@@ -193,7 +193,7 @@ static void large_arrays(const act *a) {
         hp_act_forward_f32(&y1, &g_x[BIG - 1], 1, a->type, a->param);
         ok &= memcmp(&y1, &g_y[BIG - 1], sizeof y1) == 0;
     }
-    hp_backend_set_threads(threads);
+    hp_cpu_set_threads(threads);
     CHECK(ok, "%s: %d values in blocks over 1 and 2 threads equal one call per value", a->name, BIG);
 }
 

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "check.h"
 #include "cpu/norm.h"
 #include "fixture.h"
@@ -181,12 +181,12 @@ static void statistics_and_threads(void) {
     check_stats(&g_r1, 12, 80, 1, "HW=1, C=80");
 
     // a layer over the threading threshold: identical bits with 1 and 2 threads
-    int threads = hp_backend_threads();
-    hp_backend_set_threads(1);
+    int threads = hp_cpu_threads();
+    hp_cpu_set_threads(1);
     run_once(&g_r1, BIG_B, BIG_C, BIG_HW);
-    hp_backend_set_threads(2);
+    hp_cpu_set_threads(2);
     run_once(&g_r2, BIG_B, BIG_C, BIG_HW);
-    hp_backend_set_threads(threads);
+    hp_cpu_set_threads(threads);
     check_stats(&g_r1, BIG_B, BIG_C, BIG_HW, "B=16 C=8 HW=1030");
     CHECK(memcmp(&g_r1, &g_r2, sizeof g_r1) == 0, "1 and 2 threads give bitwise identical batch norm");
 

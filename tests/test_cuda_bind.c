@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "gpu_device.h"
 #include "check.h"
 #include "cuda/gpu.h"
 
@@ -51,7 +51,7 @@ static void with_gpu(int n) {
 }
 
 int main(void) {
-    int n = hp_backend_cuda_devices();
+    int n = hp_gpu_visible();
     if (n == 0) without_gpu();
     else with_gpu(n);
     return hp_check_summary("test_cuda_bind");

@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "augment.h"
-#include "backend.h"
+#include "gpu_device.h"
 #include "check.h"
 #include "cpu/act.h"
 #include "cpu/conv.h"
@@ -483,7 +483,7 @@ static void test_pool_ties(int k, int stride, int pad, int H, int W) {
 #endif
 
 int main(void) {
-    if (hp_backend_cuda_devices() == 0) return hp_check_skip("no CUDA device visible");
+    if (hp_gpu_visible() == 0) return hp_check_skip("no CUDA device visible");
     int device = -1;
     char name[128];
     OK(hp_gpu_bind(0, &device, name, sizeof name, &g_err));

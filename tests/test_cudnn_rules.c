@@ -16,7 +16,7 @@
 #include "cpu/conv.h"
 #include "cpu/pool.h"
 #include "cuda/cudnn_rules.h"
-#include "cuda/gpu_emul.h"
+#include "gpu_emul/gpu_emul.h"
 #include "gpu_test.h"
 
 static int has_algo(const hp_cudnn_algo *a, int n, int algo, int det) {

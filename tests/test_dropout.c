@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "check.h"
 #include "cpu/dropout.h"
 #include "rng.h"
@@ -102,12 +102,12 @@ static void rate_scale_and_draw(double p, uint64_t key) {
 
 static void threads(void) {
     // N = 100000 > the parallel threshold: split over threads, element i still uses draw i
-    int t = hp_backend_threads();
-    hp_backend_set_threads(1);
+    int t = hp_cpu_threads();
+    hp_cpu_set_threads(1);
     hp_dropout_forward_f32(g_out, g_mask, g_x, N, 0.5, 7);
-    hp_backend_set_threads(2);
+    hp_cpu_set_threads(2);
     hp_dropout_forward_f32(g_out2, g_mask2, g_x, N, 0.5, 7);
-    hp_backend_set_threads(t);
+    hp_cpu_set_threads(t);
     CHECK(memcmp(g_mask, g_mask2, sizeof g_mask) == 0 && memcmp(g_out, g_out2, sizeof g_out) == 0,
           "1 and 2 threads draw the same mask");
 }

@@ -1,4 +1,4 @@
-/* test_gpu_emul.c - the host emulation of cuda/gpu.h (trainer/cuda/gpu_emul.c, hp_trainer_emul).
+/* test_gpu_emul.c - the host emulation of cuda/gpu.h (trainer/gpu_emul/gpu_emul.c, hp_trainer_emul).
  *
  * Asserts what the emulation adds to the CPU kernels, which is what makes it worth running the
  * GPU trainer's host code on: a pointer that is not a live device allocation (a host array, a
@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "augment.h"
-#include "backend.h"
+#include "cpu_threads.h"
 #include "check.h"
 #include "cpu/conv.h"
 #include "cpu/layers.h"
@@ -75,7 +75,7 @@ static void test_bind(void) {
     CHECK(dev_id == 0 && strcmp(name, "host emulation of cuda/gpu.h") == 0, "bind: device %d, name \"%s\"", dev_id,
           name);
     FAILS(hp_gpu_bind(-1, &dev_id, name, sizeof name, &g_err), "negative");
-    CHECK(hp_backend_cuda_devices() == 1, "one emulated device visible");
+    CHECK(hp_gpu_visible() == 1, "one emulated device visible");
 }
 
 /* Fresh memory reads as NaN (float and double) and -1 (int32); transfers and copies round-trip. */

@@ -2,7 +2,7 @@
  * hp_trainer_create_on), one source built twice:
  *
  *   test_gpu_trial       against hp_trainer_emul, every build: cuda/gpu.h runs on the host
- *                        emulation (cuda/gpu_emul.c), which checks that each pointer a gpu.h
+ *                        emulation (gpu_emul/gpu_emul.c), which checks that each pointer a gpu.h
  *                        call gets is device memory and fills fresh device memory with NaN. It
  *                        tests the GPU trainer's host code: the plan walk of gpu_model.c (batch
  *                        norm slots, max-pool backward from (x, y), residual accumulators), data
@@ -27,7 +27,7 @@
 
 #include "blobs.h"
 #include "check.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "train.h"
 
 /* Tolerances. On the emulation the GPU trainer runs the CPU kernels on the same values in the
@@ -144,7 +144,7 @@ static double state_diff(const float *a, const float *b, int64_t n) {
 }
 
 /* Train the same trial on the CPU and on gpu; compare every epoch's metrics and the states. */
-static void compare(const char *name, hp_cuda_device *gpu, const hp_model_spec *model, const hp_optim_spec *o,
+static void compare(const char *name, hp_gpu_device *gpu, const hp_model_spec *model, const hp_optim_spec *o,
                     const hp_augment_spec *aug, const hp_dataset *train, const hp_dataset *val) {
     hp_train_spec ts;
     memset(&ts, 0, sizeof ts);
@@ -204,7 +204,7 @@ out:
 
 /* Stop a GPU trial after epoch 1, restore its checkpoint into a fresh GPU trainer: epoch 2 must
  * equal the uninterrupted trial's bit for bit (the device is deterministic). */
-static void checkpoint_resume(hp_cuda_device *gpu, const hp_dataset *train, const hp_dataset *val) {
+static void checkpoint_resume(hp_gpu_device *gpu, const hp_dataset *train, const hp_dataset *val) {
     hp_model_spec model = cnn();
     hp_optim_spec o = optim(HP_OPTIM_ADAMW, 2e-3, 0, 1e-2);
     hp_train_spec ts;
@@ -242,7 +242,7 @@ out:
 }
 
 /* Deterministic mode: the same trial twice on the GPU gives the same bits. */
-static void twice(hp_cuda_device *gpu, const hp_dataset *train, const hp_dataset *val) {
+static void twice(hp_gpu_device *gpu, const hp_dataset *train, const hp_dataset *val) {
     hp_model_spec model = resnet();
     hp_optim_spec o = optim(HP_OPTIM_SGD, 0.05, 0.9, 1e-4);
     hp_train_spec ts = {.batch_size = BATCH, .epochs = 2, .augment = {.flip = 1, .shift = 1}};
@@ -269,16 +269,16 @@ static void twice(hp_cuda_device *gpu, const hp_dataset *train, const hp_dataset
 
 
 int main(void) {
-    if (hp_cuda_visible() <= 0) return hp_check_skip("no GPU visible");
+    if (hp_gpu_visible() <= 0) return hp_check_skip("no GPU visible");
     hp_err err = {{0}};
-    hp_cuda_device *gpu = NULL;
-    hp_cuda_opts opts = {.deterministic = 1, .allow_tf32 = 0};
-    if (hp_cuda_open(0, &opts, &gpu, &err) != 0) {
+    hp_gpu_device *gpu = NULL;
+    hp_gpu_opts opts = {.deterministic = 1, .allow_tf32 = 0};
+    if (hp_gpu_open(0, &opts, &gpu, &err) != 0) {
         fprintf(stderr, "test_gpu_trial: %s\n", err.msg);
         return 1;
     }
     char desc[256];
-    hp_cuda_describe(gpu, desc, sizeof desc);
+    hp_gpu_describe(gpu, desc, sizeof desc);
     printf("device: %s\n", desc);
 
     hp_dataset flat_tr, flat_va, img_tr, img_va;
@@ -315,7 +315,7 @@ int main(void) {
     hp_test_blobs_free(&flat_va);
     hp_test_blobs_free(&img_tr);
     hp_test_blobs_free(&img_va);
-    hp_cuda_close(gpu);
+    hp_gpu_close(gpu);
     printf("largest GPU-CPU differences: loss %.3g (tolerance %g), val acc %.4f (%g), update ratio %.3g (%g), "
            "state %.3g (%g)\n",
            g_worst_loss, LOSS_RTOL, g_worst_acc, ACC_TOL, g_worst_ratio, RATIO_RTOL, g_worst_state, STATE_RTOL);

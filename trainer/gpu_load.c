@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
 #include "cuda/gpu_api.h"
+#include "gpu_device.h"
 
 #if defined(HPSWEEP_GPU_EMUL) && HPSWEEP_GPU_EMUL
 
@@ -89,8 +89,8 @@ const hp_gpu_api *hp_gpu_api_load(hp_err *err) {
 
 #endif
 
-/* backend.h: the GPUs the backend sees; 0 when it cannot be loaded. */
-int hp_backend_cuda_devices(void) {
+/* gpu_device.h: the GPUs the backend sees; 0 when it cannot be loaded. */
+int hp_gpu_visible(void) {
     const hp_gpu_api *a = hp_gpu_api_load(NULL);
     return a ? a->device_count() : 0;
 }

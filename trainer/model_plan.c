@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "cpu_threads.h"
 #include "cpu/conv.h" /* hp_conv_work_size */
 
 /* Largest width of one tensor dimension: GEMM sizes are C ints, and 2^24 features is far
@@ -178,7 +178,7 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
     plan->nclasses = nclasses;
     plan->max_batch = max_batch;
     int slots = omp_get_max_threads();
-    if (slots < hp_backend_cpu_cores()) slots = hp_backend_cpu_cores();
+    if (slots < hp_cpu_cores()) slots = hp_cpu_cores();
     plan->nslots = slots > HP_MAX_SLOTS ? HP_MAX_SLOTS : slots;
     builder bd = {.spec = spec, .p = plan};
     builder *b = &bd;

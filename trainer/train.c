@@ -205,7 +205,7 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     return hp_trainer_create_on(NULL, model, optim, train_spec, train, val, seed, out, err);
 }
 
-int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
+int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
                          const hp_train_spec *train_spec, const hp_dataset *train, const hp_dataset *val,
                          uint64_t seed, hp_trainer **out, hp_err *err) {
     *out = NULL;
@@ -272,11 +272,11 @@ int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const 
     memcpy(t->best, hp_model_state(t->model), (size_t)ns * sizeof(float));
     t->best_loss = NAN;
 #if HP_TRAINER_GPU
-    if (gpu && !(t->api = hp_cuda_api(gpu))) {
-        hp_errf(err, "trainer: the GPU device has no backend loaded (open it with hp_cuda_open)");
+    if (gpu && !(t->api = hp_gpu_device_api(gpu))) {
+        hp_errf(err, "trainer: the GPU device has no backend loaded (open it with hp_gpu_open)");
         goto fail;
     }
-    if (gpu && (t->api->train_create(hp_cuda_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
+    if (gpu && (t->api->train_create(hp_gpu_device_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
                                      err) != 0 ||
                 hp_trainer_push_state_(t, err) != 0))
         goto fail;
@@ -321,7 +321,7 @@ double hp_trainer_initial_loss(const hp_trainer *t) { return t->initial_loss; }
 int hp_trainer_epochs_done(const hp_trainer *t) { return t->epochs_done; }
 hp_model *hp_trainer_model(hp_trainer *t) { return t->model; }
 hp_optim *hp_trainer_optim(hp_trainer *t) { return t->optim; }
-hp_cuda_device *hp_trainer_gpu(const hp_trainer *t) { return t->gpu; }
+hp_gpu_device *hp_trainer_gpu(const hp_trainer *t) { return t->gpu; }
 int64_t hp_trainer_device_bytes(const hp_trainer *t) {
 #if HP_TRAINER_GPU
     if (ON_GPU(t)) return (int64_t)t->api->train_bytes(t->g);

@@ -13,7 +13,7 @@
 
 #include "augment.h"
 #include "data.h"
-#include "device.h"
+#include "gpu_device.h"
 #include "hp_err.h"
 #include "model.h"
 #include "optim.h"
@@ -62,7 +62,7 @@ typedef struct hp_trainer hp_trainer;
 int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim,
                       const hp_train_spec *train_spec, const hp_dataset *train,
                       const hp_dataset *val, uint64_t seed, hp_trainer **out, hp_err *err);
-/* The same on a device: gpu NULL is the CPU (exactly hp_trainer_create); a GPU from hp_cuda_open
+/* The same on a device: gpu NULL is the CPU (exactly hp_trainer_create); a GPU from hp_gpu_open
  * (device.h, borrowed: it must outlive the trainer) holds the model, its gradients and
  * activations, the optimizer's state and the train and validation sets for the trainer's whole
  * life: they are uploaded once here, and each step moves only the batch's indices and the loss.
@@ -70,11 +70,11 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim,
  * the model's state vector, checkpoints) are host copies, refreshed after every epoch. Results
  * agree with the CPU's within floating-point reassociation (cuDNN and cuBLAS sum in other
  * orders), and are bit-reproducible run to run when the device is deterministic. */
-int hp_trainer_create_on(hp_cuda_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
+int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
                          const hp_train_spec *train_spec, const hp_dataset *train, const hp_dataset *val,
                          uint64_t seed, hp_trainer **out, hp_err *err);
 /* The GPU the trainer runs on, or NULL for the CPU. */
-hp_cuda_device *hp_trainer_gpu(const hp_trainer *t);
+hp_gpu_device *hp_trainer_gpu(const hp_trainer *t);
 /* The GPU memory the trainer holds, in bytes (model, optimizer moments, data, batch); 0 on the CPU. */
 int64_t hp_trainer_device_bytes(const hp_trainer *t);
 void hp_trainer_free(hp_trainer *t);

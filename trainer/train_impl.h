@@ -44,7 +44,7 @@ struct hp_trainer {
     /* On a GPU (hp_trainer_create_on): model, moments and data live in g; `model` (built for
      * batches of 1) and `optim` are host mirrors of the state, refreshed after every epoch, and
      * xb/yb serve only host batches (initial loss, hp_trainer_evaluate of another set). */
-    hp_cuda_device *gpu;     /* borrowed; NULL on the CPU */
+    hp_gpu_device *gpu;     /* borrowed; NULL on the CPU */
     const struct hp_gpu_api *api; /* the GPU backend's functions (cuda/gpu_api.h) */
     struct hp_gpu_train *g;
     hp_augment_draw *draws;  /* [train->n] the epoch's augmentation draws (GPU with augmentation) */

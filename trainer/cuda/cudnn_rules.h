@@ -8,7 +8,7 @@
  *      the _v7 heuristics per layout and math type, its output in
  *      docs/measured/cudnn-probe-h200.txt): which convolution algorithms
  *      cudnnGetConvolution*Algorithm_v7 reported with CUDNN_STATUS_SUCCESS for which layouts,
- *      and whether each is deterministic. The host emulation of gpu.h (gpu_emul_ops.c) picks
+ *      and whether each is deterministic. The host emulation of gpu.h (trainer/gpu_emul/gpu_emul_ops.c) picks
  *      from this matrix for the descriptors of (1) exactly as gpu_conv.cu picks from the real
  *      heuristics, so a layout cuDNN refuses fails in CI as it fails on the GPU.
  *

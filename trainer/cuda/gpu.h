@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "augment.h"
+#include "gpu_device.h" /* hp_gpu_opts */
 #include "hp_err.h"
 #include "layer_spec.h"
 #include "optim.h"
@@ -60,12 +61,6 @@ int hp_gpu_bind(int local_rank, int *device, char *name, size_t len, hp_err *err
 /* Make `device` (hp_gpu_bind's) the current device of the calling thread: CUDA's current device
  * is per thread, so a thread other than the binding one calls this before its first GPU call. */
 int hp_gpu_use_device(int device, hp_err *err);
-
-typedef struct hp_gpu_opts {
-    int deterministic;    /* 1: only deterministic cuDNN algorithms (reproducible bits) */
-    int allow_tf32;       /* 1: TF32 tensor cores in cuBLAS and cuDNN (faster, ~1e-3 relative) */
-    size_t workspace_max; /* largest cuDNN workspace an algorithm may ask for (bytes; 0: 256 MiB) */
-} hp_gpu_opts;
 
 /* The cuBLAS and cuDNN handles, the stream, the cuDNN workspace, per-shape conv plans and
  * reusable descriptors. One per thread that trains (a process may hold several, one per lane of

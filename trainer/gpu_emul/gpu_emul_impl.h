@@ -12,7 +12,7 @@
 
 #include "cuda/cudnn_rules.h"
 #include "cuda/gpu.h"
-#include "cuda/gpu_emul.h"
+#include "gpu_emul/gpu_emul.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>

@@ -13,7 +13,7 @@
 #include "cpu/layers.h"
 #include "cpu/norm.h"
 #include "cpu/pool.h"
-#include "cuda/gpu_emul_impl.h"
+#include "gpu_emul/gpu_emul_impl.h"
 #include "optim.h"
 
 /* ---- dense, softmax cross-entropy ------------------------------------------------------------ */

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda/gpu_emul_impl.h"
+#include "gpu_emul/gpu_emul_impl.h"
 
 #define EMUL_ALIGN 256       /* cudaMalloc's alignment */
 
