@@ -2,6 +2,7 @@
  * --csv` (the trials and curves tables as CSV); results/report.h does the work. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "report.h"
@@ -27,6 +28,12 @@ static int default_out(const char *path, const char *ext, char *buf, size_t n) {
     size_t len = strlen(path);
     if (len >= 3 && strcmp(path + len - 3, ".h5") == 0) len -= 3;
     return (size_t)snprintf(buf, n, "%.*s%s", (int)len, path, ext) < n ? 0 : -1;
+}
+
+/* Would writing `out` replace the results file itself (the same file under any name)? */
+static int same_file(const char *path, const char *out) {
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* The file argument and -o of a report or export command line; 1: --help was given. */
@@ -72,6 +79,10 @@ int hp_cmd_report(int argc, char **argv) {
     char buf[4096];
     if (!out && default_out(path, ".html", buf, sizeof buf) != 0) {
         hp_cli_error(cmd, "%s: the path is too long", path);
+        return HP_EXIT_USAGE;
+    }
+    if (same_file(path, out ? out : buf)) {
+        hp_cli_error(cmd, "%s: the page would replace the results file; choose another -o", out ? out : buf);
         return HP_EXIT_USAGE;
     }
     hp_err err = {{0}};

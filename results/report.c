@@ -47,8 +47,10 @@ static int index_curves(hp_rep *r, hp_err *err) {
 }
 
 static int rep_load(hp_results_reader *rd, const char *path, hp_rep *r, hp_err *err) {
-    if (hp_summary_read(rd, path, &r->s, err) < 0) return -1;
+    /* Curves first: a trial's row is flushed before any of its epochs, so on a file a sweep is
+     * writing every curve row read names a trial the later read of /trials sees. */
     if (hp_results_read_curves(rd, &r->curves, &r->ncurves, err) < 0) return -1;
+    if (hp_summary_read(rd, path, &r->s, err) < 0) return -1;
     r->acc_lo = r->acc_hi = NAN;
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         double a = r->s.trials[i].best_val_acc;
@@ -108,8 +110,12 @@ void rep_num(FILE *o, const char *fmt, double v) {
 }
 
 void rep_title(FILE *o, const hp_trial_record *t) {
-    fprintf(o, "<title>trial %lld (stage %d, %s): lr %.3g, weight decay %.3g, best val acc ", (long long)t->id,
-            t->stage, hp_trial_status_name((hp_trial_status)t->status), t->lr, t->weight_decay);
+    fprintf(o, "<title>trial %lld (stage %d, %s): lr ", (long long)t->id, t->stage,
+            hp_trial_status_name((hp_trial_status)t->status));
+    rep_num(o, "%.3g", t->lr);
+    fputs(", weight decay ", o);
+    rep_num(o, "%.3g", t->weight_decay);
+    fputs(", best val acc ", o);
     rep_num(o, "%.4f", t->best_val_acc);
     fprintf(o, " at epoch %d of %d", t->best_epoch, t->epochs_done);
     if (t->message[0]) {

@@ -32,7 +32,10 @@ void hp_axis_start(hp_axis *a, int log) {
     a->log = log;
 }
 
-int hp_axis_ok(const hp_axis *a, double v) { return isfinite(v) && (!a->log || v > 0); }
+int hp_axis_ok(const hp_axis *a, double v) {
+    /* beyond 1e300 the range's width (and its padding) could overflow to infinity */
+    return isfinite(v) && fabs(v) <= HP_AXIS_MAX && (!a->log || v >= 1 / HP_AXIS_MAX);
+}
 
 void hp_axis_add(hp_axis *a, double v) {
     if (!hp_axis_ok(a, v)) return;

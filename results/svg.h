@@ -4,7 +4,7 @@
  *
  * Everything is written with fprintf on one FILE; callers check ferror() once at the end
  * (a write error is sticky), as show.c does. Values that cannot be placed (NaN, infinities,
- * and zero or negative values on a log axis) are never drawn: hp_axis_ok says which.
+ * beyond 1e300, and zero or negative values on a log axis) are never drawn: hp_axis_ok says which.
  */
 #ifndef HP_SVG_H
 #define HP_SVG_H
@@ -26,7 +26,9 @@ typedef struct hp_axis {
 void hp_axis_start(hp_axis *a, int log);
 void hp_axis_add(hp_axis *a, double v);
 void hp_axis_finish(hp_axis *a, double pad);
-/* Can v be placed on this axis (finite, and > 0 on a log axis)? */
+/* Can v be placed on this axis: finite, within +-HP_AXIS_MAX, and on a log axis at least
+ * 1 / HP_AXIS_MAX (so neither 0 nor negative)? */
+#define HP_AXIS_MAX 1e300
 int hp_axis_ok(const hp_axis *a, double v);
 /* v's position in [0, 1] along the axis (may lie outside for values beyond the range). */
 double hp_axis_frac(const hp_axis *a, double v);

@@ -79,6 +79,9 @@ echo "not hdf5" > text.h5
 expect not-hdf5 1 "text.h5 is not an HDF5 file" "$bin" report text.h5
 expect export-missing 1 "export: .*nope.h5: No such file" "$bin" export nope.h5 --csv
 expect unwritable-output 1 "report: nodir/x.html: cannot create it: No such file" "$bin" report fin.h5 -o nodir/x.html
+cp fin.h5 same.h5; sum=$(md5sum < same.h5)
+expect output-is-the-results-file 2 "same.h5: the page would replace the results file" "$bin" report same.h5 -o ./same.h5
+[ "$(md5sum < same.h5)" = "$sum" ] && ok "the results file is untouched" || fail "report -o FILE.h5 changed it"
 expect unknown-option 2 "unknown option '--bogus'" "$bin" report fin.h5 --bogus
 expect two-files 2 "one results file expected" "$bin" report fin.h5 alldiv.h5
 expect export-no-format 2 "choose a format: --csv" "$bin" export fin.h5
