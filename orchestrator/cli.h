@@ -24,6 +24,8 @@ typedef int (*hp_cmd_fn)(int argc, char **argv);
 int hp_cmd_train(int argc, char **argv);
 int hp_cmd_run(int argc, char **argv);
 int hp_cmd_show(int argc, char **argv);
+int hp_cmd_report(int argc, char **argv);
+int hp_cmd_export(int argc, char **argv);
 int hp_cmd_check(int argc, char **argv);
 int hp_cmd_resume(int argc, char **argv);
 

@@ -1,199 +1,21 @@
 /* show.c - `hpsweep show`: summarise a results file as text or JSON; see show.h.
  *
- * Reading and summarising (counts, ranking, warnings) happen once into a `summary`; the text
- * and JSON printers only format it, so both always say the same thing.
+ * Reading and summarising (counts, ranking, warnings) happen once into an hp_summary
+ * (summary.h, shared with report.c); the text and JSON printers only format it, so both always
+ * say the same thing.
  */
 #include "show.h"
-
-#include <stdint.h>
 
 #include "hp_checked.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "results.h"
-
-#define MAX_WARN 24
-#define MAX_LISTED 3 /* diverged / failed trials listed by name before "and N more" */
-
-typedef struct summary {
-    const char *path;
-    const hp_results_header *h;
-    char name[96];
-    hp_trial_record *trials;
-    int64_t ntrials;
-    hp_stage_record *stages;
-    int64_t nstages;
-    hp_final_record *final;
-    int64_t nfinal;
-    int64_t counts[HP_TRIAL_PRUNED + 1];
-    const hp_trial_record **ranked; /* done and running trials with a score, best first */
-    int64_t nranked;
-    char warn[MAX_WARN][400];
-    int nwarn;
-    double trial_seconds, wall_seconds; /* wall_seconds < 0: unknown */
-} summary;
-
-static void warnf(summary *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warnf(summary *s, const char *fmt, ...) {
-    if (s->nwarn >= MAX_WARN) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->warn[s->nwarn++], sizeof s->warn[0], fmt, ap);
-    va_end(ap);
-}
-
-/* The spec's top-level `name:` value, unquoted, or "" when it has none. */
-static void spec_name(const char *spec, char *dst, size_t n) {
-    dst[0] = '\0';
-    for (const char *line = spec; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-        if (strncmp(line, "name:", 5) != 0) continue;
-        const char *v = line + 5;
-        while (*v == ' ' || *v == '\t') v++;
-        size_t len = strcspn(v, "\r\n#");
-        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t')) len--;
-        if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
-            v++;
-            len -= 2;
-        }
-        if (len >= n) len = n - 1;
-        memcpy(dst, v, len);
-        dst[len] = '\0';
-        return;
-    }
-}
-
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (days-from-civil, proleptic Gregorian),
- * or -1 if it does not parse. timegm() is not POSIX. */
-static double parse_utc(const char *s) {
-    int y, mo, d, hh, mm, ss;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &hh, &mm, &ss) != 6) return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-    y -= mo <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    double days = (double)(era * 146097 + doe - 719468);
-    return days * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
-}
-
-/* Best first (hp_trial_better, results.h). */
-static int by_score(const void *a, const void *b) {
-    const hp_trial_record *x = *(const hp_trial_record *const *)a;
-    const hp_trial_record *y = *(const hp_trial_record *const *)b;
-    return hp_trial_better(x, y) ? -1 : hp_trial_better(y, x) ? 1 : 0;
-}
-
-/* Where v lies in [lo, hi] as a fraction of the width: log10 scale when the range is
- * positive (the search samples log-uniformly), linear otherwise. */
-static double range_fraction(double v, double lo, double hi) {
-    if (lo > 0 && v > 0) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
-    return (v - lo) / (hi - lo);
-}
-
-static void edge_warning(summary *s, const hp_trial_record *best, const hp_stage_record *st,
-                         const char *param, double v, double lo, double hi) {
-    if (!(hi > lo) || !isfinite(v)) return; /* fixed parameter */
-    double f = range_fraction(v, lo, hi);
-    const char *side = f <= HP_SHOW_EDGE_FRACTION ? "low" : f >= 1 - HP_SHOW_EDGE_FRACTION ? "high" : NULL;
-    if (!side) return;
-    warnf(s, "best trial %lld of stage %d (the last) has %s = %.3g at the %s edge of the stage's "
-             "range [%.3g, %.3g]: the optimum may lie beyond it; widen the range on that side",
-          (long long)best->id, st->stage, param, v, side, lo, hi);
-}
-
-static void make_warnings(summary *s) {
-    /* The best trial of the last stage that has a scored trial. */
-    const hp_trial_record *best = NULL;
-    for (int64_t i = 0; i < s->nranked; i++)
-        if (!best || s->ranked[i]->stage > best->stage) best = s->ranked[i];
-    /* ranked is best first, so the first trial of the highest stage is that stage's best */
-    for (int64_t i = 0; best && i < s->nranked; i++)
-        if (s->ranked[i]->stage == best->stage) { best = s->ranked[i]; break; }
-    const hp_stage_record *st = NULL;
-    for (int64_t i = 0; best && i < s->nstages; i++)
-        if (s->stages[i].stage == best->stage) st = &s->stages[i];
-    if (best && st && st->stage == s->stages[s->nstages - 1].stage) {
-        edge_warning(s, best, st, "lr", best->lr, st->lr_low, st->lr_high);
-        edge_warning(s, best, st, "weight_decay", best->weight_decay, st->wd_low, st->wd_high);
-    }
-
-    const hp_trial_status bad[2] = {HP_TRIAL_DIVERGED, HP_TRIAL_FAILED};
-    for (int b = 0; b < 2; b++) {
-        int64_t listed = 0;
-        for (int64_t i = 0; i < s->ntrials; i++) {
-            const hp_trial_record *t = &s->trials[i];
-            if (t->status != (int32_t)bad[b]) continue;
-            if (listed++ < MAX_LISTED)
-                warnf(s, "trial %lld (stage %d, lr %.3g, weight_decay %.3g) %s at epoch %d: %s",
-                      (long long)t->id, t->stage, t->lr, t->weight_decay,
-                      hp_trial_status_name(bad[b]), t->epochs_done,
-                      t->message[0] ? t->message : "(no message)");
-        }
-        if (listed > MAX_LISTED)
-            warnf(s, "... and %lld more %s trials", (long long)(listed - MAX_LISTED),
-                  hp_trial_status_name(bad[b]));
-    }
-    int64_t open = s->counts[HP_TRIAL_PENDING] + s->counts[HP_TRIAL_RUNNING];
-    if (open > 0)
-        warnf(s, "%lld trials not finished (%lld running, %lld pending): the sweep is still "
-                 "running or was interrupted (`hpsweep resume %s` continues it)",
-              (long long)open, (long long)s->counts[HP_TRIAL_RUNNING],
-              (long long)s->counts[HP_TRIAL_PENDING], s->path);
-    if (s->ntrials > 0 && s->nranked == 0 && open == 0)
-        warnf(s, "no trial finished with a validation score: check the spec's ranges and data");
-    if (s->ntrials > 0 && open == 0 && s->nfinal == 0 && s->nranked > 0) {
-        if (s->ranked[0]->snapshot_row < 0) /* a synthetic sweep: nothing to evaluate */
-            warnf(s, "no test-set result in /final: the best trial kept no snapshot (a synthetic sweep keeps "
-                     "none), so nothing was evaluated on the test split");
-        else
-            warnf(s, "no test-set result in /final: the sweep stopped before its final evaluation "
-                     "(`hpsweep resume %s` runs it)", s->path);
-    }
-}
-
-static int summarise(hp_results_reader *rd, const char *path, summary *s, hp_err *err) {
-    memset(s, 0, sizeof *s);
-    s->path = path;
-    s->h = hp_results_reader_header(rd);
-    /* The resolved name the writer stored (files since resume exist), else the spec's name: line. */
-    if (s->h->meta.spec_name[0]) snprintf(s->name, sizeof s->name, "%s", s->h->meta.spec_name);
-    else spec_name(s->h->meta.spec_yaml, s->name, sizeof s->name);
-    if (hp_results_read_trials(rd, &s->trials, &s->ntrials, err) < 0 ||
-        hp_results_read_stages(rd, &s->stages, &s->nstages, err) < 0 ||
-        hp_results_read_final(rd, &s->final, &s->nfinal, err) < 0)
-        return -1;
-    s->ranked = hp_calloc((size_t)s->ntrials, sizeof *s->ranked, "the trial ranking", err);
-    if (!s->ranked) return -1;
-    for (int64_t i = 0; i < s->ntrials; i++) {
-        const hp_trial_record *t = &s->trials[i];
-        s->counts[t->status]++; /* the reader checked the range */
-        s->trial_seconds += isfinite(t->seconds) ? t->seconds : 0;
-        if ((t->status == HP_TRIAL_DONE || t->status == HP_TRIAL_RUNNING) &&
-            isfinite(t->best_val_acc))
-            s->ranked[s->nranked++] = t;
-    }
-    qsort(s->ranked, (size_t)s->nranked, sizeof *s->ranked, by_score);
-    double created = parse_utc(s->h->created_utc);
-    time_t now = time(NULL);
-    s->wall_seconds = created >= 0 && now != (time_t)-1 ? (double)now - created : -1;
-    make_warnings(s);
-    return 0;
-}
-
-static void summary_free(summary *s) {
-    free(s->trials);
-    free(s->stages);
-    free(s->final);
-    free(s->ranked);
-}
+#include "summary.h"
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
@@ -216,7 +38,7 @@ static void trial_device(const hp_trial_record *t, char *buf, size_t n) {
     else snprintf(buf, n, "%s", t->device);
 }
 
-static void print_text(const summary *s, int top_n, FILE *o) {
+static void print_text(const hp_summary *s, int top_n, FILE *o) {
     const hp_results_header *h = s->h;
     fprintf(o, "hpsweep results: %s\n", s->path);
     if (s->name[0]) fprintf(o, "  name      %s\n", s->name);
@@ -317,7 +139,7 @@ static void js_key(FILE *o, const char *k, int *first) {
     fputs(": ", o);
 }
 
-static void print_json(const summary *s, int top_n, FILE *o) {
+static void print_json(const hp_summary *s, int top_n, FILE *o) {
     const hp_results_header *h = s->h;
     int f = 1;
     fputc('{', o);
@@ -410,8 +232,8 @@ static void print_json(const summary *s, int top_n, FILE *o) {
 
 int hp_show_reader(hp_results_reader *rd, const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) {
     int top_n = opts && opts->top_n > 0 ? opts->top_n : 10;
-    summary s;
-    int rc = summarise(rd, path, &s, err);
+    hp_summary s;
+    int rc = hp_summary_read(rd, path, &s, err);
     if (rc == 0) {
         clearerr(out);
         if (opts && opts->json) print_json(&s, top_n, out);
@@ -419,7 +241,7 @@ int hp_show_reader(hp_results_reader *rd, const char *path, const hp_show_opts *
         if (fflush(out) != 0 || ferror(out))
             rc = hp_errf(err, "show %s: writing the summary failed: %s", path, strerror(errno));
     }
-    summary_free(&s);
+    hp_summary_free(&s);
     return rc;
 }
 

@@ -1,0 +1,134 @@
+/* cmd_report.c - `hpsweep report FILE` (one self-contained HTML page) and `hpsweep export FILE
+ * --csv` (the trials and curves tables as CSV); results/report.h does the work. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "report.h"
+
+static void report_usage(FILE *f) {
+    fprintf(f,
+            "usage: hpsweep report FILE.h5 [-o REPORT.html] [--top N]\n"
+            "\n"
+            "Write one self-contained HTML page about a sweep (no network, no scripts): the searched\n"
+            "space with each stage's range, best validation accuracy against lr and weight decay, the\n"
+            "learning curves of the top trials, the update/weight ratio per epoch, a wall of every\n"
+            "trial's validation curve, and the stages, counts, warnings and test result `show` gives.\n"
+            "Works while a sweep is still writing the file. docs/report.md explains each chart.\n"
+            "\n"
+            "options:\n"
+            "  -o, --output FILE  the page to write (default: FILE.h5's name with .html, beside it)\n"
+            "  --top N            trials in the learning-curve charts (default 5)\n"
+            "  -h, --help         this text\n");
+}
+
+/* PATH with its .h5 extension (if any) replaced by EXT, into buf; -1 when it does not fit. */
+static int default_out(const char *path, const char *ext, char *buf, size_t n) {
+    size_t len = strlen(path);
+    if (len >= 3 && strcmp(path + len - 3, ".h5") == 0) len -= 3;
+    return (size_t)snprintf(buf, n, "%.*s%s", (int)len, path, ext) < n ? 0 : -1;
+}
+
+/* Would writing `out` replace the results file itself (the same file under any name)? */
+static int same_file(const char *path, const char *out) {
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The file argument and -o of a report or export command line; 1: --help was given. */
+static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE *), const char **path,
+                      const char **out, int *top, int *csv) {
+    const char *val = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        long long n = 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 1;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--output", "-o", 1, &val)) != 0) {
+            if (r < 0) return -1;
+            *out = val;
+        } else if (top && (r = hp_cli_opt(argc, argv, &i, cmd, "--top", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_int(cmd, "--top", val, 1, 1000, &n) != 0) return -1;
+            *top = (int)n;
+        } else if (csv && strcmp(argv[i], "--csv") == 0) {
+            *csv = 1;
+        } else if (argv[i][0] == '-') {
+            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep %s --help')", argv[i], cmd);
+            return -1;
+        } else if (*path) {
+            hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", *path, argv[i]);
+            return -1;
+        } else {
+            *path = argv[i];
+        }
+    }
+    if (!*path) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+int hp_cmd_report(int argc, char **argv) {
+    const char *cmd = "report", *path = NULL, *out = NULL;
+    hp_report_opts opts = {5};
+    int r = parse_args(argc, argv, cmd, report_usage, &path, &out, &opts.top_n, NULL);
+    if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
+    char buf[4096];
+    if (!out && default_out(path, ".html", buf, sizeof buf) != 0) {
+        hp_cli_error(cmd, "%s: the path is too long", path);
+        return HP_EXIT_USAGE;
+    }
+    if (same_file(path, out ? out : buf)) {
+        hp_cli_error(cmd, "%s: the page would replace the results file; choose another -o", out ? out : buf);
+        return HP_EXIT_USAGE;
+    }
+    hp_err err = {{0}};
+    if (hp_report(path, out ? out : buf, &opts, &err) != 0) {
+        hp_cli_error(cmd, "%s", err.msg);
+        return HP_EXIT_FAILURE;
+    }
+    printf("wrote %s\n", out ? out : buf);
+    return HP_EXIT_OK;
+}
+
+static void export_usage(FILE *f) {
+    fprintf(f,
+            "usage: hpsweep export FILE.h5 --csv [-o DIR]\n"
+            "\n"
+            "Write the /trials and /curves tables of a results file as DIR/trials.csv and DIR/curves.csv:\n"
+            "a header row with the tables' column names, one row per table row (RFC 4180; status by name,\n"
+            "NaN as an empty field). Works while a sweep is still writing the file.\n"
+            "\n"
+            "options:\n"
+            "  --csv              CSV files (the one format so far; required)\n"
+            "  -o, --output DIR   the folder to write into, created if missing (default: FILE.h5's name\n"
+            "                     with -csv, beside it)\n"
+            "  -h, --help         this text\n");
+}
+
+int hp_cmd_export(int argc, char **argv) {
+    const char *cmd = "export", *path = NULL, *out = NULL;
+    int csv = 0;
+    int r = parse_args(argc, argv, cmd, export_usage, &path, &out, NULL, &csv);
+    if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
+    if (!csv) {
+        hp_cli_error(cmd, "choose a format: --csv (see 'hpsweep export --help')");
+        return HP_EXIT_USAGE;
+    }
+    char buf[4096];
+    if (!out && default_out(path, "-csv", buf, sizeof buf) != 0) {
+        hp_cli_error(cmd, "%s: the path is too long", path);
+        return HP_EXIT_USAGE;
+    }
+    hp_err err = {{0}};
+    long long nt = 0, nc = 0;
+    if (hp_export_csv(path, out ? out : buf, &nt, &nc, &err) != 0) {
+        hp_cli_error(cmd, "%s", err.msg);
+        return HP_EXIT_FAILURE;
+    }
+    printf("wrote %s/trials.csv (%lld rows) and %s/curves.csv (%lld rows)\n", out ? out : buf, nt, out ? out : buf, nc);
+    return HP_EXIT_OK;
+}

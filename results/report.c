@@ -1,0 +1,310 @@
+/* report.c - `hpsweep report`: load a results file, write the page and its tables; the charts
+ * are in report_charts.c and report_wall.c. See report.h. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfile.h"
+#include "report_impl.h"
+#include "svg.h"
+
+/* ---- data ------------------------------------------------------------------------------------ */
+
+static const hp_curve_record *sort_base; /* qsort has no context argument */
+
+static int by_trial_epoch(const void *a, const void *b) {
+    const hp_curve_record *x = &sort_base[*(const int64_t *)a], *y = &sort_base[*(const int64_t *)b];
+    if (x->trial != y->trial) return x->trial < y->trial ? -1 : 1;
+    return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
+}
+
+/* Index the curve rows by trial: rows that name no trial of the file are counted, not used. */
+static int index_curves(hp_rep *r, hp_err *err) {
+    int64_t nt = r->s.ntrials, n = r->ncurves;
+    r->order = hp_calloc((size_t)(n ? n : 1), sizeof *r->order, "the curve index", err);
+    r->first = hp_calloc((size_t)(nt ? nt : 1), sizeof *r->first, "the curve index", err);
+    r->count = hp_calloc((size_t)(nt ? nt : 1), sizeof *r->count, "the curve index", err);
+    if (!r->order || !r->first || !r->count) return -1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = r->curves[i].trial;
+        if (t >= 0 && t < nt && r->s.trials[t].id == t) r->order[r->norder++] = i;
+        else r->stray_curves++;
+    }
+    sort_base = r->curves;
+    qsort(r->order, (size_t)r->norder, sizeof *r->order, by_trial_epoch);
+    for (int64_t i = 0; i < r->norder; i++) {
+        int64_t t = r->curves[r->order[i]].trial;
+        if (r->count[t]++ == 0) r->first[t] = i;
+        if (r->count[t] > r->maxcount) r->maxcount = r->count[t];
+    }
+    size_t m = (size_t)(r->maxcount ? r->maxcount : 1);
+    r->bx = hp_calloc(m, sizeof *r->bx, "a curve", err);
+    r->by = hp_calloc(m, sizeof *r->by, "a curve", err);
+    r->bm = hp_calloc(m, sizeof *r->bm, "a curve", err);
+    return r->bx && r->by && r->bm ? 0 : -1;
+}
+
+static int rep_load(hp_results_reader *rd, const char *path, hp_rep *r, hp_err *err) {
+    /* Curves first: a trial's row is flushed before any of its epochs, so on a file a sweep is
+     * writing every curve row read names a trial the later read of /trials sees. */
+    if (hp_results_read_curves(rd, &r->curves, &r->ncurves, err) < 0) return -1;
+    if (hp_summary_read(rd, path, &r->s, err) < 0) return -1;
+    r->acc_lo = r->acc_hi = NAN;
+    for (int64_t i = 0; i < r->s.ntrials; i++) {
+        double a = r->s.trials[i].best_val_acc;
+        if (!isfinite(a)) continue;
+        if (!(a >= r->acc_lo)) r->acc_lo = a; /* also while NaN */
+        if (!(a <= r->acc_hi)) r->acc_hi = a;
+    }
+    return index_curves(r, err);
+}
+
+static void rep_free(hp_rep *r) {
+    hp_summary_free(&r->s);
+    free(r->curves);
+    free(r->order);
+    free(r->first);
+    free(r->count);
+    free(r->bx);
+    free(r->by);
+    free(r->bm);
+}
+
+static double col_value(const hp_curve_record *c, rep_col col) {
+    switch (col) {
+    case COL_TRAIN_LOSS: return c->train_loss;
+    case COL_VAL_LOSS: return c->val_loss;
+    case COL_TRAIN_ACC: return c->train_acc;
+    case COL_VAL_ACC: return c->val_acc;
+    default: return c->update_ratio;
+    }
+}
+
+int64_t rep_series(const hp_rep *r, int64_t trial, rep_col col, double *x, double *y) {
+    if (trial < 0 || trial >= r->s.ntrials) return 0;
+    int64_t n = r->count[trial];
+    for (int64_t i = 0; i < n; i++) {
+        const hp_curve_record *c = &r->curves[r->order[r->first[trial] + i]];
+        x[i] = c->epoch;
+        y[i] = col_value(c, col);
+    }
+    return n;
+}
+
+void rep_smooth(const double *y, int64_t n, double *out) {
+    int64_t h = HP_REPORT_SMOOTH / 2;
+    for (int64_t i = 0; i < n; i++) {
+        double sum = 0;
+        int k = 0;
+        for (int64_t j = i - h; j <= i + h; j++)
+            if (j >= 0 && j < n && isfinite(y[j])) sum += y[j], k++;
+        out[i] = isfinite(y[i]) && k ? sum / k : NAN;
+    }
+}
+
+void rep_num(FILE *o, const char *fmt, double v) {
+    if (isfinite(v)) fprintf(o, fmt, v);
+    else fputs("n/a", o);
+}
+
+void rep_title(FILE *o, const hp_trial_record *t) {
+    fprintf(o, "<title>trial %lld (stage %d, %s): lr ", (long long)t->id, t->stage,
+            hp_trial_status_name((hp_trial_status)t->status));
+    rep_num(o, "%.3g", t->lr);
+    fputs(", weight decay ", o);
+    rep_num(o, "%.3g", t->weight_decay);
+    fputs(", best val acc ", o);
+    rep_num(o, "%.4f", t->best_val_acc);
+    fprintf(o, " at epoch %d of %d", t->best_epoch, t->epochs_done);
+    if (t->message[0]) {
+        fputs(": ", o);
+        hp_html_esc(o, t->message);
+    }
+    fputs("</title>", o);
+}
+
+/* ---- the page -------------------------------------------------------------------------------- */
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:1.5em auto;max-width:1500px;padding:0 1em;color:#222;background:#fff}\n"
+    "h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}\n"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
+    "text-align:right}th{background:#f2f2f2}td.l,th.l{text-align:left}\n"
+    ".warn{color:#8a4b00}.note{color:#555;font-size:.9em}.charts{display:flex;flex-wrap:wrap;gap:1em}\n"
+    "svg.plot{max-width:100%;height:auto;font-size:11px;background:#fff}\n"
+    "svg .frame{fill:none;stroke:#444}svg .grid{stroke:#e4e4e4}svg .axisline{stroke:#444}\n"
+    "svg .tick{fill:#333}svg .axis{fill:#222;font-size:12px}\n"
+    "svg .stage-range{fill:none;stroke-width:1.5;stroke-dasharray:6 3}\n"
+    "svg .pt{stroke:#222;stroke-width:.6}svg .pt.diverged{stroke:#d62728;stroke-width:2;fill:none}\n"
+    "svg .pt.failed{fill:none;stroke:#000;stroke-width:1.2}svg .pt.pending{fill:none;stroke:#999}\n"
+    "svg .pt.running{stroke-dasharray:2 1}svg .callout{fill:none;stroke:#d62728;stroke-width:2}\n"
+    "svg text.callout{fill:#d62728;stroke:none;font-weight:bold}\n"
+    "svg .band{fill:#2ca02c;fill-opacity:.25}svg .ur{stroke:#999;stroke-opacity:.3;stroke-width:.7}\n"
+    "svg .cell rect{fill:#fafafa;stroke:#bbb}svg .cell.diverged rect{stroke:#d62728}"
+    "svg .cell.failed rect{stroke:#000}svg .cell.pruned rect{stroke:#ff7f0e}"
+    "svg .cell.running rect{stroke:#1f77b4;stroke-dasharray:3 2}\n"
+    ".sw{display:inline-block;width:1.2em;height:.8em;vertical-align:middle}\n"
+    "pre{background:#f6f6f6;padding:.6em;overflow:auto}\n";
+
+static void page_head(hp_rep *r) {
+    FILE *o = r->o;
+    const hp_results_header *h = r->s.h;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>hpsweep report: ", o);
+    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
+    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>hpsweep report: ", css);
+    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
+    fputs("</h1>\n<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
+    hp_html_esc(o, r->s.path);
+    fputs("</td></tr>\n<tr><th class=\"l\">created</th><td class=\"l\">", o);
+    hp_html_esc(o, h->created_utc);
+    fputs(" by hpsweep ", o);
+    hp_html_esc(o, h->hpsweep_version);
+    fprintf(o, " (format version %d)</td></tr>\n<tr><th class=\"l\">seed</th><td class=\"l\">%llu</td></tr>\n",
+            h->format_version, (unsigned long long)h->meta.seed);
+    fputs("<tr><th class=\"l\">spec sha256</th><td class=\"l\">", o);
+    hp_html_esc(o, h->meta.spec_sha256);
+    fprintf(o, "</td></tr>\n<tr><th class=\"l\">training time</th><td class=\"l\">%.1f s (sum over trials)"
+               "</td></tr>\n</table>\n", isfinite(r->s.trial_seconds) ? r->s.trial_seconds : 0);
+}
+
+static void section_status(hp_rep *r) {
+    FILE *o = r->o;
+    fputs("<h2 id=\"status\">Trials by status</h2>\n<table class=\"counts\">\n<tr>", o);
+    for (int st = HP_TRIAL_PENDING; st <= HP_TRIAL_PRUNED; st++)
+        fprintf(o, "<th>%s</th>", hp_trial_status_name((hp_trial_status)st));
+    fputs("<th>total</th></tr>\n<tr>", o);
+    for (int st = HP_TRIAL_PENDING; st <= HP_TRIAL_PRUNED; st++)
+        fprintf(o, "<td data-status=\"%s\">%lld</td>", hp_trial_status_name((hp_trial_status)st),
+                (long long)r->s.counts[st]);
+    fprintf(o, "<td data-status=\"total\">%lld</td></tr>\n</table>\n", (long long)r->s.ntrials);
+    fprintf(o, "<h2 id=\"warnings\">Warnings (%d)</h2>\n", r->s.nwarn);
+    if (r->s.nwarn == 0) fputs("<p>none</p>\n", o);
+    else fputs("<ul>\n", o);
+    for (int i = 0; i < r->s.nwarn; i++) {
+        fputs("<li class=\"warn\">", o);
+        hp_html_esc(o, r->s.warn[i]);
+        fputs("</li>\n", o);
+    }
+    if (r->s.nwarn) fputs("</ul>\n", o);
+    if (r->stray_curves)
+        fprintf(o, "<p class=\"warn\">%lld rows of /curves name no trial of the file and are left out.</p>\n",
+                (long long)r->stray_curves);
+}
+
+static void section_final(hp_rep *r) {
+    FILE *o = r->o;
+    fputs("<h2 id=\"final\">Final test result</h2>\n", o);
+    if (r->s.nfinal == 0) {
+        fputs("<p>No test-set result yet.</p>\n", o);
+        return;
+    }
+    fputs("<p>The chosen snapshot, evaluated once on the test split.</p>\n<table class=\"final\">\n"
+          "<tr><th class=\"l\">kind</th><th>trial</th><th>val acc</th><th>test acc</th><th>test loss</th></tr>\n", o);
+    for (int64_t i = 0; i < r->s.nfinal; i++) {
+        const hp_final_record *f = &r->s.final[i];
+        fputs("<tr><td class=\"l\">", o);
+        hp_html_esc(o, f->kind);
+        fprintf(o, "</td><td>%lld</td><td>", (long long)f->trial);
+        rep_num(o, "%.4f", f->val_acc);
+        fputs("</td><td>", o);
+        rep_num(o, "%.4f", f->test_acc);
+        fputs("</td><td>", o);
+        rep_num(o, "%.4f", f->test_loss);
+        fputs("</td></tr>\n", o);
+    }
+    fputs("</table>\n", o);
+}
+
+static void stage_row(FILE *o, const hp_stage_record *st) {
+    fprintf(o, "<tr><td>%d</td><td class=\"l\">", st->stage);
+    hp_html_esc(o, st->method);
+    fprintf(o, "</td><td>%d</td><td>%d</td><td>", st->trials, st->epochs);
+    rep_num(o, "%.3g", st->lr_low);
+    fputs(" .. ", o);
+    rep_num(o, "%.3g", st->lr_high);
+    fputs("</td><td class=\"l\">", o);
+    hp_html_esc(o, st->lr_derivation);
+    fputs("</td><td>", o);
+    rep_num(o, "%.3g", st->wd_low);
+    fputs(" .. ", o);
+    rep_num(o, "%.3g", st->wd_high);
+    fputs("</td><td class=\"l\">", o);
+    hp_html_esc(o, st->wd_derivation);
+    fputs("</td></tr>\n", o);
+}
+
+static void section_stages(hp_rep *r) {
+    FILE *o = r->o;
+    fprintf(o, "<h2 id=\"stages\">Stages (%lld)</h2>\n<table class=\"stages\">\n<tr><th>stage</th>"
+               "<th class=\"l\">method</th><th>trials</th><th>epochs</th><th>lr range</th><th class=\"l\">"
+               "derivation</th><th>weight decay range</th><th class=\"l\">derivation</th></tr>\n",
+            (long long)r->s.nstages);
+    for (int64_t i = 0; i < r->s.nstages; i++) stage_row(o, &r->s.stages[i]);
+    fputs("</table>\n", o);
+}
+
+static void section_top(hp_rep *r) {
+    FILE *o = r->o;
+    int64_t n = r->s.nranked < 10 ? r->s.nranked : 10;
+    fprintf(o, "<h2 id=\"top\">Top %lld of %lld scored trials</h2>\n<table class=\"top\">\n<tr><th>#</th>"
+               "<th>trial</th><th>stage</th><th>lr</th><th>weight decay</th><th>best val acc</th>"
+               "<th>best epoch</th><th>seconds</th><th class=\"l\">status</th><th class=\"l\">device</th></tr>\n",
+            (long long)n, (long long)r->s.nranked);
+    for (int64_t i = 0; i < n; i++) {
+        const hp_trial_record *t = r->s.ranked[i];
+        fprintf(o, "<tr><td>%lld</td><td>%lld</td><td>%d</td><td>", (long long)(i + 1), (long long)t->id, t->stage);
+        rep_num(o, "%.3e", t->lr);
+        fputs("</td><td>", o);
+        rep_num(o, "%.3e", t->weight_decay);
+        fputs("</td><td>", o);
+        rep_num(o, "%.4f", t->best_val_acc);
+        fprintf(o, "</td><td>%d</td><td>", t->best_epoch);
+        rep_num(o, "%.1f", t->seconds);
+        fprintf(o, "</td><td class=\"l\">%s</td><td class=\"l\">", hp_trial_status_name((hp_trial_status)t->status));
+        hp_html_esc(o, t->device[0] ? t->device : "-");
+        fputs("</td></tr>\n", o);
+    }
+    fputs("</table>\n", o);
+}
+
+static void page_tail(hp_rep *r) {
+    fputs("<h2 id=\"spec\">Spec</h2>\n<details><summary>the spec the sweep ran (stored in the file)</summary>\n<pre>",
+          r->o);
+    hp_html_esc(r->o, r->s.h->meta.spec_yaml);
+    fputs("</pre></details>\n<p class=\"note\">Written by hpsweep report; hover a point or a cell for its trial. "
+          "docs/report.md explains each chart.</p>\n</body>\n</html>\n", r->o);
+}
+
+static void write_page(hp_rep *r) {
+    page_head(r);
+    section_status(r);
+    section_final(r);
+    section_stages(r);
+    rep_space(r);
+    rep_params(r);
+    section_top(r);
+    rep_curves(r);
+    rep_ratio(r);
+    rep_wall(r);
+    page_tail(r);
+}
+
+int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err) {
+    hp_results_reader *rd = NULL;
+    if (hp_results_open_read(path, &rd, err) < 0) return -1;
+    hp_rep r;
+    memset(&r, 0, sizeof r);
+    r.top_n = opts && opts->top_n > 0 ? opts->top_n : 5;
+    int rc = rep_load(rd, path, &r, err);
+    hp_outfile of;
+    if (rc == 0 && (rc = hp_outfile_open(&of, out, err)) == 0) {
+        r.o = of.f;
+        write_page(&r);
+        rc = hp_outfile_commit(&of, err);
+    }
+    rep_free(&r);
+    hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
+    return rc;
+}

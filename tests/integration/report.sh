@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `hpsweep report` and `hpsweep export --csv` on real sweeps (issue 15): a finished sweep, one
+# where every trial diverged, and a file a sweep is still writing. Each page is checked by
+# check_report.py (well formed, self-contained, one mark per drawable trial of the file, read
+# with h5py) and each CSV folder read back with pandas against the tables; usage errors give
+# their documented exit codes with one line on stderr.
+# usage: report.sh HPSWEEP_BINARY TESTS_DIR
+set -uo pipefail
+bin=$1; tests=$2
+. "$tests/integration/lib_resume.sh"
+setup_data 6000
+check="$tests/integration/check_report.py"
+small() { sed 's/trials: 8, epochs: 4/trials: 6, epochs: 3/; s/points: 3, epochs: 5/points: 2, epochs: 4/' resume.yaml; }
+
+# ---- (a) a finished sweep --------------------------------------------------------------------
+small > fin.yaml
+"$bin" run fin.yaml -o fin.h5 --quiet > run.log 2>&1 || { fail "the sweep"; cat run.log; }
+"$bin" report fin.h5 > rep.log 2>&1 && grep -qx "wrote fin.html" rep.log && [ -s fin.html ] \
+  && ok "report writes FILE.html beside the file by default" || { fail "report fin.h5"; cat rep.log; }
+"$bin" export fin.h5 --csv > exp.log 2>&1 && [ -s fin-csv/trials.csv ] && [ -s fin-csv/curves.csv ] \
+  && ok "export --csv writes FILE-csv/ by default: $(cat exp.log)" || { fail "export fin.h5"; cat exp.log; }
+$py "$check" fin.h5 fin.html --csv fin-csv && ok "finished sweep: page and CSVs match the file" \
+  || fail "check_report on the finished sweep"
+grep -q "Learning curves of the top 5 trials" fin.html && ! grep -q "No epoch has a ratio" fin.html \
+  && [ "$(grep -c 'class="ur-top"' fin.html)" -eq 5 ] && grep -q "evaluated once on the test split" fin.html \
+  && ok "curves of the top 5, their update ratios, the test result" || fail "finished sweep's sections"
+# The same table as show's: the counts agree.
+"$bin" show fin.h5 --json > fin.json
+$py - <<'PY' && ok "status counts equal show --json's" || fail "counts differ from show's"
+import json, re, sys
+c = json.load(open("fin.json"))["counts"]
+page = open("fin.html").read()
+got = {k: int(v) for k, v in re.findall(r'<td data-status="(\w+)">(\d+)</td>', page)}
+sys.exit(0 if got == c else print(got, c) or 1)
+PY
+"$bin" report fin.h5 -o other.html --top 2 > /dev/null && grep -q "Learning curves of the top 2 trials" other.html \
+  && "$bin" export fin.h5 --csv -o outdir > /dev/null && [ -s outdir/curves.csv ] \
+  && ok "-o and --top" || fail "-o and --top"
+
+# ---- (b) no trial finished: every trial diverged -----------------------------------------------
+sed 's/low: 1.0e-3, high: 30.0/low: 1000.0, high: 10000.0/; s/trials: 8, epochs: 4/trials: 3, epochs: 2/' \
+  resume.yaml > alldiv.yaml
+"$bin" run alldiv.yaml -o alldiv.h5 --quiet > /dev/null 2>&1 # exit 1: nothing to evaluate
+"$bin" report alldiv.h5 > /dev/null 2>&1 && $py "$check" alldiv.h5 alldiv.html \
+  && ok "every trial diverged: the page and its marks" || fail "report alldiv.h5"
+n=$(grep -c 'class="pt diverged"' alldiv.html); total=$(sed -n 's/.*data-status="total">\([0-9]*\)<.*/\1/p' alldiv.html)
+[ "$n" -gt 0 ] && [ "$n" -eq "$total" ] && grep -q "No trial has a validation score yet" alldiv.html \
+  && grep -q "no trial finished with a validation score" alldiv.html && grep -q "No test-set result yet" alldiv.html \
+  && ok "all $n marks diverged, no curves of top trials, show's warning" || fail "alldiv page: $n of $total"
+"$bin" export alldiv.h5 --csv > /dev/null && $py "$check" alldiv.h5 alldiv.html --csv alldiv-csv \
+  && ok "every trial diverged: CSVs" || fail "export alldiv.h5"
+
+# ---- (c) a file being written ------------------------------------------------------------------
+sed 's/trials: 8, epochs: 4/trials: 8, epochs: 8/; s/points: 3, epochs: 5/points: 3, epochs: 10/' resume.yaml > live.yaml
+"$bin" run live.yaml -o live.h5 --quiet > live.log 2>&1 & pid=$!
+wait_finished live.h5 1 || fail "the live sweep did not get going"
+for i in 1 2; do
+  "$bin" report live.h5 -o live$i.html > /dev/null 2> live$i.err && $py "$check" live.h5 live$i.html --live \
+    && ok "report while the sweep writes the file ($i)" || { fail "live report $i"; cat live$i.err; }
+  sleep 0.2
+done
+"$bin" export live.h5 --csv -o live-csv > /dev/null && [ "$(wc -l < live-csv/trials.csv)" -ge 2 ] \
+  && ok "export while the sweep writes the file" || fail "live export"
+wait $pid || fail "the live sweep failed"
+"$bin" report live.h5 > /dev/null && $py "$check" live.h5 live.html && ok "report after it finished" || fail "final report"
+total() { sed -n 's/.*data-status="total">\([0-9]*\)<.*/\1/p' "$1"; }
+[ "$(total live1.html)" -lt "$(total live.html)" ] && ok "the first live page saw a partial file ($(total live1.html) of $(total live.html) trials)" \
+  || fail "the live page saw the whole sweep: not a live test"
+
+# ---- errors -------------------------------------------------------------------------------------
+expect() {  # NAME RC REGEX CMD...: exit code RC and one line on stderr matching REGEX
+  local name=$1 want=$2 regex=$3; shift 3
+  "$@" > out.log 2> err.log; local rc=$?
+  if [ $rc -eq "$want" ] && { [ "$want" -eq 0 ] || { [ "$(grep -c . err.log)" -eq 1 ] && grep -qE -- "$regex" err.log; }; }
+  then ok "$name (exit $rc): $(head -c 120 err.log)"; else fail "$name: exit $rc"; cat err.log; fi
+}
+expect missing-file 1 "report: .*nope.h5: No such file" "$bin" report nope.h5
+echo "not hdf5" > text.h5
+expect not-hdf5 1 "text.h5 is not an HDF5 file" "$bin" report text.h5
+expect export-missing 1 "export: .*nope.h5: No such file" "$bin" export nope.h5 --csv
+expect unwritable-output 1 "report: nodir/x.html: cannot create it: No such file" "$bin" report fin.h5 -o nodir/x.html
+cp fin.h5 same.h5; sum=$(md5sum < same.h5)
+expect output-is-the-results-file 2 "same.h5: the page would replace the results file" "$bin" report same.h5 -o ./same.h5
+[ "$(md5sum < same.h5)" = "$sum" ] && ok "the results file is untouched" || fail "report -o FILE.h5 changed it"
+expect unknown-option 2 "unknown option '--bogus'" "$bin" report fin.h5 --bogus
+expect two-files 2 "one results file expected" "$bin" report fin.h5 alldiv.h5
+expect export-no-format 2 "choose a format: --csv" "$bin" export fin.h5
+expect help 0 "" "$bin" report --help
+grep -q "usage: hpsweep report FILE.h5" out.log || fail "report --help text"
+"$bin" report > /dev/null 2>&1; [ $? -eq 2 ] && ok "no file: exit 2" || fail "report without a file"
+[ ! -e nodir ] && ! ls ./*.tmp* > /dev/null 2>&1 && ok "no temporary files left" || fail "temporary files left"
+summary report
