@@ -80,20 +80,6 @@ static void default_name(const char *path, char *name, size_t cap) {
 }
 
 /* ---- sections ----------------------------------------------------------------------------- */
-int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
-              yaml_node_item_t **items, int *count) {
-    if (sy_expect(d, n, YAML_SEQUENCE_NODE, where)) return -1;
-    yaml_node_item_t *it = n->data.sequence.items.start;
-    ptrdiff_t c = n->data.sequence.items.top - it;
-    if (c == 0 && min == 1) return sy_fail(d, n->start_mark, "%s: the list is empty; give at least one", where);
-    if (c < min) return sy_fail(d, n->start_mark, "%s: %td %s, fewer than the %d needed", where, c, noun, min);
-    if (c > max)
-        return sy_fail(d, sy_node(d, it[max])->start_mark, "%s: %td %s, more than the %d allowed", where, c, noun, max);
-    *items = it;
-    *count = (int)c;
-    return 0;
-}
-
 /* The CIFAR-10 binary distribution (cifar-10-binary.tar.gz unpacks to cifar-10-batches-bin):
  * five training batches of 10000 images and one test batch. */
 static void cifar10_defaults(hp_data_spec *ds) {

@@ -6,19 +6,6 @@
 
 #include "spec_parts.h"
 
-void spec_put_keys(const char *keys, const char *sep, const void *spec, spec_put_fn put, FILE *f) {
-    for (const char *p = keys; *p;) {
-        while (*p == ' ') p++;
-        size_t n = strcspn(p, " *");
-        if (n && !(n == 4 && memcmp(p, "type", 4) == 0)) {
-            fprintf(f, "%s%.*s: ", sep, (int)n, p);
-            put(spec, p, n, f);
-        }
-        p += n;
-        if (*p == '*') p++;
-    }
-}
-
 /* A double-quoted YAML string (the parser refuses control characters, so only " and \ need
  * escaping). */
 static void put_str(FILE *f, const char *s) {

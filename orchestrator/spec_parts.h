@@ -36,22 +36,12 @@ typedef struct spec_marks {
     yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
 } spec_marks;
 
-/* Items of list `n` at `where` (a YAML sequence of min..max items, `noun` naming them in
- * messages: "layers", "files"): *items and *count on success. */
-int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
-              yaml_node_item_t **items, int *count);
-
 /* Sections (each fills its part of the spec, which holds the defaults on entry). */
 int spec_parse_model(sy_doc *d, yaml_node_t *n, hp_model_spec *m, spec_marks *mk);
 void spec_optim_defaults(hp_optim_spec *o, hp_optim_type type);
 int spec_parse_optim(sy_doc *d, yaml_node_t *n, hp_optim_spec *o);
 void spec_train_defaults(hp_train_spec *t);
 int spec_parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t, spec_marks *mk);
-
-/* Write "SEP key: value" for each key of a variant's key list but "type", put() writing the
- * value of `spec`'s field for that key. */
-typedef void (*spec_put_fn)(const void *spec, const char *key, size_t n, FILE *f);
-void spec_put_keys(const char *keys, const char *sep, const void *spec, spec_put_fn put, FILE *f);
 
 /* Writers of the resolved sections for hp_spec_dump, in the form the parsers read back. */
 void spec_dump_layers(const hp_model_spec *m, FILE *f);

@@ -1,5 +1,6 @@
 /* spec_yaml.c - see spec_yaml.h. Loads a YAML document with libyaml and reads typed fields
- * out of its mappings, with one-line "PATH:LINE:COL: message" errors. */
+ * out of its mappings, with one-line "PATH:LINE:COL: message" errors; and the two helpers the
+ * section files share (spec_list, spec_put_keys). */
 #include "spec_yaml.h"
 
 #include <ctype.h>
@@ -668,4 +669,33 @@ int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *
         fields[idx[i]].mark = sel[i].mark;
     }
     return 0;
+}
+
+/* ---- shared by the section files (spec_yaml.h) --------------------------------------------- */
+
+int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
+              yaml_node_item_t **items, int *count) {
+    if (sy_expect(d, n, YAML_SEQUENCE_NODE, where)) return -1;
+    yaml_node_item_t *it = n->data.sequence.items.start;
+    ptrdiff_t c = n->data.sequence.items.top - it;
+    if (c == 0 && min == 1) return sy_fail(d, n->start_mark, "%s: the list is empty; give at least one", where);
+    if (c < min) return sy_fail(d, n->start_mark, "%s: %td %s, fewer than the %d needed", where, c, noun, min);
+    if (c > max)
+        return sy_fail(d, sy_node(d, it[max])->start_mark, "%s: %td %s, more than the %d allowed", where, c, noun, max);
+    *items = it;
+    *count = (int)c;
+    return 0;
+}
+
+void spec_put_keys(const char *keys, const char *sep, const void *spec, spec_put_fn put, FILE *f) {
+    for (const char *p = keys; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " *");
+        if (n && !(n == 4 && memcmp(p, "type", 4) == 0)) {
+            fprintf(f, "%s%.*s: ", sep, (int)n, p);
+            put(spec, p, n, f);
+        }
+        p += n;
+        if (*p == '*') p++;
+    }
 }

@@ -4,12 +4,14 @@
  * Every error is one line "PATH:LINE:COL: message" (1-based, from libyaml's 0-based marks).
  * A mapping is read against a table of the keys valid there (sy_field): unknown keys,
  * duplicate keys (libyaml accepts those silently), wrong types and values out of range are
- * rejected with the key path and the value at fault. Not part of the public API.
+ * rejected with the key path and the value at fault. Also the list reader and key writer the
+ * section files share. Not part of the public API.
  */
 #ifndef HP_SPEC_YAML_H
 #define HP_SPEC_YAML_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <yaml.h>
 
@@ -120,5 +122,16 @@ int sy_read_bound(sy_doc *d, yaml_node_t *n, const char *where, double *out);
 
 /* Format a range as "must be >= 1", "must be in [0, 1)". */
 const char *sy_fmt_range(double lo, double hi, unsigned flags, char *buf, size_t cap);
+
+/* Shared by the section files (spec.c, spec_model.c, spec_train.c), kept here, below them all,
+ * so that no two of them call each other. */
+/* Items of list `n` at `where` (a YAML sequence of min..max items, `noun` naming them in
+ * messages: "layers", "files"): *items and *count on success. */
+int spec_list(sy_doc *d, yaml_node_t *n, const char *where, int min, int max, const char *noun,
+              yaml_node_item_t **items, int *count);
+/* Write "SEP key: value" for each key of a variant's key list but "type", put() writing the
+ * value of `spec`'s field for that key. */
+typedef void (*spec_put_fn)(const void *spec, const char *key, size_t n, FILE *f);
+void spec_put_keys(const char *keys, const char *sep, const void *spec, spec_put_fn put, FILE *f);
 
 #endif
