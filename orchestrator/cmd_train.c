@@ -119,12 +119,14 @@ static int parse_args(int argc, char **argv, train_args *a) {
     return -1;
 }
 
-/* Read the spec with the command line's values in place. */
+/* Read the spec with the command line's values in place. The search: section is not read (train
+ * ignores it), and --epochs is set before the spec's checks across sections (the warm-up must
+ * be shorter than the epochs that will run, not than the spec's). */
 static int load_spec(const train_args *a, hp_spec *spec, hp_err *err) {
-    if (hp_spec_load(a->spec_path, spec, err) != 0) return -1;
+    hp_spec_read_opts ro = {.skip_search = 1, .epochs = (int)a->epochs};
+    if (hp_spec_load_with(a->spec_path, &ro, spec, err) != 0) return -1;
     if (a->lr > 0) spec->optim.lr = a->lr;
     if (a->wd >= 0) spec->optim.weight_decay = a->wd;
-    if (a->epochs > 0) spec->train.epochs = (int)a->epochs;
     if (a->have_seed) spec->seed = a->seed;
     if (a->have_device) spec->device = a->device;
     return 0;

@@ -107,6 +107,18 @@ expect resume-and-force 2 "--resume and --force contradict" keep.h5 "$bin" run $
 expect resume-two-files 2 "one results file expected" keep.h5 "$bin" resume keep.h5 other.h5
 expect train-unknown-device 2 "--device expects auto, cpu or cuda, got 'gpu'" - "$bin" train $R --device gpu
 
+# ---- train reads only what it uses ------------------------------------------------------------
+# `hpsweep train` ignores the search: section, so a broken one does not stop it (zero.yaml: a
+# stage of 0 trials). --epochs counts before the warm-up is checked against the epochs: the spec
+# warms up for 2 epochs of 1 (refused as written), --epochs 3 trains, --epochs 2 is still refused.
+expect train-ignores-search 0 "" - "$bin" train zero.yaml --no-test
+sed 's/^train: {batch_size: 32, epochs: 1}/train: {batch_size: 32, epochs: 1, schedule: {type: constant, warmup_epochs: 2}}/' \
+  $R > warm.yaml
+grep -q "warmup_epochs: 2" warm.yaml || fail "could not set the warm-up in warm.yaml"
+expect train-epochs-past-warmup 0 "" - "$bin" train warm.yaml --epochs 3 --no-test
+expect train-epochs-within-warmup 2 "warmup_epochs: '2' is not less than train.epochs \(2, given on the command line\)" - \
+  "$bin" train warm.yaml --epochs 2 --no-test
+
 # ---- the results file -------------------------------------------------------------------------
 expect output-exists 3 "keep.h5 exists; pass --resume.*--force" keep.h5 "$bin" run $R -o keep.h5
 expect resume-changed-spec 3 "another spec \(sha256 [0-9a-f]+.*\(sha256 [0-9a-f]+.*hpsweep resume keep.h5" keep.h5 \
