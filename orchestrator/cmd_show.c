@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "mpi_util.h"
 #include "show.h"
+#include "spec.h"
 
 static void show_usage(FILE *f) {
     fprintf(f,
@@ -22,9 +23,20 @@ static void show_usage(FILE *f) {
             "  -h, --help         this text\n");
 }
 
+/* hp_show_opts.spec_synthetic: the stored spec read as resume reads it; -1 when it does not
+ * parse (say, a spec of another hpsweep version): show then judges by the snapshots. */
+static int spec_synthetic(const char *text, uint64_t len) {
+    hp_spec spec;
+    hp_err err = {{0}};
+    if (hp_spec_parse(text, len, "the stored spec", &spec, &err) != 0) return -1;
+    int synthetic = spec.train.synthetic_ms > 0;
+    hp_spec_free(&spec);
+    return synthetic;
+}
+
 int hp_cmd_show(int argc, char **argv) {
     const char *cmd = "show", *path = NULL, *val = NULL;
-    hp_show_opts opts = {10, 0};
+    hp_show_opts opts = {.top_n = 10, .json = 0, .spec_synthetic = spec_synthetic};
     double watch = 0;
     for (int i = 1; i < argc; i++) {
         int r;

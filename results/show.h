@@ -19,6 +19,11 @@ typedef struct hp_show_opts {
     int top_n; /* rows of the top table; <= 0: 10 */
     int json;  /* 1: one JSON object (file, name, seed, ..., stages, counts, top, final,
                   warnings, elapsed) instead of text */
+    /* Whether the spec stored in the file (text, len bytes) describes a synthetic sweep
+     * (train.synthetic_ms > 0: no model, so no test result by design): 1 yes, 0 no, -1 it cannot
+     * tell. Specs are the orchestrator's to read, so it passes its reader; NULL or -1: judged by
+     * whether the best trial kept a snapshot (a synthetic trial keeps none). */
+    int (*spec_synthetic)(const char *text, uint64_t len);
 } hp_show_opts;
 
 /* A trial counts as "at an edge" of a range when it lies within this fraction of the range's
