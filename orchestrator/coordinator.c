@@ -41,6 +41,24 @@ static int write_stage(coord *c, const hp_stage_record *sr, hp_err *err) {
     return 0;
 }
 
+/* The /stages row of the stage just planned. */
+static void stage_record(const coord *c, int s, hp_stage_record *sr) {
+    memset(sr, 0, sizeof *sr);
+    sr->stage = s;
+    snprintf(sr->method, sizeof sr->method, "%s", c->plan.stage.method == HP_METHOD_GRID ? "grid" : "random");
+    sr->trials = c->plan.stage.ntrials;
+    sr->epochs = c->plan.stage.epochs;
+    sr->first_trial = c->plan.stage.first_trial_id;
+    sr->lr_low = c->plan.stage.low[HP_PARAM_LR];
+    sr->lr_high = c->plan.stage.high[HP_PARAM_LR];
+    snprintf(sr->lr_derivation, sizeof sr->lr_derivation, "%s",
+             hp_derivation_name(c->plan.stage.derivation[HP_PARAM_LR]));
+    sr->wd_low = c->plan.stage.low[HP_PARAM_WD];
+    sr->wd_high = c->plan.stage.high[HP_PARAM_WD];
+    snprintf(sr->wd_derivation, sizeof sr->wd_derivation, "%s",
+             hp_derivation_name(c->plan.stage.derivation[HP_PARAM_WD]));
+}
+
 static int plan_stage(coord *c, int s, hp_err *err) {
     hp_stage_plan prev = c->plan.stage;
     hp_trial_outcome *outcomes = NULL;
@@ -105,20 +123,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
     if (!replay) c->plan.nrecs += c->plan.stage.ntrials;
 
     hp_stage_record sr;
-    memset(&sr, 0, sizeof sr);
-    sr.stage = s;
-    snprintf(sr.method, sizeof sr.method, "%s", c->plan.stage.method == HP_METHOD_GRID ? "grid" : "random");
-    sr.trials = c->plan.stage.ntrials;
-    sr.epochs = c->plan.stage.epochs;
-    sr.first_trial = c->plan.stage.first_trial_id;
-    sr.lr_low = c->plan.stage.low[HP_PARAM_LR];
-    sr.lr_high = c->plan.stage.high[HP_PARAM_LR];
-    snprintf(sr.lr_derivation, sizeof sr.lr_derivation, "%s",
-             hp_derivation_name(c->plan.stage.derivation[HP_PARAM_LR]));
-    sr.wd_low = c->plan.stage.low[HP_PARAM_WD];
-    sr.wd_high = c->plan.stage.high[HP_PARAM_WD];
-    snprintf(sr.wd_derivation, sizeof sr.wd_derivation, "%s",
-             hp_derivation_name(c->plan.stage.derivation[HP_PARAM_WD]));
+    stage_record(c, s, &sr);
     if (!replay && write_stage(c, &sr, err) != 0) return -1;
     print_stage(c, &sr, replay);
     return 0;
@@ -161,39 +166,10 @@ static int final_evaluation(coord *c, hp_err *err) {
 
 /* ---- setup, including what a resumed file holds ---------------------------------------------- */
 
-static int setup(coord *c, hp_err *err) {
+/* Continuing a file: its trials, the checkpoints and /curves rows to reuse, its kept snapshots
+ * and its best trial so far. */
+static int setup_resume(coord *c, const hp_resume *rs, hp_err *err) {
     const hp_spec *spec = c->spec;
-    const hp_splits *d = c->data;
-    hp_model *probe = NULL;
-    if (hp_model_create(&spec->model, d->train.c, d->train.h, d->train.w, spec->data.nclasses, 1, &probe, err) != 0)
-        return -1;
-    c->snap.state_size = hp_model_state_size(probe);
-    hp_model_free(probe);
-    if (hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, d->train.c, d->train.h, d->train.w,
-                                       spec->data.nclasses, &c->ckpt.floats, err) != 0)
-        return -1;
-    int64_t width = hp_results_checkpoint_width(c->res);
-    c->ckpt.every = c->opts->checkpoint_every;
-    if (c->ckpt.every > 0 && (width == 0 || (spec->train.synthetic_ms == 0 && width < c->ckpt.floats))) {
-        if (!c->opts->quiet)
-            printf("note: %s cannot hold checkpoints of this model (%lld floats per row, %lld needed): running "
-                   "trials will restart if this sweep is interrupted\n",
-                   c->opts->path, (long long)width, (long long)c->ckpt.floats);
-        c->ckpt.every = 0;
-    }
-    c->plan.recs = hp_calloc((size_t)c->prog.total + 1, sizeof *c->plan.recs, "trial records", err);
-    c->snap.buf = hp_calloc((size_t)c->snap.state_size, sizeof(float), "snapshot buffer", err);
-    c->snap.best_state = hp_calloc((size_t)c->snap.state_size, sizeof(float), "best snapshot", err);
-    c->ckpt.buf = hp_calloc((size_t)c->ckpt.floats + 1, sizeof(float), "checkpoint buffer", err);
-    c->slots = hp_calloc((size_t)c->opts->nworkers + 1, sizeof *c->slots, "worker slots", err);
-    c->snap.kept_trial =
-        hp_calloc((size_t)spec->search.keep_snapshots + 1, sizeof *c->snap.kept_trial, "kept snapshots", err);
-    if (!c->plan.recs || !c->snap.buf || !c->snap.best_state || !c->ckpt.buf || !c->slots || !c->snap.kept_trial)
-        return -1;
-
-    const hp_resume *rs = c->opts->resume;
-    c->plan.trial_rows = hp_results_ntrials(c->res);
-    if (!rs) return 0;
     if (rs->ntrials > c->prog.total || rs->nstages > spec->search.nstages)
         return hp_errf(err, "results file %s holds %lld trials in %lld stages, but its spec plans %lld in %d",
                        c->opts->path, (long long)rs->ntrials, (long long)rs->nstages, (long long)c->prog.total,
@@ -243,6 +219,40 @@ static int setup(coord *c, hp_err *err) {
     return 0;
 }
 
+static int setup(coord *c, hp_err *err) {
+    const hp_spec *spec = c->spec;
+    const hp_splits *d = c->data;
+    hp_model *probe = NULL;
+    if (hp_model_create(&spec->model, d->train.c, d->train.h, d->train.w, spec->data.nclasses, 1, &probe, err) != 0)
+        return -1;
+    c->snap.state_size = hp_model_state_size(probe);
+    hp_model_free(probe);
+    if (hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, d->train.c, d->train.h, d->train.w,
+                                       spec->data.nclasses, &c->ckpt.floats, err) != 0)
+        return -1;
+    int64_t width = hp_results_checkpoint_width(c->res);
+    c->ckpt.every = c->opts->checkpoint_every;
+    if (c->ckpt.every > 0 && (width == 0 || (spec->train.synthetic_ms == 0 && width < c->ckpt.floats))) {
+        if (!c->opts->quiet)
+            printf("note: %s cannot hold checkpoints of this model (%lld floats per row, %lld needed): running "
+                   "trials will restart if this sweep is interrupted\n",
+                   c->opts->path, (long long)width, (long long)c->ckpt.floats);
+        c->ckpt.every = 0;
+    }
+    c->plan.recs = hp_calloc((size_t)c->prog.total + 1, sizeof *c->plan.recs, "trial records", err);
+    c->snap.buf = hp_calloc((size_t)c->snap.state_size, sizeof(float), "snapshot buffer", err);
+    c->snap.best_state = hp_calloc((size_t)c->snap.state_size, sizeof(float), "best snapshot", err);
+    c->ckpt.buf = hp_calloc((size_t)c->ckpt.floats + 1, sizeof(float), "checkpoint buffer", err);
+    c->slots = hp_calloc((size_t)c->opts->nworkers + 1, sizeof *c->slots, "worker slots", err);
+    c->snap.kept_trial =
+        hp_calloc((size_t)spec->search.keep_snapshots + 1, sizeof *c->snap.kept_trial, "kept snapshots", err);
+    if (!c->plan.recs || !c->snap.buf || !c->snap.best_state || !c->ckpt.buf || !c->slots || !c->snap.kept_trial)
+        return -1;
+
+    c->plan.trial_rows = hp_results_ntrials(c->res);
+    return c->opts->resume ? setup_resume(c, c->opts->resume, err) : 0;
+}
+
 static void count_states(const coord *c, hp_coord_stats *st) {
     st->finished = st->running = 0;
     for (int64_t i = 0; i < c->plan.nrecs; i++) {
@@ -250,6 +260,77 @@ static void count_states(const coord *c, hp_coord_stats *st) {
         else if (c->plan.recs[i].status == HP_TRIAL_RUNNING) st->running++;
     }
     st->pending = c->prog.total - st->finished - st->running;
+}
+
+/* After a stop: close the file (every event is flushed already; closing clears its "being
+ * written" flag), then let the trainer ranks finish their exchange and stop them. */
+static int end_stopped(coord *c, hp_results **res, hp_coord_stats *stats, hp_err *err) {
+    double t = hp_now_seconds();
+    count_states(c, stats);
+    hp_err cerr = {{0}};
+    int crc = hp_results_close(*res, &cerr);
+    *res = NULL;
+    c->res = NULL;
+    stats->stop_seconds = hp_now_seconds() - t;
+    if (crc != 0) {
+        *err = cerr;
+        return -1;
+    }
+    stats->workers_stopped = 1;
+    if (c->opts->nworkers > 0) {
+        int drained = hp_coord_drain_workers(c, 1.5, err);
+        if (drained < 0) return -1;
+        stats->workers_stopped = drained;
+    }
+    return 0;
+}
+
+/* Every stage ran: stop the trainer ranks, then evaluate the best snapshot on the test split
+ * (not in a synthetic sweep, nor when the resumed file already holds that result). */
+static int end_finished(coord *c, int64_t done_before, hp_coord_stats *stats, hp_err *err) {
+    const hp_coord_opts *opts = c->opts;
+    if (opts->nworkers > 0 && hp_coord_stop_workers(c, err) != 0) return -1;
+    int has_final = opts->resume && opts->resume->nfinal > 0 && done_before == c->prog.total;
+    if (c->spec->train.synthetic_ms == 0 && !has_final && final_evaluation(c, err) != 0) return -1;
+    count_states(c, stats);
+    return 0;
+}
+
+/* The figures of the run for the caller's summary: trials, wall time, utilisation of the lanes. */
+static void fill_stats(const coord *c, double wall, int64_t done_before, hp_coord_stats *stats) {
+    const hp_coord_opts *opts = c->opts;
+    stats->trials = c->prog.done - done_before;
+    stats->wall = wall;
+    int nranks = 0; /* lanes in all: trials that can run at once */
+    for (int rank = 1; rank <= opts->nworkers; rank++)
+        nranks += c->slots[rank].info.lanes > 0 ? c->slots[rank].info.lanes : 1;
+    if (opts->nworkers == 0) nranks = c->lanes.set ? hp_lanes_count(c->lanes.set) : 1;
+    stats->busy = c->timing.trial_seconds;
+    stats->utilisation = wall > 0 ? stats->busy / (wall * nranks) : 0;
+    stats->lanes = nranks;
+    stats->record = c->timing.record_seconds;
+    stats->interrupted = c->stopping;
+    stats->no_result = c->no_result;
+}
+
+static void coord_free(coord *c) {
+    if (c->lanes.set) { /* after an error, trials may still run: stop them before the threads are joined */
+        c->lanes.cancel = 1;
+        hp_lanes_free(c->lanes.set);
+    }
+    if (c->lanes.mu_made) pthread_mutex_destroy(&c->lanes.mu);
+    hp_coord_clear_status(c);
+    if (c->resume.curve_rows)
+        for (int64_t i = 0; i < c->prog.total; i++) free(c->resume.curve_rows[i]);
+    free(c->resume.curve_rows);
+    free(c->resume.free_curves);
+    free(c->plan.recs);
+    free(c->plan.trials);
+    free(c->snap.buf);
+    free(c->snap.best_state);
+    free(c->ckpt.buf);
+    free(c->slots);
+    free(c->snap.kept_trial);
 }
 
 int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, const hp_coord_opts *opts,
@@ -280,68 +361,16 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     for (int s = 0; s < spec->search.nstages && !hp_coord_stop_requested(&c); s++) {
         if (plan_stage(&c, s, err) != 0) goto done;
         int stage_rc = opts->nworkers > 0 ? hp_coord_run_stage_mpi(&c, err)
-                       : c.lanes.set         ? hp_coord_run_stage_lanes(&c, err)
-                                         : hp_coord_run_stage_alone(&c, err);
+                       : c.lanes.set      ? hp_coord_run_stage_lanes(&c, err)
+                                          : hp_coord_run_stage_alone(&c, err);
         if (stage_rc != 0) goto done;
     }
     double wall = hp_now_seconds() - c.timing.t0;
     hp_coord_clear_status(&c);
-    if (c.stopping) {
-        /* Stop: every event is flushed already; closing clears the file's "being written" flag. */
-        double t = hp_now_seconds();
-        count_states(&c, stats);
-        hp_err cerr = {{0}};
-        int crc = hp_results_close(*res, &cerr);
-        *res = NULL;
-        c.res = NULL;
-        stats->stop_seconds = hp_now_seconds() - t;
-        if (crc != 0) {
-            *err = cerr;
-            goto done;
-        }
-        stats->workers_stopped = 1;
-        if (opts->nworkers > 0) {
-            int drained = hp_coord_drain_workers(&c, 1.5, err);
-            if (drained < 0) goto done;
-            stats->workers_stopped = drained;
-        }
-        rc = 0;
-    } else {
-        if (opts->nworkers > 0 && hp_coord_stop_workers(&c, err) != 0) goto done;
-        int has_final = opts->resume && opts->resume->nfinal > 0 && done_before == c.prog.total;
-        if (spec->train.synthetic_ms == 0 && !has_final && final_evaluation(&c, err) != 0) goto done;
-        count_states(&c, stats);
-        rc = 0;
-    }
-    stats->trials = c.prog.done - done_before;
-    stats->wall = wall;
-    int nranks = 0; /* lanes in all: trials that can run at once */
-    for (int rank = 1; rank <= opts->nworkers; rank++)
-        nranks += c.slots[rank].info.lanes > 0 ? c.slots[rank].info.lanes : 1;
-    if (opts->nworkers == 0) nranks = c.lanes.set ? hp_lanes_count(c.lanes.set) : 1;
-    stats->busy = c.timing.trial_seconds;
-    stats->utilisation = wall > 0 ? stats->busy / (wall * nranks) : 0;
-    stats->lanes = nranks;
-    stats->record = c.timing.record_seconds;
-    stats->interrupted = c.stopping;
-    stats->no_result = c.no_result;
+    if ((c.stopping ? end_stopped(&c, res, stats, err) : end_finished(&c, done_before, stats, err)) != 0) goto done;
+    fill_stats(&c, wall, done_before, stats);
+    rc = 0;
 done:
-    if (c.lanes.set) { /* after an error, trials may still run: stop them before the threads are joined */
-        c.lanes.cancel = 1;
-        hp_lanes_free(c.lanes.set);
-    }
-    if (c.lanes.mu_made) pthread_mutex_destroy(&c.lanes.mu);
-    hp_coord_clear_status(&c);
-    if (c.resume.curve_rows)
-        for (int64_t i = 0; i < c.prog.total; i++) free(c.resume.curve_rows[i]);
-    free(c.resume.curve_rows);
-    free(c.resume.free_curves);
-    free(c.plan.recs);
-    free(c.plan.trials);
-    free(c.snap.buf);
-    free(c.snap.best_state);
-    free(c.ckpt.buf);
-    free(c.slots);
-    free(c.snap.kept_trial);
+    coord_free(&c);
     return rc;
 }
