@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "spec.h"
 
 static void report_usage(FILE *f) {
     fprintf(f,
@@ -73,7 +74,7 @@ static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE
 
 int hp_cmd_report(int argc, char **argv) {
     const char *cmd = "report", *path = NULL, *out = NULL;
-    hp_report_opts opts = {5};
+    hp_report_opts opts = {.top_n = 5, .spec_synthetic = hp_spec_text_synthetic};
     int r = parse_args(argc, argv, cmd, report_usage, &path, &out, &opts.top_n, NULL);
     if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
     char buf[4096];

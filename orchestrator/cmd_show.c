@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "mpi_util.h"
 #include "show.h"
+#include "spec.h"
 
 static void show_usage(FILE *f) {
     fprintf(f,
@@ -24,7 +25,7 @@ static void show_usage(FILE *f) {
 
 int hp_cmd_show(int argc, char **argv) {
     const char *cmd = "show", *path = NULL, *val = NULL;
-    hp_show_opts opts = {10, 0};
+    hp_show_opts opts = {.top_n = 10, .json = 0, .spec_synthetic = hp_spec_text_synthetic};
     double watch = 0;
     for (int i = 1; i < argc; i++) {
         int r;

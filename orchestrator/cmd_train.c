@@ -62,146 +62,191 @@ static void print_optimizer(const hp_spec *spec) {
     printf("\n");
 }
 
-int hp_cmd_train(int argc, char **argv) {
-    const char *cmd = "train", *spec_path = NULL, *val = NULL;
-    double lr = -1, wd = -1;
-    long long epochs = 0, threads = 0;
-    uint64_t seed = 0;
-    int have_seed = 0, no_test = 0, have_device = 0;
-    hp_device device = HP_DEVICE_AUTO;
+/* What the command line asks for: the spec and the values that override it. */
+typedef struct train_args {
+    const char *spec_path;
+    double lr, wd;         /* < 0: the spec's */
+    long long epochs;      /* 0: the spec's */
+    long long threads;     /* 0: the default */
+    uint64_t seed;
+    int have_seed, have_device, no_test;
+    hp_device device;
+} train_args;
+
+/* Fill *a from argv. Returns -1 to go on, else the exit code (after --help, or a usage error). */
+static int parse_args(int argc, char **argv, train_args *a) {
+    const char *cmd = "train", *val = NULL;
+    *a = (train_args){.lr = -1, .wd = -1, .device = HP_DEVICE_AUTO};
     for (int i = 1; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             train_usage(stdout);
             return HP_EXIT_OK;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--lr", NULL, 1, &val)) != 0) {
-            if (r < 0 || hp_cli_double(cmd, "--lr", val, &lr) != 0) return HP_EXIT_USAGE;
-            if (lr <= 0) return hp_cli_error(cmd, "--lr must be > 0, got %s", val), HP_EXIT_USAGE;
+            if (r < 0 || hp_cli_double(cmd, "--lr", val, &a->lr) != 0) return HP_EXIT_USAGE;
+            if (a->lr <= 0) return hp_cli_error(cmd, "--lr must be > 0, got %s", val), HP_EXIT_USAGE;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--wd", NULL, 1, &val)) != 0) {
-            if (r < 0 || hp_cli_double(cmd, "--wd", val, &wd) != 0) return HP_EXIT_USAGE;
-            if (wd < 0) return hp_cli_error(cmd, "--wd must be >= 0, got %s", val), HP_EXIT_USAGE;
+            if (r < 0 || hp_cli_double(cmd, "--wd", val, &a->wd) != 0) return HP_EXIT_USAGE;
+            if (a->wd < 0) return hp_cli_error(cmd, "--wd must be >= 0, got %s", val), HP_EXIT_USAGE;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--epochs", NULL, 1, &val)) != 0) {
-            if (r < 0 || hp_cli_int(cmd, "--epochs", val, 1, 1000000, &epochs) != 0) return HP_EXIT_USAGE;
+            if (r < 0 || hp_cli_int(cmd, "--epochs", val, 1, 1000000, &a->epochs) != 0) return HP_EXIT_USAGE;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--threads", NULL, 1, &val)) != 0) {
-            if (r < 0 || hp_cli_int(cmd, "--threads", val, 1, 4096, &threads) != 0) return HP_EXIT_USAGE;
+            if (r < 0 || hp_cli_int(cmd, "--threads", val, 1, 4096, &a->threads) != 0) return HP_EXIT_USAGE;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--seed", NULL, 1, &val)) != 0) {
-            if (r < 0 || hp_cli_u64(cmd, "--seed", val, &seed) != 0) return HP_EXIT_USAGE;
-            have_seed = 1;
+            if (r < 0 || hp_cli_u64(cmd, "--seed", val, &a->seed) != 0) return HP_EXIT_USAGE;
+            a->have_seed = 1;
         } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--device", NULL, 1, &val)) != 0) {
             if (r < 0) return HP_EXIT_USAGE;
-            if (hp_device_parse(val, &device) != 0)
+            if (hp_device_parse(val, &a->device) != 0)
                 return hp_cli_error(cmd, "--device expects auto, cpu or cuda, got '%s'", val), HP_EXIT_USAGE;
-            have_device = 1;
+            a->have_device = 1;
         } else if (strcmp(argv[i], "--no-test") == 0) {
-            no_test = 1;
+            a->no_test = 1;
         } else if (argv[i][0] == '-') {
             hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep train --help')", argv[i]);
             return HP_EXIT_USAGE;
-        } else if (spec_path) {
-            hp_cli_error(cmd, "one spec file expected, got '%s' and '%s'", spec_path, argv[i]);
+        } else if (a->spec_path) {
+            hp_cli_error(cmd, "one spec file expected, got '%s' and '%s'", a->spec_path, argv[i]);
             return HP_EXIT_USAGE;
         } else {
-            spec_path = argv[i];
+            a->spec_path = argv[i];
         }
     }
-    if (!spec_path) {
+    if (!a->spec_path) {
         train_usage(stderr);
         return HP_EXIT_USAGE;
     }
+    return -1;
+}
 
-    hp_err err = {{0}};
-    hp_spec spec;
-    if (hp_spec_load(spec_path, &spec, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return HP_EXIT_USAGE;
-    }
-    if (lr > 0) spec.optim.lr = lr;
-    if (wd >= 0) spec.optim.weight_decay = wd;
-    if (epochs > 0) spec.train.epochs = (int)epochs;
-    if (have_seed) spec.seed = seed;
-    if (have_device) spec.device = device;
-    hp_cpu_set_threads(threads > 0 ? (int)threads : hp_cpu_default_threads());
+/* Read the spec with the command line's values in place. The search: section is not read (train
+ * ignores it), and --epochs is set before the spec's checks across sections (the warm-up must
+ * be shorter than the epochs that will run, not than the spec's). */
+static int load_spec(const train_args *a, hp_spec *spec, hp_err *err) {
+    hp_spec_read_opts ro = {.skip_search = 1, .epochs = (int)a->epochs};
+    if (hp_spec_load_with(a->spec_path, &ro, spec, err) != 0) return -1;
+    if (a->lr > 0) spec->optim.lr = a->lr;
+    if (a->wd >= 0) spec->optim.weight_decay = a->wd;
+    if (a->have_seed) spec->seed = a->seed;
+    if (a->have_device) spec->device = a->device;
+    return 0;
+}
 
-    /* One process, so node-local rank 0: the first visible GPU. Opened before the data is
-     * loaded, so a GPU that cannot be had fails at once. */
-    hp_gpu_device *gpu = NULL;
-    if (hp_device_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
-        hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
-        hp_spec_free(&spec);
-        return HP_EXIT_FAILURE;
-    }
-    int rc = HP_EXIT_FAILURE;
-    hp_splits data;
-    hp_trainer *t = NULL;
-    double t0 = hp_now_seconds();
-    if (hp_splits_load(&spec, !no_test, &data, &err) != 0) {
-        hp_cli_error(cmd, "%s", err.msg);
-        hp_device_close(gpu);
-        hp_spec_free(&spec);
-        return HP_EXIT_FAILURE;
-    }
+/* The data, optimizer, backend and device lines before training. */
+static void print_setup(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, double load_seconds) {
     char device_line[192];
     hp_device_describe(gpu, device_line, sizeof device_line);
     char backend[256];
     hp_cpu_describe(backend, sizeof backend);
     printf("data: %lld train, %lld validation, %lld test examples of %dx%dx%d, %d classes (%.2f s)\n",
-           (long long)data.train.n, (long long)data.val.n, (long long)data.test.n, data.train.c,
-           data.train.h, data.train.w, spec.data.nclasses, hp_now_seconds() - t0);
-    print_optimizer(&spec);
+           (long long)data->train.n, (long long)data->val.n, (long long)data->test.n, data->train.c,
+           data->train.h, data->train.w, spec->data.nclasses, load_seconds);
+    print_optimizer(spec);
     printf("backend: %s\ndevice: %s\n", backend, device_line);
+}
 
-    if (hp_trainer_create_on(gpu, &spec.model, &spec.optim, &spec.train, &data.train, &data.val, spec.seed, &t,
-                             &err) != 0) {
-        hp_cli_error(cmd, "%s: %s", spec_path, err.msg);
-        goto done;
-    }
-    printf("model: %lld parameters; initial loss %.4f (ln %d = %.4f)\n",
-           (long long)hp_model_param_count(hp_trainer_model(t)), hp_trainer_initial_loss(t),
-           spec.data.nclasses, log((double)spec.data.nclasses));
-    fflush(stdout);
-
-    double total = 0;
-    for (int e = 0; e < spec.train.epochs; e++) {
+/* Train epoch by epoch, one line each, until the last, an early stop or a divergence. Returns
+ * HP_EXIT_OK (training seconds in *total), or HP_EXIT_FAILURE after a message. */
+static int train_epochs(hp_trainer *t, const hp_spec *spec, double *total) {
+    hp_err err = {{0}};
+    *total = 0;
+    for (int e = 0; e < spec->train.epochs; e++) {
         hp_epoch_metrics m;
         if (hp_trainer_epoch(t, &m, &err) != 0) {
-            hp_cli_error(cmd, "epoch %d: %s", e + 1, err.msg);
-            goto done;
+            hp_cli_error("train", "epoch %d: %s", e + 1, err.msg);
+            return HP_EXIT_FAILURE;
         }
-        total += m.seconds;
+        *total += m.seconds;
         printf("epoch %3d/%d  lr %.3g  train loss %.4f acc %.4f  val loss %.4f acc %.4f  update/weight %.1e  "
                "%.2f s\n",
-               m.epoch, spec.train.epochs, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.update_ratio,
+               m.epoch, spec->train.epochs, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.update_ratio,
                m.seconds);
         fflush(stdout);
         if (m.stop_early) {
-            printf("early stop: no better validation accuracy for %d epochs (train.patience)\n", spec.train.patience);
+            printf("early stop: no better validation accuracy for %d epochs (train.patience)\n", spec->train.patience);
             break;
         }
         if (m.diverged) {
             printf("diverged: the training loss became non-finite or exceeded %g x the initial loss; "
                    "lower the learning rate\n",
-                   spec.train.diverge_factor);
-            rc = HP_EXIT_FAILURE;
-            goto done;
+                   spec->train.diverge_factor);
+            return HP_EXIT_FAILURE;
         }
     }
+    return HP_EXIT_OK;
+}
+
+/* The best epoch on validation, and (unless no_test) its snapshot on the test split, once. */
+static int report_best(hp_trainer *t, const hp_spec *spec, const hp_splits *data, double total, int no_test) {
     int best_epoch = 0;
     double best_acc = 0, best_loss = 0;
     const float *best = hp_trainer_best_state(t, &best_epoch, &best_acc, &best_loss);
     printf("best: epoch %d, val acc %.4f, val loss %.4f; training took %.1f s (%.0f images/s)\n", best_epoch,
-           best_acc, best_loss, total,
-           total > 0 ? (double)data.train.n * spec.train.epochs / total : 0.0);
-    if (!no_test) {
-        double test_loss = 0, test_acc = 0;
-        if (hp_trainer_evaluate(t, &data.test, best, &test_loss, &test_acc, &err) != 0) {
-            hp_cli_error(cmd, "test evaluation: %s", err.msg);
-            goto done;
-        }
-        printf("test (best snapshot, evaluated once): loss %.4f acc %.4f\n", test_loss, test_acc);
+           best_acc, best_loss, total, total > 0 ? (double)data->train.n * spec->train.epochs / total : 0.0);
+    if (no_test) return HP_EXIT_OK;
+    hp_err err = {{0}};
+    double test_loss = 0, test_acc = 0;
+    if (hp_trainer_evaluate(t, &data->test, best, &test_loss, &test_acc, &err) != 0) {
+        hp_cli_error("train", "test evaluation: %s", err.msg);
+        return HP_EXIT_FAILURE;
     }
-    rc = HP_EXIT_OK;
-done:
+    printf("test (best snapshot, evaluated once): loss %.4f acc %.4f\n", test_loss, test_acc);
+    return HP_EXIT_OK;
+}
+
+/* Build the trainer on gpu (NULL: the CPU), train it, report. Returns the exit code. */
+static int train_model(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, const char *spec_path,
+                       int no_test) {
+    hp_err err = {{0}};
+    hp_trainer *t = NULL;
+    if (hp_trainer_create_on(gpu, &spec->model, &spec->optim, &spec->train, &data->train, &data->val, spec->seed, &t,
+                             &err) != 0) {
+        hp_cli_error("train", "%s: %s", spec_path, err.msg);
+        return HP_EXIT_FAILURE;
+    }
+    printf("model: %lld parameters; initial loss %.4f (ln %d = %.4f)\n",
+           (long long)hp_model_param_count(hp_trainer_model(t)), hp_trainer_initial_loss(t),
+           spec->data.nclasses, log((double)spec->data.nclasses));
+    fflush(stdout);
+    double total = 0;
+    int rc = train_epochs(t, spec, &total);
+    if (rc == HP_EXIT_OK) rc = report_best(t, spec, data, total, no_test);
     hp_trainer_free(t); /* before its device */
+    return rc;
+}
+
+int hp_cmd_train(int argc, char **argv) {
+    const char *cmd = "train";
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+
+    hp_err err = {{0}};
+    hp_spec spec;
+    if (load_spec(&a, &spec, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return HP_EXIT_USAGE;
+    }
+    hp_cpu_set_threads(a.threads > 0 ? (int)a.threads : hp_cpu_default_threads());
+
+    /* One process, so node-local rank 0: the first visible GPU. Opened before the data is
+     * loaded, so a GPU that cannot be had fails at once. */
+    hp_gpu_device *gpu = NULL;
+    if (hp_device_open(spec.device, &spec.cuda, 0, &gpu, &err) != 0) {
+        hp_cli_error(cmd, "%s: %s", a.spec_path, err.msg);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
+    hp_splits data;
+    double t0 = hp_now_seconds();
+    if (hp_splits_load(&spec, !a.no_test, &data, &err) != 0) {
+        hp_cli_error(cmd, "%s", err.msg);
+        hp_device_close(gpu);
+        hp_spec_free(&spec);
+        return HP_EXIT_FAILURE;
+    }
+    print_setup(&spec, &data, gpu, hp_now_seconds() - t0);
+    rc = train_model(&spec, &data, gpu, a.spec_path, a.no_test);
     hp_device_close(gpu);
     hp_splits_free(&data);
     hp_spec_free(&spec);

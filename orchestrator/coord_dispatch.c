@@ -13,8 +13,8 @@
 
 /* The checkpoint a trial continues from on resume, or NULL. */
 static const hp_resume_ckpt *resume_ckpt(const coord *c, int64_t id) {
-    if (!c->resume_ckpt || id >= c->resume_ntrials || c->resume_ckpt[id].rec.trial != id) return NULL;
-    return &c->resume_ckpt[id];
+    if (!c->resume.ckpt || id >= c->resume.ntrials || c->resume.ckpt[id].rec.trial != id) return NULL;
+    return &c->resume.ckpt[id];
 }
 
 static void ckpt_from_record(const hp_checkpoint_record *r, hp_train_ckpt *ck) {
@@ -69,7 +69,7 @@ void hp_coord_describe_self(coord *c) {
 
 /* How trial p starts: from its checkpoint on resume (ck is filled then), else from the start. */
 static hp_trial_start trial_start(const coord *c, const hp_trial_plan *p, hp_train_ckpt *ck) {
-    hp_trial_start start = {c->checkpoint_every, NULL, NULL, 0, 0, c->opts->stop, own_gpu(c)};
+    hp_trial_start start = {c->ckpt.every, NULL, NULL, 0, 0, c->opts->stop, own_gpu(c)};
     const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
     if (rc) {
         ckpt_from_record(&rc->rec, ck);
@@ -83,9 +83,9 @@ static hp_trial_start trial_start(const coord *c, const hp_trial_plan *p, hp_tra
 
 int hp_coord_run_stage_alone(coord *c, hp_err *err) {
     hp_trial_hooks hooks = {direct_epoch, direct_result, c, direct_checkpoint};
-    for (int i = 0; i < c->stage.ntrials; i++) {
-        const hp_trial_plan *p = &c->plans[i];
-        if (hp_trial_finished(c->recs[p->id].status)) continue;
+    for (int i = 0; i < c->plan.stage.ntrials; i++) {
+        const hp_trial_plan *p = &c->plan.trials[i];
+        if (hp_trial_finished(c->plan.recs[p->id].status)) continue;
         if (hp_coord_stop_requested(c)) return 0;
         hp_train_ckpt ck;
         hp_trial_start start = trial_start(c, p, &ck);
@@ -98,75 +98,75 @@ int hp_coord_run_stage_alone(coord *c, hp_err *err) {
 }
 
 /* ---- alone with lanes: opts->pack trials at once in this process (lanes.h) ------------------ *
- * The hooks run on the lane threads and take c->mu; the dispatching thread holds it whenever it
+ * The hooks run on the lane threads and take c->lanes.mu; the dispatching thread holds it whenever it
  * touches c, and lets go only to wait for a lane. */
 
 static int locked_epoch(void *ctx, const hp_trial_plan *p, const hp_epoch_metrics *m, hp_err *err) {
     coord *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->lanes.mu);
     int v = direct_epoch(ctx, p, m, err);
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->lanes.mu);
     return v;
 }
 
 static int locked_checkpoint(void *ctx, const hp_trial_plan *p, const hp_train_ckpt *ck, const float *vec, int64_t n,
                              double seconds, hp_err *err) {
     coord *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->lanes.mu);
     int rc = direct_checkpoint(ctx, p, ck, vec, n, seconds, err);
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->lanes.mu);
     return rc;
 }
 
 static int locked_result(void *ctx, const hp_trial_plan *p, const hp_trial_result *r, const float *snapshot,
                          int64_t n, hp_err *err) {
     coord *c = ctx;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->lanes.mu);
     int rc = direct_result(ctx, p, r, snapshot, n, err);
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->lanes.mu);
     return rc;
 }
 
 int hp_coord_lanes_open(coord *c, hp_err *err) {
     const hp_trial_hooks hooks = {locked_epoch, locked_result, c, locked_checkpoint};
-    c->lane_hooks = hooks;
-    if (pthread_mutex_init(&c->mu, NULL) != 0) return hp_errf(err, "cannot create the coordinator's lock");
-    c->mu_made = 1;
-    return hp_lanes_create(c->opts->pack, c->opts->gpus, c->opts->threads, c->spec, c->data, &c->lane_hooks,
-                           &c->lanes_cancel, &c->lanes, err);
+    c->lanes.hooks = hooks;
+    if (pthread_mutex_init(&c->lanes.mu, NULL) != 0) return hp_errf(err, "cannot create the coordinator's lock");
+    c->lanes.mu_made = 1;
+    return hp_lanes_create(c->opts->pack, c->opts->gpus, c->opts->threads, c->spec, c->data, &c->lanes.hooks,
+                           &c->lanes.cancel, &c->lanes.set, err);
 }
 
 int hp_coord_run_stage_lanes(coord *c, hp_err *err) {
     int rc = 0, next = 0;
-    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->lanes.mu);
     for (;;) {
-        if (hp_coord_stop_requested(c) || rc != 0) c->lanes_cancel = 1; /* running trials stop at their next batch */
-        while (!c->lanes_cancel && next < c->stage.ntrials &&
-               hp_lanes_busy(c->lanes) < hp_lanes_count(c->lanes)) {
-            const hp_trial_plan *p = &c->plans[next++];
-            if (hp_trial_finished(c->recs[p->id].status)) continue;
+        if (hp_coord_stop_requested(c) || rc != 0) c->lanes.cancel = 1; /* running trials stop at their next batch */
+        while (!c->lanes.cancel && next < c->plan.stage.ntrials &&
+               hp_lanes_busy(c->lanes.set) < hp_lanes_count(c->lanes.set)) {
+            const hp_trial_plan *p = &c->plan.trials[next++];
+            if (hp_trial_finished(c->plan.recs[p->id].status)) continue;
             hp_train_ckpt ck;
             hp_trial_start start = trial_start(c, p, &ck);
             if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
-                hp_lanes_start(c->lanes, p, &start, err) != 0) {
+                hp_lanes_start(c->lanes.set, p, &start, err) != 0) {
                 rc = -1;
-                c->lanes_cancel = 1;
+                c->lanes.cancel = 1;
             }
         }
-        if (hp_lanes_busy(c->lanes) == 0) break;
-        pthread_mutex_unlock(&c->mu);
+        if (hp_lanes_busy(c->lanes.set) == 0) break;
+        pthread_mutex_unlock(&c->lanes.mu);
         int64_t trial = -1;
         int trc = 0, cancelled = 0;
         hp_err terr = {{0}};
-        int got = hp_lanes_reap(c->lanes, 0.05, &trial, &trc, &cancelled, &terr);
-        pthread_mutex_lock(&c->mu);
+        int got = hp_lanes_reap(c->lanes.set, 0.05, &trial, &trc, &cancelled, &terr);
+        pthread_mutex_lock(&c->lanes.mu);
         if (got && trc != 0 && rc == 0) {
             *err = terr;
             rc = -1;
         }
         if (got && cancelled && !hp_coord_stop_requested(c)) c->stopping = -1;
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->lanes.mu);
     return rc;
 }
 
@@ -220,7 +220,7 @@ static int send_trial(coord *c, const hp_trial_plan *p, int rank, hp_err *err) {
     hp_msg_trial msg;
     memset(&msg, 0, sizeof msg);
     msg.plan = *p;
-    msg.checkpoint_every = c->checkpoint_every;
+    msg.checkpoint_every = c->ckpt.every;
     const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
     if (rc) {
         msg.has_checkpoint = 1;
@@ -244,7 +244,7 @@ static int dispatch_idle(coord *c, const int *todo, int ntodo, int *next, hp_err
         for (int rank = 1; rank <= c->opts->nworkers && *next < ntodo; rank++) {
             worker_slot *s = &c->slots[rank];
             if (!s->ready || s->busy >= s->info.lanes || s->gone) continue;
-            const hp_trial_plan *p = &c->plans[todo[*next]];
+            const hp_trial_plan *p = &c->plan.trials[todo[*next]];
             if (send_trial(c, p, rank, err) != 0) return -1;
             s->trial[s->busy++] = p->id;
             (*next)++;
@@ -305,11 +305,11 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
         if (!slot_has(s, msg.trial, 0))
             return hp_errf(err, "rank %d sent a checkpoint of trial %lld, which it was not given", rank,
                            (long long)msg.trial);
-        if (msg.floats < 0 || msg.floats > c->ckpt_floats)
+        if (msg.floats < 0 || msg.floats > c->ckpt.floats)
             return hp_errf(err, "rank %d: checkpoint of %lld floats, expected at most %lld", rank,
-                           (long long)msg.floats, (long long)c->ckpt_floats);
-        if (msg.floats > 0 && recv_floats(c, c->ckpt_buf, msg.floats, rank, HP_TAG_CKPT_STATE, err) != 0) return -1;
-        return live ? hp_coord_record_checkpoint(c, msg.trial, &msg.ckpt, c->ckpt_buf, msg.floats, msg.seconds, err)
+                           (long long)msg.floats, (long long)c->ckpt.floats);
+        if (msg.floats > 0 && recv_floats(c, c->ckpt.buf, msg.floats, rank, HP_TAG_CKPT_STATE, err) != 0) return -1;
+        return live ? hp_coord_record_checkpoint(c, msg.trial, &msg.ckpt, c->ckpt.buf, msg.floats, msg.seconds, err)
                     : 0;
     }
     case HP_TAG_RESULT: {
@@ -320,11 +320,11 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
                            (long long)msg.result.trial);
         const float *snap = NULL;
         if (msg.snapshot_size > 0) {
-            if (msg.snapshot_size != c->state_size)
+            if (msg.snapshot_size != c->snap.state_size)
                 return hp_errf(err, "rank %d: snapshot of %lld floats, expected %lld", rank,
-                               (long long)msg.snapshot_size, (long long)c->state_size);
-            if (recv_floats(c, c->snapshot_buf, c->state_size, rank, HP_TAG_SNAPSHOT, err) != 0) return -1;
-            snap = c->snapshot_buf;
+                               (long long)msg.snapshot_size, (long long)c->snap.state_size);
+            if (recv_floats(c, c->snap.buf, c->snap.state_size, rank, HP_TAG_SNAPSHOT, err) != 0) return -1;
+            snap = c->snap.buf;
         }
         slot_has(s, msg.result.trial, 1);
         if (!live) return 0; /* the file is closed: the trial resumes from its last checkpoint */
@@ -337,11 +337,11 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
 }
 
 int hp_coord_run_stage_mpi(coord *c, hp_err *err) {
-    int *todo = hp_calloc((size_t)c->stage.ntrials + 1, sizeof *todo, "the stage's trials", err);
+    int *todo = hp_calloc((size_t)c->plan.stage.ntrials + 1, sizeof *todo, "the stage's trials", err);
     if (!todo) return -1;
     int ntodo = 0, next = 0, finished = 0, rc = -1;
-    for (int i = 0; i < c->stage.ntrials; i++)
-        if (!hp_trial_finished(c->recs[c->plans[i].id].status)) todo[ntodo++] = i;
+    for (int i = 0; i < c->plan.stage.ntrials; i++)
+        if (!hp_trial_finished(c->plan.recs[c->plan.trials[i].id].status)) todo[ntodo++] = i;
     long backoff = 0;
     while (finished < ntodo) {
         if (hp_coord_stop_requested(c)) break;

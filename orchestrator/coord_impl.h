@@ -1,5 +1,7 @@
-/* coord_impl.h - internal to the coordinator: its state, shared by coordinator.c (planning,
- * dispatch, stopping, the final evaluation) and coord_record.c (recording events, progress). */
+/* coord_impl.h - internal to the coordinator: its state, shared by coordinator.c (planning, the
+ * stage loop, the final evaluation), coord_dispatch.c (handing trials out) and coord_record.c
+ * (recording events, progress, stop requests, fault injection). Calls go down only:
+ * coordinator.c -> coord_dispatch.c -> coord_record.c. */
 #ifndef HP_COORD_IMPL_H
 #define HP_COORD_IMPL_H
 
@@ -22,56 +24,92 @@ typedef struct worker_slot {
     hp_msg_ready info;
 } worker_slot;
 
+/* The coordinator's state, one sub-struct per job. Each is touched by the files named on it. */
+
+/* Planning (coordinator.c; read everywhere): every trial planned so far and the stage being run. */
+typedef struct coord_plan {
+    hp_trial_record *recs;   /* every trial planned so far, indexed by id */
+    int64_t nrecs;
+    hp_stage_plan stage;     /* the stage being run */
+    hp_trial_plan *trials;   /* its trials */
+    int64_t trial_rows;      /* rows in /trials (planned trials may already have rows) */
+} coord_plan;
+
+/* Snapshots (coord_record.c keeps them; coordinator.c evaluates the best on the test split). */
+typedef struct coord_snapshots {
+    int64_t state_size;      /* floats in a snapshot */
+    float *buf;              /* [state_size] receive buffer */
+    float *best_state;       /* [state_size] snapshot of the best trial so far (hp_trial_better) */
+    int64_t best_trial;      /* -1 until a trial finished with a snapshot */
+    int64_t kept;            /* snapshot rows written */
+    int64_t *kept_trial;     /* [keep_snapshots] trial whose snapshot each row holds (top-N mode); -1 none */
+} coord_snapshots;
+
+/* Checkpoints of running trials. */
+typedef struct coord_ckpt {
+    int every;               /* 0: checkpoints off (also when the file cannot hold them) */
+    int64_t floats;          /* floats in a trial's checkpoint vector */
+    float *buf;              /* [floats] receive / resume buffer */
+} coord_ckpt;
+
+/* Resume: checkpoints to continue from (consumed at dispatch), the /curves row of each
+ * (trial, epoch) already in the file for unfinished trials, and never-written rows. All empty
+ * in a new sweep. */
+typedef struct coord_resume {
+    hp_resume_ckpt *ckpt;    /* [ntrials] or NULL */
+    int64_t ntrials;         /* trials the file held */
+    int64_t **curve_rows;    /* [total] NULL, or [epochs_planned + 1] rows (-1: none) */
+    int64_t *free_curves;    /* rows to reuse */
+    int64_t nfree_curves;
+} coord_resume;
+
+/* Counts for the progress line, the ETA and the final statistics. */
+typedef struct coord_progress {
+    int64_t done, total;     /* trials finished, and planned by the spec in all */
+    int64_t epochs_done, epochs_total;
+    int status_shown;        /* the progress line is on stderr (cleared before other output) */
+} coord_progress;
+
+typedef struct coord_timing {
+    double t0;               /* when the first stage started */
+    double trial_seconds;    /* sum of the trials' own wall times */
+    double record_seconds;   /* time spent writing the results file */
+} coord_timing;
+
+/* Fault injection (tests; see HPSWEEP_FAULT below): raise sig at the n-th event. */
+typedef struct coord_fault {
+    int event, sig;
+    int64_t n, count[4];
+} coord_fault;
+
+/* Alone with opts->pack > 1: the lanes, the lock their hooks take around every use of the
+ * coordinator (the dispatching thread holds it otherwise), and their cancellation flag. */
+typedef struct coord_lanes {
+    hp_lanes *set;           /* NULL: no lanes */
+    hp_trial_hooks hooks;
+    pthread_mutex_t mu;
+    int mu_made;
+    volatile sig_atomic_t cancel;
+} coord_lanes;
+
 typedef struct coord {
     const hp_spec *spec;
     const hp_splits *data;
     hp_results *res;
     const hp_coord_opts *opts;
 
-    hp_trial_record *recs;   /* every trial planned so far, indexed by id */
-    int64_t nrecs;
-    hp_stage_plan stage;     /* the stage being run */
-    hp_trial_plan *plans;    /* its trials */
-
-    int64_t state_size;      /* floats in a snapshot */
-    float *snapshot_buf;     /* [state_size] receive buffer */
-    float *best_state;       /* [state_size] snapshot of the best trial so far (hp_trial_better) */
-    int64_t best_trial;      /* -1 until a trial finished with a snapshot */
-    int64_t kept;            /* snapshot rows written */
-    int64_t *kept_trial;     /* [keep_snapshots] trial whose snapshot each row holds (top-N mode); -1 none */
-
-    int checkpoint_every;    /* 0: checkpoints off (also when the file cannot hold them) */
-    int64_t ckpt_floats;     /* floats in a trial's checkpoint vector */
-    float *ckpt_buf;         /* [ckpt_floats] receive / resume buffer */
-
-    /* Resume: checkpoints to continue from (consumed at dispatch), the /curves row of each
-     * (trial, epoch) already in the file for unfinished trials, and never-written rows. */
-    hp_resume_ckpt *resume_ckpt; /* [nrecs of the file] or NULL */
-    int64_t resume_ntrials;
-    int64_t **curve_rows;    /* [total] NULL, or [epochs_planned + 1] rows (-1: none) */
-    int64_t *free_curves;    /* rows to reuse */
-    int64_t nfree_curves;
-    int64_t trial_rows;      /* rows in /trials (planned trials may already have rows) */
-
+    coord_plan plan;
+    coord_snapshots snap;
+    coord_ckpt ckpt;
+    coord_resume resume;
     worker_slot *slots;      /* [nworkers + 1], index = rank */
-    int64_t done, total;
-    int64_t epochs_done, epochs_total;
-    double t0;
-    double trial_seconds;    /* sum of the trials' own wall times */
-    double record_seconds;   /* time spent writing the results file */
-    int status_shown;
-    int fault_event, fault_sig; /* fault injection (tests): raise fault_sig at the fault_n-th event */
-    int64_t fault_n, fault_count[4];
+    coord_progress prog;
+    coord_timing timing;
+    coord_fault fault;
+    coord_lanes lanes;
+
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
     int no_result;           /* no trial finished with a snapshot: nothing for the test split */
-
-    /* Alone with opts->pack > 1: the lanes, the lock their hooks take around every use of this
-     * struct (the dispatching thread holds it otherwise), and their cancellation flag. */
-    hp_lanes *lanes;
-    hp_trial_hooks lane_hooks;
-    pthread_mutex_t mu;
-    int mu_made;
-    volatile sig_atomic_t lanes_cancel;
 } coord;
 
 
@@ -87,8 +125,6 @@ enum { HP_FAULT_EPOCH = 0, HP_FAULT_CHECKPOINT, HP_FAULT_SNAPSHOT, HP_FAULT_RESU
 void hp_coord_fault_setup(coord *c);
 void hp_coord_fault(coord *c, int event);
 
-/* coordinator.c: a stop was requested (a signal, a rank's BYE); remembered in c->stopping. */
-int hp_coord_stop_requested(coord *c);
 
 /* coord_dispatch.c: running a planned stage's unfinished trials, and the trainer ranks. */
 void hp_coord_describe_self(coord *c);           /* alone: slot 0's READY, for /trials */
@@ -101,7 +137,9 @@ int hp_coord_run_stage_mpi(coord *c, hp_err *err);   /* MPI: dynamic dispatch to
 int hp_coord_drain_workers(coord *c, double seconds, hp_err *err);
 int hp_coord_stop_workers(coord *c, hp_err *err);   /* the sweep is done: STOP to every rank */
 
-/* coord_record.c */
+/* coord_record.c: a stop was requested (a signal, a rank's BYE); remembered in c->stopping. Here,
+ * below both the stage loop (coordinator.c) and dispatch (coord_dispatch.c), which ask it. */
+int hp_coord_stop_requested(coord *c);
 void hp_coord_clear_status(coord *c);
 void hp_coord_show_status(coord *c);
 /* The trial runs on `rank`, described by `who` (its READY; alone, rank 0's own): /trials gets

@@ -1,4 +1,5 @@
-/* coord_record.c - the coordinator records what trials report, and shows progress.
+/* coord_record.c - the coordinator records what trials report, shows progress, and notes stop
+ * requests (asked by coordinator.c and coord_dispatch.c, so it sits below both).
  *
  * Write order per event (each write is flushed, so a kill -9 between two leaves a file that
  * resume understands):
@@ -21,30 +22,37 @@
 
 void hp_coord_fault_setup(coord *c) {
     static const char *const events[] = {"epoch", "checkpoint", "snapshot", "result"};
-    c->fault_event = HP_FAULT_NONE;
+    c->fault.event = HP_FAULT_NONE;
     const char *f = getenv("HPSWEEP_FAULT");
     if (!f || !*f) return;
     char ev[16] = "", sig[8] = "";
     long long n = 0;
     if (sscanf(f, "%15[a-z]:%lld:%7[a-z]", ev, &n, sig) != 3 || n < 1) return;
     for (int i = 0; i < HP_FAULT_NONE; i++)
-        if (strcmp(ev, events[i]) == 0) c->fault_event = i;
-    c->fault_sig = strcmp(sig, "kill") == 0 ? SIGKILL : strcmp(sig, "int") == 0 ? SIGINT : SIGTERM;
-    c->fault_n = n;
+        if (strcmp(ev, events[i]) == 0) c->fault.event = i;
+    c->fault.sig = strcmp(sig, "kill") == 0 ? SIGKILL : strcmp(sig, "int") == 0 ? SIGINT : SIGTERM;
+    c->fault.n = n;
 }
 
 void hp_coord_fault(coord *c, int event) {
-    if (event != c->fault_event || ++c->fault_count[event] != c->fault_n) return;
+    if (event != c->fault.event || ++c->fault.count[event] != c->fault.n) return;
     fflush(stdout);
-    raise(c->fault_sig);
+    raise(c->fault.sig);
+}
+
+/* ---- stop requests ------------------------------------------------------------------------- */
+
+int hp_coord_stop_requested(coord *c) {
+    if (!c->stopping && c->opts->stop && *c->opts->stop) c->stopping = *c->opts->stop;
+    return c->stopping != 0;
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */
 
 void hp_coord_clear_status(coord *c) {
-    if (c->status_shown) {
+    if (c->prog.status_shown) {
         fprintf(stderr, "\r\033[K");
-        c->status_shown = 0;
+        c->prog.status_shown = 0;
     }
 }
 
@@ -58,37 +66,39 @@ static void fmt_duration(double s, char *buf, size_t len) {
 
 void hp_coord_show_status(coord *c) {
     if (!c->opts->progress) return;
-    double elapsed = hp_now_seconds() - c->t0;
+    double elapsed = hp_now_seconds() - c->timing.t0;
     char el[32], eta[32] = "?";
     fmt_duration(elapsed, el, sizeof el);
-    if (c->epochs_done > 0)
-        fmt_duration(elapsed * (double)(c->epochs_total - c->epochs_done) / (double)c->epochs_done, eta, sizeof eta);
+    if (c->prog.epochs_done > 0)
+        fmt_duration(elapsed * (double)(c->prog.epochs_total - c->prog.epochs_done) / (double)c->prog.epochs_done, eta,
+                     sizeof eta);
     char best[64] = "none yet";
-    if (c->best_trial >= 0)
-        snprintf(best, sizeof best, "%.4f (trial %lld)", c->recs[c->best_trial].best_val_acc,
-                 (long long)c->best_trial);
-    fprintf(stderr, "\r\033[K[stage %d/%d] %lld/%lld trials  best val acc %s  elapsed %s  ETA %s", c->stage.stage + 1,
-            c->spec->search.nstages, (long long)c->done, (long long)c->total, best, el, eta);
-    c->status_shown = 1;
+    if (c->snap.best_trial >= 0)
+        snprintf(best, sizeof best, "%.4f (trial %lld)", c->plan.recs[c->snap.best_trial].best_val_acc,
+                 (long long)c->snap.best_trial);
+    fprintf(stderr, "\r\033[K[stage %d/%d] %lld/%lld trials  best val acc %s  elapsed %s  ETA %s",
+            c->plan.stage.stage + 1, c->spec->search.nstages, (long long)c->prog.done, (long long)c->prog.total, best,
+            el, eta);
+    c->prog.status_shown = 1;
 }
 
 /* ---- recording ----------------------------------------------------------------------------- */
 
 int hp_coord_start_trial(coord *c, const hp_trial_plan *p, int rank, const hp_msg_ready *who, hp_err *err) {
     double t = hp_now_seconds();
-    hp_trial_record *r = &c->recs[p->id];
+    hp_trial_record *r = &c->plan.recs[p->id];
     r->status = HP_TRIAL_RUNNING;
     r->rank = rank;
     snprintf(r->host, sizeof r->host, "%.*s", (int)sizeof r->host - 1, who->host);
     r->gpu = who->gpu;
     snprintf(r->device, sizeof r->device, "%.*s", (int)sizeof r->device - 1, who->device_name);
     int rc = hp_results_update_trial(c->res, r, err);
-    c->record_seconds += hp_now_seconds() - t;
+    c->timing.record_seconds += hp_now_seconds() - t;
     return rc;
 }
 
 static int in_stage(const coord *c, int64_t trial) {
-    return trial >= c->stage.first_trial_id && trial < c->stage.first_trial_id + c->stage.ntrials;
+    return trial >= c->plan.stage.first_trial_id && trial < c->plan.stage.first_trial_id + c->plan.stage.ntrials;
 }
 
 _Static_assert(HP_CURVE_RATIOS == HP_MAX_RATIOS, "a curve row holds every per-layer ratio");
@@ -97,7 +107,7 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
     if (!in_stage(c, trial))
         return hp_errf(err, "epoch report for trial %lld, which is not in the running stage", (long long)trial);
     double t = hp_now_seconds();
-    hp_trial_record *r = &c->recs[trial];
+    hp_trial_record *r = &c->plan.recs[trial];
     if (m->epoch < 1 || m->epoch > r->epochs_planned)
         return hp_errf(err, "trial %lld reported epoch %d of %d", (long long)trial, m->epoch, r->epochs_planned);
     r->epochs_done = m->epoch;
@@ -106,14 +116,14 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
                           m->update_ratio, {0}};
     for (int k = 0; k < HP_CURVE_RATIOS; k++) cr.layer_update_ratio[k] = k < m->nratios ? m->layer_ratio[k] : NAN;
     /* One row per (trial, epoch): an epoch that ran before an interruption keeps its row. */
-    int64_t row = c->curve_rows && c->curve_rows[trial] ? c->curve_rows[trial][m->epoch] : -1;
-    if (row < 0 && c->nfree_curves > 0) row = c->free_curves[--c->nfree_curves];
+    int64_t row = c->resume.curve_rows && c->resume.curve_rows[trial] ? c->resume.curve_rows[trial][m->epoch] : -1;
+    if (row < 0 && c->resume.nfree_curves > 0) row = c->resume.free_curves[--c->resume.nfree_curves];
     if ((row >= 0 ? hp_results_write_curve(c->res, row, &cr, err) : hp_results_append_curve(c->res, &cr, err)) != 0)
         return -1;
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;
     hp_coord_fault(c, HP_FAULT_EPOCH);
-    c->record_seconds += hp_now_seconds() - t;
-    c->epochs_done++;
+    c->timing.record_seconds += hp_now_seconds() - t;
+    c->prog.epochs_done++;
     hp_coord_show_status(c);
     return HP_VERDICT_CONTINUE;
 }
@@ -122,7 +132,7 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
                                double seconds, hp_err *err) {
     if (!in_stage(c, trial))
         return hp_errf(err, "checkpoint of trial %lld, which is not in the running stage", (long long)trial);
-    if (c->checkpoint_every == 0) return 0; /* the file cannot hold them */
+    if (c->ckpt.every == 0) return 0; /* the file cannot hold them */
     double t = hp_now_seconds();
     hp_checkpoint_record rec;
     memset(&rec, 0, sizeof rec);
@@ -142,7 +152,7 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
     rec.optim_floats = n > 0 ? ck->optim_floats : 0;
     int rc = hp_results_write_checkpoint(c->res, &rec, vec, n, err);
     if (rc == 0) hp_coord_fault(c, HP_FAULT_CHECKPOINT);
-    c->record_seconds += hp_now_seconds() - t;
+    c->timing.record_seconds += hp_now_seconds() - t;
     return rc;
 }
 
@@ -152,21 +162,22 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
  * the best trial's snapshot is always in the file, whatever the order trials finished in. */
 static int keep_snapshot(coord *c, hp_trial_record *r, const float *snapshot, hp_err *err) {
     int keep = c->spec->search.keep_snapshots;
-    if (keep == 0 || c->kept < keep) {
+    if (keep == 0 || c->snap.kept < keep) {
         if (hp_results_append_snapshot(c->res, snapshot, &r->snapshot_row, err) != 0) return -1;
-        if (keep > 0) c->kept_trial[c->kept] = r->id;
-        c->kept++;
+        if (keep > 0) c->snap.kept_trial[c->snap.kept] = r->id;
+        c->snap.kept++;
         return 0;
     }
     int64_t worst = -1;
     for (int64_t row = 0; row < keep && worst < 0; row++)
-        if (c->kept_trial[row] < 0) worst = row;
+        if (c->snap.kept_trial[row] < 0) worst = row;
     if (worst < 0) {
         worst = 0;
         for (int64_t row = 1; row < keep; row++)
-            if (hp_trial_better(&c->recs[c->kept_trial[worst]], &c->recs[c->kept_trial[row]])) worst = row;
+            if (hp_trial_better(&c->plan.recs[c->snap.kept_trial[worst]], &c->plan.recs[c->snap.kept_trial[row]]))
+                worst = row;
     }
-    hp_trial_record *old = c->kept_trial[worst] >= 0 ? &c->recs[c->kept_trial[worst]] : NULL;
+    hp_trial_record *old = c->snap.kept_trial[worst] >= 0 ? &c->plan.recs[c->snap.kept_trial[worst]] : NULL;
     if (old && !hp_trial_better(r, old)) return 0;
     if (hp_results_write_snapshot(c->res, worst, snapshot, err) != 0) return -1;
     if (old) {
@@ -174,7 +185,7 @@ static int keep_snapshot(coord *c, hp_trial_record *r, const float *snapshot, hp
         if (hp_results_update_trial(c->res, old, err) != 0) return -1;
     }
     r->snapshot_row = worst;
-    c->kept_trial[worst] = r->id;
+    c->snap.kept_trial[worst] = r->id;
     return 0;
 }
 
@@ -184,7 +195,7 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     if (!in_stage(c, id))
         return hp_errf(err, "result for trial %lld, which is not in the running stage", (long long)id);
     double t = hp_now_seconds();
-    hp_trial_record *r = &c->recs[id];
+    hp_trial_record *r = &c->plan.recs[id];
     r->status = res->status;
     r->epochs_done = res->epochs_done;
     r->best_epoch = res->best_epoch;
@@ -194,11 +205,11 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     r->seconds = res->seconds;
     snprintf(r->message, sizeof r->message, "%s", res->message);
     /* Epochs a trial skipped (diverged, failed, stopped) no longer count towards the ETA. */
-    c->epochs_total -= r->epochs_planned - res->epochs_done;
+    c->prog.epochs_total -= r->epochs_planned - res->epochs_done;
 
-    if (snapshot && n != c->state_size)
+    if (snapshot && n != c->snap.state_size)
         return hp_errf(err, "trial %lld: snapshot of %lld floats, expected %lld", (long long)id, (long long)n,
-                       (long long)c->state_size);
+                       (long long)c->snap.state_size);
     if (snapshot && keep_snapshot(c, r, snapshot, err) != 0) return -1;
     if (snapshot) hp_coord_fault(c, HP_FAULT_SNAPSHOT);
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;
@@ -207,15 +218,15 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
      * stale checkpoint, which resume ignores. */
     if (hp_results_checkpoint_width(c->res) > 0 && hp_results_drop_checkpoint(c->res, id, err) != 0) return -1;
     if (snapshot && res->status == HP_TRIAL_DONE &&
-        (c->best_trial < 0 || hp_trial_better(r, &c->recs[c->best_trial]))) {
-        memcpy(c->best_state, snapshot, (size_t)n * sizeof(float));
-        c->best_trial = id;
+        (c->snap.best_trial < 0 || hp_trial_better(r, &c->plan.recs[c->snap.best_trial]))) {
+        memcpy(c->snap.best_state, snapshot, (size_t)n * sizeof(float));
+        c->snap.best_trial = id;
     }
-    c->done++;
+    c->prog.done++;
     /* A continued trial's seconds include the time before its checkpoint, spent in another run. */
-    const hp_resume_ckpt *rc = c->resume_ckpt && id < c->resume_ntrials ? &c->resume_ckpt[id] : NULL;
-    c->trial_seconds += res->seconds - (rc && rc->rec.trial == id ? rc->rec.seconds : 0);
-    c->record_seconds += hp_now_seconds() - t;
+    const hp_resume_ckpt *rc = c->resume.ckpt && id < c->resume.ntrials ? &c->resume.ckpt[id] : NULL;
+    c->timing.trial_seconds += res->seconds - (rc && rc->rec.trial == id ? rc->rec.seconds : 0);
+    c->timing.record_seconds += hp_now_seconds() - t;
     if (!c->opts->quiet) {
         hp_coord_clear_status(c);
         char outcome[160];

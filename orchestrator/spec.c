@@ -306,8 +306,9 @@ static int check_across(sy_doc *d, const hp_spec *s, const spec_marks *mk) {
 
     const hp_sched_spec *sc = &s->train.schedule;
     if (mk->has_warmup && sc->warmup_epochs >= s->train.epochs)
-        return sy_fail(d, mk->warmup, "train.schedule.warmup_epochs: '%d' is not less than train.epochs (%d): "
-                       "the warm-up would fill the whole training", sc->warmup_epochs, s->train.epochs);
+        return sy_fail(d, mk->warmup, "train.schedule.warmup_epochs: '%d' is not less than train.epochs (%d%s): "
+                       "the warm-up would fill the whole training", sc->warmup_epochs, s->train.epochs,
+                       mk->epochs_overridden ? ", given on the command line" : "");
     for (int i = 0; i < s->search.nstages; i++) {
         int e = s->search.stages[i].epochs ? s->search.stages[i].epochs : s->train.epochs;
         if (sc->warmup_epochs >= e) /* hp_sched_create would refuse every trial of the stage */
@@ -335,7 +336,7 @@ static int parse_cuda(sy_doc *d, yaml_node_t *n, hp_gpu_opts *o) {
     return sy_read_map(d, n, "cuda", f, NELEM(f));
 }
 
-static int parse_root(sy_doc *d, hp_spec *s) {
+static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
     yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL, *cuda = NULL;
     int device = (int)s->device;
     sy_field f[] = {
@@ -365,7 +366,11 @@ static int parse_root(sy_doc *d, hp_spec *s) {
     if (spec_parse_model(d, model, &s->model, &mk)) return -1;
     if (optim && spec_parse_optim(d, optim, &s->optim)) return -1;
     if (train && spec_parse_train(d, train, &s->train, &mk)) return -1;
-    if (search) {
+    if (o->epochs > 0) {
+        s->train.epochs = o->epochs;
+        mk.epochs_overridden = 1;
+    }
+    if (search && !o->skip_search) {
         s->has_search = 1;
         if (parse_search(d, search, &s->search, &mk)) return -1;
     }
@@ -378,7 +383,10 @@ static int parse_root(sy_doc *d, hp_spec *s) {
 /* ---- public API ---------------------------------------------------------------------------- */
 
 /* Parse `text` (len bytes, NUL at text[len]), taking ownership of it. */
-static int parse_owned(char *text, size_t len, const char *path, hp_spec *out, hp_err *err) {
+static int parse_owned(char *text, size_t len, const char *path, const hp_spec_read_opts *o, hp_spec *out,
+                       hp_err *err) {
+    static const hp_spec_read_opts plain;
+    if (!o) o = &plain;
     memset(out, 0, sizeof *out);
     set_defaults(out);
     snprintf(out->path, sizeof out->path, "%s", path);
@@ -387,7 +395,7 @@ static int parse_owned(char *text, size_t len, const char *path, hp_spec *out, h
     out->text_len = len;
     sy_doc d;
     int rc = sy_load(&d, path, text, len, err);
-    if (rc == 0) rc = parse_root(&d, out);
+    if (rc == 0) rc = parse_root(&d, o, out);
     sy_free(&d);
     if (rc) hp_spec_free(out);
     return rc;
@@ -398,7 +406,9 @@ static int too_large(const char *path, hp_err *err) {
                    "(is this the right file?)", path, (unsigned)SY_MAX_TEXT);
 }
 
-int hp_spec_load(const char *path, hp_spec *out, hp_err *err) {
+int hp_spec_load(const char *path, hp_spec *out, hp_err *err) { return hp_spec_load_with(path, NULL, out, err); }
+
+int hp_spec_load_with(const char *path, const hp_spec_read_opts *o, hp_spec *out, hp_err *err) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return hp_errf(err, "%s: cannot open the spec: %s", path, strerror(errno));
@@ -443,7 +453,7 @@ int hp_spec_load(const char *path, hp_spec *out, hp_err *err) {
         return too_large(path, err);
     }
     buf[n] = '\0';
-    return parse_owned(buf, n, path, out, err);
+    return parse_owned(buf, n, path, o, out, err);
 }
 
 int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err) {
@@ -455,7 +465,16 @@ int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out
     char *copy = hp_calloc((size_t)len + 1, 1, "the spec text", err);
     if (!copy) return hp_err_prefix(err, "%s", name);
     if (len) memcpy(copy, text, (size_t)len);
-    return parse_owned(copy, (size_t)len, name, out, err);
+    return parse_owned(copy, (size_t)len, name, NULL, out, err);
+}
+
+int hp_spec_text_synthetic(const char *text, uint64_t len) {
+    hp_spec spec;
+    hp_err err = {{0}};
+    if (hp_spec_parse(text, len, "the stored spec", &spec, &err) != 0) return -1;
+    int synthetic = spec.train.synthetic_ms > 0;
+    hp_spec_free(&spec);
+    return synthetic;
 }
 
 void hp_spec_free(hp_spec *s) {

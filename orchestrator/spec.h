@@ -110,8 +110,21 @@ const char *hp_method_name(hp_method m);
 /* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err.
  * The spec format, every key, its default and its range: docs/spec.md. */
 int hp_spec_load(const char *path, hp_spec *out, hp_err *err);
+
+/* How `hpsweep train` reads a spec: what differs from hp_spec_load. Zeroed: the same. */
+typedef struct hp_spec_read_opts {
+    int skip_search; /* the search: section is not read, so not checked (train ignores it); has_search
+                        stays 0 and search holds the defaults */
+    int epochs;      /* > 0: train.epochs is this (a command-line override), set before the checks
+                        across sections, so they judge the epochs that will run */
+} hp_spec_read_opts;
+int hp_spec_load_with(const char *path, const hp_spec_read_opts *o, hp_spec *out, hp_err *err);
 /* Parse from memory (the spec stored in a results file); `name` is used in messages. */
 int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err);
+/* Whether a stored spec (a results file's) is a synthetic sweep: 1 yes, 0 no, -1 it does not
+ * parse (say, a spec of another hpsweep version). results.h's hp_spec_synthetic_fn: what show
+ * and report use to say why a file has no test result. */
+int hp_spec_text_synthetic(const char *text, uint64_t len);
 void hp_spec_free(hp_spec *s);
 
 /* Write the resolved spec (every default filled in) as YAML that hp_spec_parse reads back

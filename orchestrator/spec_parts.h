@@ -32,6 +32,7 @@ typedef struct spec_marks {
     yaml_node_t *layers;              /* model.layers */
     yaml_mark_t units[HP_MAX_LAYERS]; /* each dense layer's units value */
     int has_warmup, has_min_lr;       /* train.schedule keys written */
+    int epochs_overridden;            /* train.epochs came from hp_spec_read_opts (for messages) */
     yaml_mark_t warmup, min_lr;       /* their values */
     yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
 } spec_marks;

@@ -146,6 +146,129 @@ void hp_h5_types_close(hp_h5_types *t) {
     }
 }
 
+/* HOFFSET of member m of struct S, shorter. */
+#define F(S, m) HOFFSET(S, m)
+
+/* The compound type of /trials rows (hp_trial_record). */
+static void trial_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->trial = H5Tcreate(H5T_COMPOUND, sizeof(hp_trial_record))) < 0) *ok = 0;
+    ins(t->trial, "id", F(hp_trial_record, id), H5T_NATIVE_INT64, ok);
+    ins(t->trial, "stage", F(hp_trial_record, stage), H5T_NATIVE_INT32, ok);
+    ins(t->trial, "status", F(hp_trial_record, status), t->status, ok);
+    ins(t->trial, "lr", F(hp_trial_record, lr), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "weight_decay", F(hp_trial_record, weight_decay), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "seed", F(hp_trial_record, seed), H5T_NATIVE_UINT64, ok);
+    ins(t->trial, "epochs_planned", F(hp_trial_record, epochs_planned), H5T_NATIVE_INT32, ok);
+    ins(t->trial, "epochs_done", F(hp_trial_record, epochs_done), H5T_NATIVE_INT32, ok);
+    ins(t->trial, "best_val_acc", F(hp_trial_record, best_val_acc), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "best_val_loss", F(hp_trial_record, best_val_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "best_epoch", F(hp_trial_record, best_epoch), H5T_NATIVE_INT32, ok);
+    ins(t->trial, "initial_loss", F(hp_trial_record, initial_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "update_ratio", F(hp_trial_record, update_ratio), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "seconds", F(hp_trial_record, seconds), H5T_NATIVE_DOUBLE, ok);
+    ins(t->trial, "rank", F(hp_trial_record, rank), H5T_NATIVE_INT32, ok);
+    ins_str(t->trial, "host", F(hp_trial_record, host), sizeof(((hp_trial_record *)0)->host), ok);
+    ins(t->trial, "gpu", F(hp_trial_record, gpu), H5T_NATIVE_INT32, ok); /* format version 2 */
+    ins_str(t->trial, "device", F(hp_trial_record, device), sizeof(((hp_trial_record *)0)->device), ok);
+    ins(t->trial, "snapshot_row", F(hp_trial_record, snapshot_row), H5T_NATIVE_INT64, ok);
+    ins_str(t->trial, "message", F(hp_trial_record, message),
+            sizeof(((hp_trial_record *)0)->message), ok);
+}
+
+/* The compound type of /curves rows (hp_curve_record). */
+static void curve_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->curve = H5Tcreate(H5T_COMPOUND, sizeof(hp_curve_record))) < 0) *ok = 0;
+    ins(t->curve, "trial", F(hp_curve_record, trial), H5T_NATIVE_INT64, ok);
+    ins(t->curve, "epoch", F(hp_curve_record, epoch), H5T_NATIVE_INT32, ok);
+    ins(t->curve, "lr", F(hp_curve_record, lr), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "train_loss", F(hp_curve_record, train_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "train_acc", F(hp_curve_record, train_acc), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "val_loss", F(hp_curve_record, val_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "val_acc", F(hp_curve_record, val_acc), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "seconds", F(hp_curve_record, seconds), H5T_NATIVE_DOUBLE, ok);
+    ins(t->curve, "update_ratio", F(hp_curve_record, update_ratio), H5T_NATIVE_DOUBLE, ok);
+    for (int k = 0; k < HP_CURVE_RATIOS; k++) { /* scalar columns, not an array: pandas needs 1-D fields */
+        char col[32];
+        snprintf(col, sizeof col, "layer_update_ratio_%02d", k);
+        ins(t->curve, col, F(hp_curve_record, layer_update_ratio) + (size_t)k * sizeof(float), H5T_NATIVE_FLOAT,
+            ok);
+    }
+}
+
+/* The compound type of /stages rows (hp_stage_record). */
+static void stage_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->stage = H5Tcreate(H5T_COMPOUND, sizeof(hp_stage_record))) < 0) *ok = 0;
+    ins(t->stage, "stage", F(hp_stage_record, stage), H5T_NATIVE_INT32, ok);
+    ins_str(t->stage, "method", F(hp_stage_record, method),
+            sizeof(((hp_stage_record *)0)->method), ok);
+    ins(t->stage, "trials", F(hp_stage_record, trials), H5T_NATIVE_INT32, ok);
+    ins(t->stage, "epochs", F(hp_stage_record, epochs), H5T_NATIVE_INT32, ok);
+    ins(t->stage, "first_trial", F(hp_stage_record, first_trial), H5T_NATIVE_INT64, ok);
+    ins(t->stage, "lr_low", F(hp_stage_record, lr_low), H5T_NATIVE_DOUBLE, ok);
+    ins(t->stage, "lr_high", F(hp_stage_record, lr_high), H5T_NATIVE_DOUBLE, ok);
+    ins_str(t->stage, "lr_derivation", F(hp_stage_record, lr_derivation),
+            sizeof(((hp_stage_record *)0)->lr_derivation), ok);
+    ins(t->stage, "wd_low", F(hp_stage_record, wd_low), H5T_NATIVE_DOUBLE, ok);
+    ins(t->stage, "wd_high", F(hp_stage_record, wd_high), H5T_NATIVE_DOUBLE, ok);
+    ins_str(t->stage, "wd_derivation", F(hp_stage_record, wd_derivation),
+            sizeof(((hp_stage_record *)0)->wd_derivation), ok);
+}
+
+/* The compound type of /final rows (hp_final_record). */
+static void final_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->final = H5Tcreate(H5T_COMPOUND, sizeof(hp_final_record))) < 0) *ok = 0;
+    ins_str(t->final, "kind", F(hp_final_record, kind), sizeof(((hp_final_record *)0)->kind), ok);
+    ins(t->final, "trial", F(hp_final_record, trial), H5T_NATIVE_INT64, ok);
+    ins(t->final, "val_acc", F(hp_final_record, val_acc), H5T_NATIVE_DOUBLE, ok);
+    ins(t->final, "test_loss", F(hp_final_record, test_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->final, "test_acc", F(hp_final_record, test_acc), H5T_NATIVE_DOUBLE, ok);
+}
+
+/* The compound type of /model/layout rows (hp_tensor_info). */
+static void layout_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->layout = H5Tcreate(H5T_COMPOUND, sizeof(hp_tensor_info))) < 0) *ok = 0;
+    ins_str(t->layout, "name", F(hp_tensor_info, name), sizeof(((hp_tensor_info *)0)->name), ok);
+    ins(t->layout, "ndim", F(hp_tensor_info, ndim), H5T_NATIVE_INT, ok);
+    if (*ok) {
+        hsize_t four = 4;
+        hid_t shape = H5Tarray_create2(H5T_NATIVE_INT64, 1, &four);
+        if (shape < 0) *ok = 0;
+        ins(t->layout, "shape", F(hp_tensor_info, shape), shape, ok);
+        if (shape >= 0) H5Tclose(shape);
+    }
+    ins(t->layout, "offset", F(hp_tensor_info, offset), H5T_NATIVE_INT64, ok);
+    ins(t->layout, "size", F(hp_tensor_info, size), H5T_NATIVE_INT64, ok);
+    ins(t->layout, "is_buffer", F(hp_tensor_info, is_buffer), H5T_NATIVE_INT, ok);
+}
+
+/* The compound type of /checkpoints/index rows (hp_checkpoint_record). */
+static void ckpt_type(hp_h5_types *t, int *ok) {
+    if (*ok && (t->ckpt = H5Tcreate(H5T_COMPOUND, sizeof(hp_checkpoint_record))) < 0) *ok = 0;
+    ins(t->ckpt, "trial", F(hp_checkpoint_record, trial), H5T_NATIVE_INT64, ok);
+    ins(t->ckpt, "epochs_done", F(hp_checkpoint_record, epochs_done), H5T_NATIVE_INT32, ok);
+    ins(t->ckpt, "best_epoch", F(hp_checkpoint_record, best_epoch), H5T_NATIVE_INT32, ok);
+    ins(t->ckpt, "best_val_acc", F(hp_checkpoint_record, best_val_acc), H5T_NATIVE_DOUBLE, ok);
+    ins(t->ckpt, "best_val_loss", F(hp_checkpoint_record, best_val_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->ckpt, "initial_loss", F(hp_checkpoint_record, initial_loss), H5T_NATIVE_DOUBLE, ok);
+    ins(t->ckpt, "lr", F(hp_checkpoint_record, lr), H5T_NATIVE_DOUBLE, ok);
+    ins(t->ckpt, "seconds", F(hp_checkpoint_record, seconds), H5T_NATIVE_DOUBLE, ok);
+    ins(t->ckpt, "version", F(hp_checkpoint_record, version), H5T_NATIVE_INT32, ok);
+    ins(t->ckpt, "has_rng", F(hp_checkpoint_record, has_rng), H5T_NATIVE_INT32, ok);
+    if (*ok) {
+        hsize_t two = 2, four = 4;
+        hid_t rng = H5Tarray_create2(H5T_NATIVE_UINT64, 1, &two);
+        hid_t sched = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &four);
+        if (rng < 0 || sched < 0) *ok = 0;
+        ins(t->ckpt, "rng", F(hp_checkpoint_record, rng), rng, ok);
+        ins(t->ckpt, "sched", F(hp_checkpoint_record, sched), sched, ok);
+        if (rng >= 0) H5Tclose(rng);
+        if (sched >= 0) H5Tclose(sched);
+    }
+    ins(t->ckpt, "model_floats", F(hp_checkpoint_record, model_floats), H5T_NATIVE_INT64, ok);
+    ins(t->ckpt, "optim_floats", F(hp_checkpoint_record, optim_floats), H5T_NATIVE_INT64, ok);
+}
+#undef F
+
 int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     t->status = t->trial = t->curve = t->stage = t->final = t->layout = t->ckpt = -1;
     int ok = 1;
@@ -155,108 +278,12 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     for (int32_t v = 0; ok && v < NSTATUS; v++)
         if (H5Tenum_insert(t->status, status_names[v], &v) < 0) ok = 0;
 
-#define F(S, m) HOFFSET(S, m)
-    if (ok && (t->trial = H5Tcreate(H5T_COMPOUND, sizeof(hp_trial_record))) < 0) ok = 0;
-    ins(t->trial, "id", F(hp_trial_record, id), H5T_NATIVE_INT64, &ok);
-    ins(t->trial, "stage", F(hp_trial_record, stage), H5T_NATIVE_INT32, &ok);
-    ins(t->trial, "status", F(hp_trial_record, status), t->status, &ok);
-    ins(t->trial, "lr", F(hp_trial_record, lr), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "weight_decay", F(hp_trial_record, weight_decay), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "seed", F(hp_trial_record, seed), H5T_NATIVE_UINT64, &ok);
-    ins(t->trial, "epochs_planned", F(hp_trial_record, epochs_planned), H5T_NATIVE_INT32, &ok);
-    ins(t->trial, "epochs_done", F(hp_trial_record, epochs_done), H5T_NATIVE_INT32, &ok);
-    ins(t->trial, "best_val_acc", F(hp_trial_record, best_val_acc), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "best_val_loss", F(hp_trial_record, best_val_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "best_epoch", F(hp_trial_record, best_epoch), H5T_NATIVE_INT32, &ok);
-    ins(t->trial, "initial_loss", F(hp_trial_record, initial_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "update_ratio", F(hp_trial_record, update_ratio), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "seconds", F(hp_trial_record, seconds), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->trial, "rank", F(hp_trial_record, rank), H5T_NATIVE_INT32, &ok);
-    ins_str(t->trial, "host", F(hp_trial_record, host), sizeof(((hp_trial_record *)0)->host), &ok);
-    ins(t->trial, "gpu", F(hp_trial_record, gpu), H5T_NATIVE_INT32, &ok); /* format version 2 */
-    ins_str(t->trial, "device", F(hp_trial_record, device), sizeof(((hp_trial_record *)0)->device), &ok);
-    ins(t->trial, "snapshot_row", F(hp_trial_record, snapshot_row), H5T_NATIVE_INT64, &ok);
-    ins_str(t->trial, "message", F(hp_trial_record, message),
-            sizeof(((hp_trial_record *)0)->message), &ok);
-
-    if (ok && (t->curve = H5Tcreate(H5T_COMPOUND, sizeof(hp_curve_record))) < 0) ok = 0;
-    ins(t->curve, "trial", F(hp_curve_record, trial), H5T_NATIVE_INT64, &ok);
-    ins(t->curve, "epoch", F(hp_curve_record, epoch), H5T_NATIVE_INT32, &ok);
-    ins(t->curve, "lr", F(hp_curve_record, lr), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "train_loss", F(hp_curve_record, train_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "train_acc", F(hp_curve_record, train_acc), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "val_loss", F(hp_curve_record, val_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "val_acc", F(hp_curve_record, val_acc), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "seconds", F(hp_curve_record, seconds), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->curve, "update_ratio", F(hp_curve_record, update_ratio), H5T_NATIVE_DOUBLE, &ok);
-    for (int k = 0; k < HP_CURVE_RATIOS; k++) { /* scalar columns, not an array: pandas needs 1-D fields */
-        char col[32];
-        snprintf(col, sizeof col, "layer_update_ratio_%02d", k);
-        ins(t->curve, col, F(hp_curve_record, layer_update_ratio) + (size_t)k * sizeof(float), H5T_NATIVE_FLOAT,
-            &ok);
-    }
-
-    if (ok && (t->stage = H5Tcreate(H5T_COMPOUND, sizeof(hp_stage_record))) < 0) ok = 0;
-    ins(t->stage, "stage", F(hp_stage_record, stage), H5T_NATIVE_INT32, &ok);
-    ins_str(t->stage, "method", F(hp_stage_record, method),
-            sizeof(((hp_stage_record *)0)->method), &ok);
-    ins(t->stage, "trials", F(hp_stage_record, trials), H5T_NATIVE_INT32, &ok);
-    ins(t->stage, "epochs", F(hp_stage_record, epochs), H5T_NATIVE_INT32, &ok);
-    ins(t->stage, "first_trial", F(hp_stage_record, first_trial), H5T_NATIVE_INT64, &ok);
-    ins(t->stage, "lr_low", F(hp_stage_record, lr_low), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->stage, "lr_high", F(hp_stage_record, lr_high), H5T_NATIVE_DOUBLE, &ok);
-    ins_str(t->stage, "lr_derivation", F(hp_stage_record, lr_derivation),
-            sizeof(((hp_stage_record *)0)->lr_derivation), &ok);
-    ins(t->stage, "wd_low", F(hp_stage_record, wd_low), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->stage, "wd_high", F(hp_stage_record, wd_high), H5T_NATIVE_DOUBLE, &ok);
-    ins_str(t->stage, "wd_derivation", F(hp_stage_record, wd_derivation),
-            sizeof(((hp_stage_record *)0)->wd_derivation), &ok);
-
-    if (ok && (t->final = H5Tcreate(H5T_COMPOUND, sizeof(hp_final_record))) < 0) ok = 0;
-    ins_str(t->final, "kind", F(hp_final_record, kind), sizeof(((hp_final_record *)0)->kind), &ok);
-    ins(t->final, "trial", F(hp_final_record, trial), H5T_NATIVE_INT64, &ok);
-    ins(t->final, "val_acc", F(hp_final_record, val_acc), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->final, "test_loss", F(hp_final_record, test_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->final, "test_acc", F(hp_final_record, test_acc), H5T_NATIVE_DOUBLE, &ok);
-
-    if (ok && (t->layout = H5Tcreate(H5T_COMPOUND, sizeof(hp_tensor_info))) < 0) ok = 0;
-    ins_str(t->layout, "name", F(hp_tensor_info, name), sizeof(((hp_tensor_info *)0)->name), &ok);
-    ins(t->layout, "ndim", F(hp_tensor_info, ndim), H5T_NATIVE_INT, &ok);
-    if (ok) {
-        hsize_t four = 4;
-        hid_t shape = H5Tarray_create2(H5T_NATIVE_INT64, 1, &four);
-        if (shape < 0) ok = 0;
-        ins(t->layout, "shape", F(hp_tensor_info, shape), shape, &ok);
-        if (shape >= 0) H5Tclose(shape);
-    }
-    ins(t->layout, "offset", F(hp_tensor_info, offset), H5T_NATIVE_INT64, &ok);
-    ins(t->layout, "size", F(hp_tensor_info, size), H5T_NATIVE_INT64, &ok);
-    ins(t->layout, "is_buffer", F(hp_tensor_info, is_buffer), H5T_NATIVE_INT, &ok);
-
-    if (ok && (t->ckpt = H5Tcreate(H5T_COMPOUND, sizeof(hp_checkpoint_record))) < 0) ok = 0;
-    ins(t->ckpt, "trial", F(hp_checkpoint_record, trial), H5T_NATIVE_INT64, &ok);
-    ins(t->ckpt, "epochs_done", F(hp_checkpoint_record, epochs_done), H5T_NATIVE_INT32, &ok);
-    ins(t->ckpt, "best_epoch", F(hp_checkpoint_record, best_epoch), H5T_NATIVE_INT32, &ok);
-    ins(t->ckpt, "best_val_acc", F(hp_checkpoint_record, best_val_acc), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->ckpt, "best_val_loss", F(hp_checkpoint_record, best_val_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->ckpt, "initial_loss", F(hp_checkpoint_record, initial_loss), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->ckpt, "lr", F(hp_checkpoint_record, lr), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->ckpt, "seconds", F(hp_checkpoint_record, seconds), H5T_NATIVE_DOUBLE, &ok);
-    ins(t->ckpt, "version", F(hp_checkpoint_record, version), H5T_NATIVE_INT32, &ok);
-    ins(t->ckpt, "has_rng", F(hp_checkpoint_record, has_rng), H5T_NATIVE_INT32, &ok);
-    if (ok) {
-        hsize_t two = 2, four = 4;
-        hid_t rng = H5Tarray_create2(H5T_NATIVE_UINT64, 1, &two);
-        hid_t sched = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &four);
-        if (rng < 0 || sched < 0) ok = 0;
-        ins(t->ckpt, "rng", F(hp_checkpoint_record, rng), rng, &ok);
-        ins(t->ckpt, "sched", F(hp_checkpoint_record, sched), sched, &ok);
-        if (rng >= 0) H5Tclose(rng);
-        if (sched >= 0) H5Tclose(sched);
-    }
-    ins(t->ckpt, "model_floats", F(hp_checkpoint_record, model_floats), H5T_NATIVE_INT64, &ok);
-    ins(t->ckpt, "optim_floats", F(hp_checkpoint_record, optim_floats), H5T_NATIVE_INT64, &ok);
-#undef F
+    trial_type(t, &ok);
+    curve_type(t, &ok);
+    stage_type(t, &ok);
+    final_type(t, &ok);
+    layout_type(t, &ok);
+    ckpt_type(t, &ok);
 
     if (!ok) {
         char reason[256];

@@ -46,11 +46,12 @@ static int index_curves(hp_rep *r, hp_err *err) {
     return r->bx && r->by && r->bm ? 0 : -1;
 }
 
-static int rep_load(hp_results_reader *rd, const char *path, hp_rep *r, hp_err *err) {
+static int rep_load(hp_results_reader *rd, const char *path, hp_spec_synthetic_fn synthetic, hp_rep *r,
+                    hp_err *err) {
     /* Curves first: a trial's row is flushed before any of its epochs, so on a file a sweep is
      * writing every curve row read names a trial the later read of /trials sees. */
     if (hp_results_read_curves(rd, &r->curves, &r->ncurves, err) < 0) return -1;
-    if (hp_summary_read(rd, path, &r->s, err) < 0) return -1;
+    if (hp_summary_read(rd, path, synthetic, &r->s, err) < 0) return -1;
     r->acc_lo = r->acc_hi = NAN;
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         double a = r->s.trials[i].best_val_acc;
@@ -297,7 +298,7 @@ int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_
     hp_rep r;
     memset(&r, 0, sizeof r);
     r.top_n = opts && opts->top_n > 0 ? opts->top_n : 5;
-    int rc = rep_load(rd, path, &r, err);
+    int rc = rep_load(rd, path, opts ? opts->spec_synthetic : NULL, &r, err);
     hp_outfile of;
     if (rc == 0 && (rc = hp_outfile_open(&of, out, err)) == 0) {
         r.o = of.f;

@@ -23,6 +23,7 @@
 
 typedef struct hp_report_opts {
     int top_n; /* trials in the learning-curve charts; <= 0: 5 */
+    hp_spec_synthetic_fn spec_synthetic; /* as hp_show_opts's; may be NULL */
 } hp_report_opts;
 
 /* The moving average of the learning curves: a centred window of this many epochs. */

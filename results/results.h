@@ -79,6 +79,12 @@ typedef struct hp_trial_record {
     char message[128];         /* why it failed or diverged */
 } hp_trial_record;
 
+/* Whether the spec stored in a file (text, len bytes) describes a synthetic sweep
+ * (train.synthetic_ms > 0: no model, so no test result by design): 1 yes, 0 no, -1 cannot
+ * tell. results/ does not parse specs: the commands that show or report a file pass the
+ * orchestrator's (hp_spec_text_synthetic, orchestrator/spec.h). */
+typedef int (*hp_spec_synthetic_fn)(const char *text, uint64_t len);
+
 /* The one rule for "the better trial", used wherever trials are ranked: narrowing and widening
  * around the best of a stage (search.c), the best snapshot and the top-N kept (coord_record.c),
  * the trial evaluated on the test split and the one a resume starts from (resume.c), and

@@ -139,21 +139,8 @@ static void js_key(FILE *o, const char *k, int *first) {
     fputs(": ", o);
 }
 
-static void print_json(const hp_summary *s, int top_n, FILE *o) {
-    const hp_results_header *h = s->h;
-    int f = 1;
-    fputc('{', o);
-    js_key(o, "file", &f), js_str(o, s->path);
-    js_key(o, "name", &f);
-    if (s->name[0]) js_str(o, s->name);
-    else fputs("null", o);
-    js_key(o, "format_version", &f), fprintf(o, "%d", h->format_version);
-    js_key(o, "hpsweep_version", &f), js_str(o, h->hpsweep_version);
-    js_key(o, "created_utc", &f), js_str(o, h->created_utc);
-    js_key(o, "seed", &f), fprintf(o, "%llu", (unsigned long long)h->meta.seed);
-    js_key(o, "spec_sha256", &f), js_str(o, h->meta.spec_sha256);
-
-    js_key(o, "stages", &f), fputc('[', o);
+static void js_stages(const hp_summary *s, FILE *o) {
+    fputc('[', o);
     for (int64_t i = 0; i < s->nstages; i++) {
         const hp_stage_record *st = &s->stages[i];
         int g = 1;
@@ -172,19 +159,25 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
         fputc('}', o);
     }
     fputc(']', o);
+}
 
-    js_key(o, "counts", &f), fputc('{', o);
+/* "counts": {status: n, ..., "total": n}. */
+static void js_counts(const hp_summary *s, FILE *o) {
+    fputc('{', o);
     int g = 1;
     for (int st = HP_TRIAL_PENDING; st <= HP_TRIAL_PRUNED; st++)
         js_key(o, hp_trial_status_name((hp_trial_status)st), &g),
             fprintf(o, "%lld", (long long)s->counts[st]);
     js_key(o, "total", &g), fprintf(o, "%lld", (long long)s->ntrials);
     fputc('}', o);
+}
 
-    js_key(o, "top", &f), fputc('[', o);
+/* "top": the first top_n ranked trials, best first. */
+static void js_top(const hp_summary *s, int top_n, FILE *o) {
+    fputc('[', o);
     for (int64_t i = 0; i < s->nranked && i < top_n; i++) {
         const hp_trial_record *t = s->ranked[i];
-        g = 1;
+        int g = 1;
         fputs(i ? ", {" : "{", o);
         js_key(o, "rank", &g), fprintf(o, "%lld", (long long)(i + 1));
         js_key(o, "trial", &g), fprintf(o, "%lld", (long long)t->id);
@@ -201,11 +194,14 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
         fputc('}', o);
     }
     fputc(']', o);
+}
 
-    js_key(o, "final", &f), fputc('[', o);
+/* "final": the /final rows. */
+static void js_final(const hp_summary *s, FILE *o) {
+    fputc('[', o);
     for (int64_t i = 0; i < s->nfinal; i++) {
         const hp_final_record *fr = &s->final[i];
-        g = 1;
+        int g = 1;
         fputs(i ? ", {" : "{", o);
         js_key(o, "kind", &g), js_str(o, fr->kind);
         js_key(o, "trial", &g), fprintf(o, "%lld", (long long)fr->trial);
@@ -215,6 +211,25 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
         fputc('}', o);
     }
     fputc(']', o);
+}
+
+static void print_json(const hp_summary *s, int top_n, FILE *o) {
+    const hp_results_header *h = s->h;
+    int f = 1;
+    fputc('{', o);
+    js_key(o, "file", &f), js_str(o, s->path);
+    js_key(o, "name", &f);
+    if (s->name[0]) js_str(o, s->name);
+    else fputs("null", o);
+    js_key(o, "format_version", &f), fprintf(o, "%d", h->format_version);
+    js_key(o, "hpsweep_version", &f), js_str(o, h->hpsweep_version);
+    js_key(o, "created_utc", &f), js_str(o, h->created_utc);
+    js_key(o, "seed", &f), fprintf(o, "%llu", (unsigned long long)h->meta.seed);
+    js_key(o, "spec_sha256", &f), js_str(o, h->meta.spec_sha256);
+    js_key(o, "stages", &f), js_stages(s, o);
+    js_key(o, "counts", &f), js_counts(s, o);
+    js_key(o, "top", &f), js_top(s, top_n, o);
+    js_key(o, "final", &f), js_final(s, o);
 
     js_key(o, "warnings", &f), fputc('[', o);
     for (int i = 0; i < s->nwarn; i++) {
@@ -224,7 +239,7 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
     fputc(']', o);
 
     js_key(o, "elapsed", &f), fputc('{', o);
-    g = 1;
+    int g = 1;
     js_key(o, "trial_seconds", &g), js_num(o, s->trial_seconds);
     js_key(o, "wall_seconds", &g), js_num(o, s->wall_seconds >= 0 ? s->wall_seconds : NAN);
     fputs("}}\n", o);
@@ -233,7 +248,7 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
 int hp_show_reader(hp_results_reader *rd, const char *path, const hp_show_opts *opts, FILE *out, hp_err *err) {
     int top_n = opts && opts->top_n > 0 ? opts->top_n : 10;
     hp_summary s;
-    int rc = hp_summary_read(rd, path, &s, err);
+    int rc = hp_summary_read(rd, path, opts ? opts->spec_synthetic : NULL, &s, err);
     if (rc == 0) {
         clearerr(out);
         if (opts && opts->json) print_json(&s, top_n, out);

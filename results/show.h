@@ -19,6 +19,9 @@ typedef struct hp_show_opts {
     int top_n; /* rows of the top table; <= 0: 10 */
     int json;  /* 1: one JSON object (file, name, seed, ..., stages, counts, top, final,
                   warnings, elapsed) instead of text */
+    /* Whether the stored spec is a synthetic sweep (results.h); NULL or -1: judged by whether
+     * the best trial kept a snapshot (a synthetic trial keeps none). */
+    hp_spec_synthetic_fn spec_synthetic;
 } hp_show_opts;
 
 /* A trial counts as "at an edge" of a range when it lies within this fraction of the range's

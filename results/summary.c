@@ -130,19 +130,25 @@ static void make_warnings(hp_summary *s) {
     if (s->ntrials > 0 && s->nranked == 0 && open == 0)
         warnf(s, "no trial finished with a validation score: check the spec's ranges and data");
     if (s->ntrials > 0 && open == 0 && s->nfinal == 0 && s->nranked > 0) {
-        if (s->ranked[0]->snapshot_row < 0) /* a synthetic sweep: nothing to evaluate */
-            warnf(s, "no test-set result in /final: the best trial kept no snapshot (a synthetic sweep keeps "
-                     "none), so nothing was evaluated on the test split");
+        /* The spec says whether the sweep trained models; only when it cannot be read is a best
+         * trial without a snapshot taken for a synthetic sweep (a real one can lose its best
+         * trial's snapshot row to keep_snapshots when show's ranking and the sweep's differ). */
+        int synthetic = s->synthetic >= 0 ? s->synthetic : s->ranked[0]->snapshot_row < 0;
+        if (synthetic)
+            warnf(s, "no test-set result in /final: a synthetic sweep (train.synthetic_ms > 0) trains no model, "
+                     "so nothing was evaluated on the test split");
         else
             warnf(s, "no test-set result in /final: the sweep stopped before its final evaluation "
                      "(`hpsweep resume %s` runs it)", s->path);
     }
 }
 
-int hp_summary_read(hp_results_reader *rd, const char *path, hp_summary *s, hp_err *err) {
+int hp_summary_read(hp_results_reader *rd, const char *path, hp_spec_synthetic_fn synthetic, hp_summary *s,
+                    hp_err *err) {
     memset(s, 0, sizeof *s);
     s->path = path;
     s->h = hp_results_reader_header(rd);
+    s->synthetic = synthetic ? synthetic(s->h->meta.spec_yaml, s->h->meta.spec_len) : -1;
     /* The resolved name the writer stored (files since resume exist), else the spec's name: line. */
     if (s->h->meta.spec_name[0]) snprintf(s->name, sizeof s->name, "%s", s->h->meta.spec_name);
     else spec_name(s->h->meta.spec_yaml, s->name, sizeof s->name);

@@ -29,11 +29,15 @@ typedef struct hp_summary {
     char warn[HP_SUMMARY_MAX_WARN][400];
     int nwarn;
     double trial_seconds, wall_seconds; /* wall_seconds < 0: unknown */
+    int synthetic;                      /* the stored spec says a synthetic sweep: 1 yes, 0 no, -1 unknown */
 } hp_summary;
 
+
 /* Read the trials, stages and final rows of an open reader and summarise them (path only
- * names the file in messages). On failure err is set; hp_summary_free is safe either way. */
-int hp_summary_read(hp_results_reader *rd, const char *path, hp_summary *s, hp_err *err);
+ * names the file in messages). synthetic may be NULL: a best trial without a snapshot is then
+ * taken for a synthetic sweep. On failure err is set; hp_summary_free is safe either way. */
+int hp_summary_read(hp_results_reader *rd, const char *path, hp_spec_synthetic_fn synthetic, hp_summary *s,
+                    hp_err *err);
 void hp_summary_free(hp_summary *s);
 
 /* Where v lies in [lo, hi] as a fraction of the width: log10 scale when the range is

@@ -554,6 +554,47 @@ static void test_limits(void) {
     expect_fail("too large", hp_spec_parse(text, (1u << 20) + 1, "big.yaml", &s, &err), &s, &err, want_big);
 }
 
+/* hp_spec_load_with, as `hpsweep train` reads a spec: the search: section unread (a broken one
+ * does not refuse the spec), and an epochs override checked against the warm-up instead of the
+ * spec's epochs. */
+static void test_read_opts(void) {
+    const char *path = "test_spec_read_opts.yaml";
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (!f) return;
+    fputs("model:\n  layers:\n    - {type: dense, units: 10}\n"
+          "train: {epochs: 1, schedule: {type: constant, warmup_epochs: 2}}\n"
+          "search:\n  params:\n    lr: {low: 1.0e-3, high: 1.0}\n  stages:\n    - {method: random, trials: 0}\n",
+          f);
+    CHECK(fclose(f) == 0, "cannot close %s", path);
+    hp_spec s;
+    hp_err err = {{0}};
+    static const char *const want_trials[] = {"search.stages[0].trials: '0' is out of range", NULL};
+    expect_fail("read opts: plain", hp_spec_load(path, &s, &err), &s, &err, want_trials);
+
+    hp_spec_read_opts skip = {.skip_search = 1, .epochs = 0};
+    static const char *const want_warmup[] = {"warmup_epochs: '2' is not less than train.epochs (1)", NULL};
+    expect_fail("read opts: search skipped, spec's epochs", hp_spec_load_with(path, &skip, &s, &err), &s, &err,
+                want_warmup);
+
+    hp_spec_read_opts three = {.skip_search = 1, .epochs = 3};
+    int rc = hp_spec_load_with(path, &three, &s, &err);
+    CHECK(rc == 0, "read opts: --epochs 3 past a warm-up of 2: %s", err.msg);
+    if (rc == 0) {
+        CHECK(s.train.epochs == 3 && !s.has_search && s.search.nstages == 0,
+              "read opts: epochs %d (want 3), has_search %d, nstages %d (want 0, 0)", s.train.epochs, s.has_search,
+              s.search.nstages);
+        hp_spec_free(&s);
+    }
+
+    hp_spec_read_opts two = {.skip_search = 1, .epochs = 2};
+    static const char *const want_two[] = {"warmup_epochs: '2' is not less than train.epochs (2, given on the "
+                                           "command line)", NULL};
+    expect_fail("read opts: --epochs 2 within the warm-up", hp_spec_load_with(path, &two, &s, &err), &s, &err,
+                want_two);
+    remove(path);
+}
+
 int main(void) {
     test_full();
     test_minimal();
@@ -564,5 +605,6 @@ int main(void) {
     test_bad_files();
     test_bad_inline();
     test_limits();
+    test_read_opts();
     return hp_check_summary("test_spec");
 }

@@ -107,6 +107,18 @@ expect resume-and-force 2 "--resume and --force contradict" keep.h5 "$bin" run $
 expect resume-two-files 2 "one results file expected" keep.h5 "$bin" resume keep.h5 other.h5
 expect train-unknown-device 2 "--device expects auto, cpu or cuda, got 'gpu'" - "$bin" train $R --device gpu
 
+# ---- train reads only what it uses ------------------------------------------------------------
+# `hpsweep train` ignores the search: section, so a broken one does not stop it (zero.yaml: a
+# stage of 0 trials). --epochs counts before the warm-up is checked against the epochs: the spec
+# warms up for 2 epochs of 1 (refused as written), --epochs 3 trains, --epochs 2 is still refused.
+expect train-ignores-search 0 "" - "$bin" train zero.yaml --no-test
+sed 's/^train: {batch_size: 32, epochs: 1}/train: {batch_size: 32, epochs: 1, schedule: {type: constant, warmup_epochs: 2}}/' \
+  $R > warm.yaml
+grep -q "warmup_epochs: 2" warm.yaml || fail "could not set the warm-up in warm.yaml"
+expect train-epochs-past-warmup 0 "" - "$bin" train warm.yaml --epochs 3 --no-test
+expect train-epochs-within-warmup 2 "warmup_epochs: '2' is not less than train.epochs \(2, given on the command line\)" - \
+  "$bin" train warm.yaml --epochs 2 --no-test
+
 # ---- the results file -------------------------------------------------------------------------
 expect output-exists 3 "keep.h5 exists; pass --resume.*--force" keep.h5 "$bin" run $R -o keep.h5
 expect resume-changed-spec 3 "another spec \(sha256 [0-9a-f]+.*\(sha256 [0-9a-f]+.*hpsweep resume keep.h5" keep.h5 \
@@ -191,6 +203,29 @@ expect no-trial-finished 1 "no trial finished with a model to evaluate: all 12 t
 "$bin" show alldiv.h5 > show_alldiv.log 2>&1
 grep -q "no trial finished with a validation score" show_alldiv.log && ! grep -q "stopped before its final" show_alldiv.log \
   && ok "show on it: no trial scored, no blame on an interruption" || { fail "show on alldiv.h5"; cat show_alldiv.log; }
+
+# A synthetic sweep (train.synthetic_ms > 0) trains no model, so no test result by design: `show`
+# says so and does not send the user to resume it. show reads the stored spec to know, not the
+# snapshots: keep.h5 (a real finished sweep, its trials with snapshots) with its spec text made
+# synthetic and /final emptied must read as synthetic (it said "stopped before its final evaluation").
+sed 's/^train: {batch_size: 32, epochs: 1}/train: {batch_size: 32, epochs: 1, synthetic_ms: 2}/' small.yaml > syn.yaml
+"$bin" run syn.yaml -o syn.h5 --quiet > /dev/null 2>&1 || fail "show-finished-synthetic: the synthetic sweep failed"
+cp keep.h5 synspec.h5
+$py - << 'PYEOF' || fail "show-finished-synthetic: could not make synspec.h5"
+import h5py, numpy as np
+f = h5py.File('synspec.h5', 'r+', libver='latest')
+text = f.attrs['spec_yaml'].decode().replace('epochs: 1}', 'epochs: 1, synthetic_ms: 2}', 1)
+assert 'synthetic_ms' in text
+f.attrs.create('spec_yaml', np.bytes_(text.encode()))
+f['final'].resize((0,))
+f.close()
+PYEOF
+for f in syn.h5 synspec.h5; do
+  "$bin" show $f > show_syn.log 2>&1
+  grep -q "a synthetic sweep (train.synthetic_ms > 0) trains no model" show_syn.log && ! grep -q "stopped before its final" show_syn.log \
+    && ok "show-finished-synthetic ($f): no test result by design, no blame on an interruption" \
+    || { fail "show-finished-synthetic: show $f"; cat show_syn.log; }
+done
 
 echo "bad_input: $cases cases"
 summary bad_input

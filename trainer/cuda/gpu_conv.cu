@@ -61,6 +61,11 @@ static int workspace_reserve(hp_gpu_ctx *ctx, size_t bytes, hp_err *err) {
         if (!found_) return hp_conv_nofit(err, (dir), B, g, &xd, (ctx)->opts.deterministic, (ctx)->opts.workspace_max); \
     } while (0)
 
+/* The plan of one convolution shape (found, or made in a free or evicted slot): its cuDNN
+ * descriptors, each direction's algorithm and math type, and the workspace they need. Over 80
+ * lines on purpose: it is one straight sequence of checked cuDNN calls, and HP_CUDNN_CHECK and
+ * PICK_ALGO return from this function on failure, so parts of it would each need the plan, the
+ * tensor descriptors and that error path passed along without making any step clearer. */
 static int plan_get(hp_gpu_ctx *ctx, int B, const hp_conv_geom *g, hp_gpu_conv_plan **out, hp_err *err) {
     hp_gpu_conv_plan *p = NULL;
     for (int i = 0; i < HP_GPU_MAX_PLANS; i++) {
