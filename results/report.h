@@ -20,6 +20,7 @@
 #define HP_REPORT_H
 
 #include "hp_err.h"
+#include "results.h"
 
 typedef struct hp_report_opts {
     int top_n; /* trials in the learning-curve charts; <= 0: 5 */

@@ -46,6 +46,14 @@ typedef struct builder {
     int64_t act, idx, mask, dskip, dbuf, work;
     int count[HP_LAYER_COUNT_]; /* layers of each type so far, for tensor names */
     char where[96];
+    /* The walk over the layers (hp_plan_build's loop): */
+    hp_shape cur, input;          /* the shape the next layer receives; the model input's */
+    int cur_op;                   /* the op producing cur; -1: the model input */
+    int is_src[HP_MAX_LAYERS];    /* layers whose output an add reads later (no fusion, no in-place) */
+    int input_is_src;             /* an add reads the model input */
+    int next_relu;                /* the next layer is a ReLU this op takes in */
+    int pool_relu;                /* a ReLU waits to run after the next max pool */
+    int bn_ops[HP_MAX_LAYERS], nbn; /* batch-norm ops, for their buffers after the parameters */
 } builder;
 
 static hp_tensor_info *add_tensor(builder *b, hp_layer_type type, const char *what, int ndim, const int64_t *shape,
@@ -151,9 +159,193 @@ static int relu_into_pool(const hp_model_spec *spec, int i, const int *is_src) {
            spec->layers[i + 1].type == HP_LAYER_MAXPOOL;
 }
 
-int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch, hp_plan *plan,
-                  hp_err *err) {
-    memset(plan, 0, sizeof *plan);
+/* ---- one function per layer kind: checks the layer against b->cur, adds its op (and
+ * parameters, arenas), returns it; NULL with err set when the layer is invalid. -------------- */
+
+static hp_plan_op *plan_dense(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    if (l->units <= 0 || l->units > HP_MAX_WIDTH)
+        return hp_errf(err, "%s: units %d is invalid; it must be in [1, %d]", b->where, l->units, HP_MAX_WIDTH),
+               NULL;
+    if (check_weights(b, i, err) != 0) return NULL;
+    if (!b->cur.flat) { // implicit flatten to PyTorch's [B, c*h*w] order
+        hp_plan_op *fl = new_op(b, HP_LAYER_FLATTEN, i, b->cur);
+        fl->out = (hp_shape){b->cur.c * b->cur.h * b->cur.w, 1, 1, 1};
+        fl->alias = b->cur.c == 1 || b->cur_op < 0;
+        if (finish_op(b, fl, b->cur_op, 0, err) != 0) return NULL;
+        b->cur = fl->out, b->cur_op = b->p->nops - 1;
+    }
+    hp_plan_op *op = new_op(b, HP_LAYER_DENSE, i, b->cur);
+    op->out = (hp_shape){l->units, 1, 1, 1};
+    op->relu = b->next_relu && !b->is_src[i];
+    int64_t ws[2] = {l->units, op->in_n}, bs[1] = {l->units};
+    op->w_off = add_param(b, HP_LAYER_DENSE, "weight", 2, ws);
+    if (has_bias(l)) op->b_off = add_param(b, HP_LAYER_DENSE, "bias", 1, bs);
+    return op;
+}
+
+static hp_plan_op *plan_conv(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    hp_shape cur = b->cur;
+    if (need_images(b, cur, err) != 0 || check_weights(b, i, err) != 0) return NULL;
+    if (l->filters <= 0 || l->filters > HP_MAX_WIDTH)
+        return hp_errf(err, "%s: filters %d is invalid; it must be in [1, %d]", b->where, l->filters, HP_MAX_WIDTH),
+               NULL;
+    int stride = l->stride ? l->stride : 1;
+    if (check_window(b, cur, l->kernel, l->stride, l->padding, 0, err) != 0) return NULL;
+    int64_t ckk = (int64_t)cur.c * l->kernel * l->kernel;
+    if (ckk * l->filters > INT_MAX || ckk * l->filters > HP_MAX_WIDTH * 16LL)
+        return hp_errf(err, "%s: a weight of %d x %lld values is too large", b->where, l->filters, (long long)ckk),
+               NULL;
+    hp_plan_op *op = new_op(b, HP_LAYER_CONV, i, cur);
+    hp_conv_geom_make(&op->conv, cur.c, cur.h, cur.w, l->filters, l->kernel, stride, l->padding);
+    op->out = (hp_shape){l->filters, op->conv.Ho, op->conv.Wo, 0};
+    int64_t ws[4] = {l->filters, cur.c, l->kernel, l->kernel}, bs[1] = {l->filters};
+    op->w_off = add_param(b, HP_LAYER_CONV, "weight", 4, ws);
+    if (has_bias(l)) op->b_off = add_param(b, HP_LAYER_CONV, "bias", 1, bs);
+    int64_t wsz = hp_conv_work_size(&op->conv, b->p->max_batch, b->p->nslots);
+    if (wsz > b->work) b->work = wsz;
+    return op;
+}
+
+static hp_plan_op *plan_batchnorm(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    hp_plan *plan = b->p;
+    if (l->momentum < 0 || l->momentum > 1 || isnan(l->momentum))
+        return hp_errf(err, "%s: momentum %g is invalid; it must be in (0, 1] (0: the default, 0.1)", b->where,
+                       l->momentum),
+               NULL;
+    if (l->eps < 0 || !isfinite(l->eps))
+        return hp_errf(err, "%s: eps %g is invalid; it must be > 0 (0: the default, 1e-5)", b->where, l->eps), NULL;
+    hp_plan_op *op = new_op(b, HP_LAYER_BATCHNORM, i, b->cur);
+    op->out = b->cur;
+    op->momentum = l->momentum > 0 ? l->momentum : 0.1;
+    op->eps = l->eps > 0 ? l->eps : 1e-5;
+    op->relu = b->next_relu && !b->is_src[i];
+    // Over a conv output that nothing else reads: normalise in place.
+    op->in_place = b->cur_op >= 0 && plan->ops[b->cur_op].type == HP_LAYER_CONV &&
+                   !b->is_src[plan->ops[b->cur_op].layer];
+    int64_t cs[1] = {b->cur.c};
+    op->w_off = add_param(b, HP_LAYER_BATCHNORM, "weight", 1, cs);
+    op->b_off = add_param(b, HP_LAYER_BATCHNORM, "bias", 1, cs);
+    op->aux_off = b->act;
+    b->act += (int64_t)plan->max_batch * op->in_n + 2 * (int64_t)b->cur.c;
+    b->bn_ops[b->nbn++] = plan->nops - 1;
+    return op;
+}
+
+static hp_plan_op *plan_pool(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    hp_shape cur = b->cur;
+    int stride = l->stride ? l->stride : l->kernel;
+    if (need_images(b, cur, err) != 0 || check_window(b, cur, l->kernel, l->stride, l->padding, 1, err) != 0)
+        return NULL;
+    hp_plan_op *op = new_op(b, l->type, i, cur);
+    hp_pool_geom_make(&op->pool, cur.h, cur.w, l->kernel, stride, l->padding);
+    op->out = (hp_shape){cur.c, op->pool.Ho, op->pool.Wo, 0};
+    if (l->type == HP_LAYER_MAXPOOL) {
+        op->relu = b->pool_relu;
+        b->pool_relu = 0;
+        op->idx_off = b->idx;
+        b->idx += (int64_t)b->p->max_batch * cur.c * op->pool.Ho * op->pool.Wo;
+    }
+    return op;
+}
+
+static hp_plan_op *plan_globalavgpool(builder *b, int i, hp_err *err) {
+    if (need_images(b, b->cur, err) != 0) return NULL;
+    hp_plan_op *op = new_op(b, HP_LAYER_GLOBALAVGPOOL, i, b->cur);
+    op->out = (hp_shape){b->cur.c, 1, 1, 0};
+    return op;
+}
+
+static hp_plan_op *plan_dropout(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    if (!(l->p >= 0 && l->p < 1))
+        return hp_errf(err, "%s: p %g is invalid; the dropout probability must be in [0, 1)", b->where, l->p), NULL;
+    hp_plan_op *op = new_op(b, HP_LAYER_DROPOUT, i, b->cur);
+    op->out = b->cur;
+    op->p = l->p;
+    op->idx_off = b->mask;
+    b->mask += (int64_t)b->p->max_batch * op->in_n;
+    return op;
+}
+
+static hp_plan_op *plan_flatten(builder *b, int i, hp_err *err) {
+    (void)err;
+    hp_shape cur = b->cur;
+    hp_plan_op *op = new_op(b, HP_LAYER_FLATTEN, i, cur);
+    op->out = (hp_shape){cur.c * cur.h * cur.w, 1, 1, 1};
+    op->alias = cur.flat || cur.c == 1 || b->cur_op < 0;
+    return op;
+}
+
+static hp_plan_op *plan_add(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    hp_plan *plan = b->p;
+    hp_shape cur = b->cur;
+    int fo = l->from >= 0 ? plan->layer_op[l->from] : -1;
+    if (l->from >= 0 && fo < 0) // cannot happen: no fusion consumes a layer that an add reads
+        return hp_errf(err, "%s: internal error: the output of layer %d was not kept", b->where, l->from), NULL;
+    hp_shape fs = l->from >= 0 ? plan->ops[fo].out : b->input;
+    if (fs.c != cur.c || fs.h != cur.h || fs.w != cur.w || fs.flat != cur.flat) {
+        char fw[96], s1[48], s2[48];
+        if (l->from >= 0)
+            layer_where(b->spec, l->from, fw, sizeof fw);
+        else
+            snprintf(fw, sizeof fw, "the model input");
+        return hp_errf(err, "%s: receives %s but adds the output of %s, %s; the shapes must match (from: %d)",
+                       b->where, shape_str(cur, s1, sizeof s1), fw, shape_str(fs, s2, sizeof s2), l->from),
+               NULL;
+    }
+    hp_plan_op *op = new_op(b, HP_LAYER_ADD, i, cur);
+    op->out = cur;
+    op->from = fo;
+    return op;
+}
+
+/* relu, leaky_relu, elu, gelu, tanh, sigmoid */
+static hp_plan_op *plan_activation(builder *b, int i, hp_err *err) {
+    const hp_layer_spec *l = &b->spec->layers[i];
+    if (l->type == HP_LAYER_LEAKY_RELU && (l->slope < 0 || !isfinite(l->slope)))
+        return hp_errf(err, "%s: slope %g is invalid; it must be >= 0 (0: the default, 0.01)", b->where, l->slope),
+               NULL;
+    if (l->type == HP_LAYER_ELU && (l->alpha < 0 || !isfinite(l->alpha)))
+        return hp_errf(err, "%s: alpha %g is invalid; it must be > 0 (0: the default, 1)", b->where, l->alpha),
+               NULL;
+    hp_plan_op *op = new_op(b, l->type, i, b->cur);
+    op->out = b->cur;
+    op->param = l->type == HP_LAYER_LEAKY_RELU ? (l->slope > 0 ? l->slope : 0.01) : (l->alpha > 0 ? l->alpha : 1.0);
+    return op;
+}
+
+typedef hp_plan_op *(*layer_planner)(builder *b, int i, hp_err *err);
+
+/* The planner of each layer type; NULL: not a layer type. */
+static layer_planner planner_of(hp_layer_type t) {
+    switch (t) {
+    case HP_LAYER_DENSE: return plan_dense;
+    case HP_LAYER_CONV: return plan_conv;
+    case HP_LAYER_BATCHNORM: return plan_batchnorm;
+    case HP_LAYER_MAXPOOL:
+    case HP_LAYER_AVGPOOL: return plan_pool;
+    case HP_LAYER_GLOBALAVGPOOL: return plan_globalavgpool;
+    case HP_LAYER_DROPOUT: return plan_dropout;
+    case HP_LAYER_FLATTEN: return plan_flatten;
+    case HP_LAYER_ADD: return plan_add;
+    case HP_LAYER_RELU:
+    case HP_LAYER_LEAKY_RELU:
+    case HP_LAYER_ELU:
+    case HP_LAYER_GELU:
+    case HP_LAYER_TANH:
+    case HP_LAYER_SIGMOID: return plan_activation;
+    default: return NULL;
+    }
+}
+
+/* ---- the build ------------------------------------------------------------------------------ */
+
+static int check_inputs(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch, hp_err *err) {
     if (c <= 0 || h <= 0 || w <= 0 || (int64_t)c * h * w > HP_MAX_WIDTH)
         return hp_errf(err,
                        "model input shape %dx%dx%d is invalid: each dimension must be > 0 and "
@@ -172,19 +364,12 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
                        "model: %d layers given; a model needs 1 to %d layers ending in a dense "
                        "layer of %d units",
                        spec->nlayers, HP_MAX_LAYERS, nclasses);
-    plan->spec = *spec;
-    plan->c = c, plan->h = h, plan->w = w;
-    plan->in_dim = c * h * w;
-    plan->nclasses = nclasses;
-    plan->max_batch = max_batch;
-    int slots = omp_get_max_threads();
-    if (slots < hp_cpu_cores()) slots = hp_cpu_cores();
-    plan->nslots = slots > HP_MAX_SLOTS ? HP_MAX_SLOTS : slots;
-    builder bd = {.spec = spec, .p = plan};
-    builder *b = &bd;
+    return 0;
+}
 
-    // Which layers an add reads later: their outputs must survive (no fusion, no in-place).
-    int is_src[HP_MAX_LAYERS] = {0}, input_is_src = 0;
+/* Which layers an add reads later: their outputs must survive (no fusion, no in-place). */
+static int mark_sources(builder *b, hp_err *err) {
+    const hp_model_spec *spec = b->spec;
     for (int i = 0; i < spec->nlayers; i++) {
         const hp_layer_spec *l = &spec->layers[i];
         if (l->type != HP_LAYER_ADD) continue;
@@ -194,204 +379,74 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
                            "the model input",
                            layer_where(spec, i, b->where, sizeof b->where), l->from, i - 1);
         if (l->from >= 0)
-            is_src[l->from] = 1;
+            b->is_src[l->from] = 1;
         else
-            input_is_src = 1;
+            b->input_is_src = 1;
     }
+    return 0;
+}
 
-    hp_shape cur = {c, h, w, 0}, input_shape = cur;
-    int cur_op = -1; // op producing `cur`; -1 = the model input
-    char s1[48], s2[48];
-    for (int i = 0; i < HP_MAX_LAYERS; i++) plan->layer_op[i] = -1;
-    plan->first_param_op = -1;
-    int bn_ops[HP_MAX_LAYERS], nbn = 0, pool_relu = 0;
-    for (int i = 0; i < spec->nlayers; i++) {
-        const hp_layer_spec *l = &spec->layers[i];
-        layer_where(spec, i, b->where, sizeof b->where);
-        // A ReLU before a max pool runs on the pool's output instead (max commutes with ReLU,
-        // and the pooled tensor is k*k times smaller); unless an add reads the ReLU's output.
-        if (relu_into_pool(spec, i, is_src)) {
-            pool_relu = 1;
-            continue;
-        }
-        int next_relu = i + 1 < spec->nlayers && spec->layers[i + 1].type == HP_LAYER_RELU &&
-                        !relu_into_pool(spec, i + 1, is_src);
-        hp_plan_op *op;
-        switch (l->type) {
-        case HP_LAYER_DENSE: {
-            if (l->units <= 0 || l->units > HP_MAX_WIDTH)
-                return hp_errf(err, "%s: units %d is invalid; it must be in [1, %d]", b->where, l->units,
-                               HP_MAX_WIDTH);
-            if (check_weights(b, i, err) != 0) return -1;
-            if (!cur.flat) { // implicit flatten to PyTorch's [B, c*h*w] order
-                op = new_op(b, HP_LAYER_FLATTEN, i, cur);
-                op->out = (hp_shape){cur.c * cur.h * cur.w, 1, 1, 1};
-                op->alias = cur.c == 1 || cur_op < 0;
-                if (finish_op(b, op, cur_op, 0, err) != 0) return -1;
-                cur = op->out, cur_op = plan->nops - 1;
-            }
-            op = new_op(b, HP_LAYER_DENSE, i, cur);
-            op->out = (hp_shape){l->units, 1, 1, 1};
-            op->relu = next_relu && !is_src[i];
-            int64_t ws[2] = {l->units, op->in_n}, bs[1] = {l->units};
-            op->w_off = add_param(b, HP_LAYER_DENSE, "weight", 2, ws);
-            if (has_bias(l)) op->b_off = add_param(b, HP_LAYER_DENSE, "bias", 1, bs);
-            break;
-        }
-        case HP_LAYER_CONV: {
-            if (need_images(b, cur, err) != 0 || check_weights(b, i, err) != 0) return -1;
-            if (l->filters <= 0 || l->filters > HP_MAX_WIDTH)
-                return hp_errf(err, "%s: filters %d is invalid; it must be in [1, %d]", b->where, l->filters,
-                               HP_MAX_WIDTH);
-            int stride = l->stride ? l->stride : 1;
-            if (check_window(b, cur, l->kernel, l->stride, l->padding, 0, err) != 0) return -1;
-            int64_t ckk = (int64_t)cur.c * l->kernel * l->kernel;
-            if (ckk * l->filters > INT_MAX || ckk * l->filters > HP_MAX_WIDTH * 16LL)
-                return hp_errf(err, "%s: a weight of %d x %lld values is too large", b->where, l->filters,
-                               (long long)ckk);
-            op = new_op(b, HP_LAYER_CONV, i, cur);
-            hp_conv_geom_make(&op->conv, cur.c, cur.h, cur.w, l->filters, l->kernel, stride, l->padding);
-            op->out = (hp_shape){l->filters, op->conv.Ho, op->conv.Wo, 0};
-            int64_t ws[4] = {l->filters, cur.c, l->kernel, l->kernel}, bs[1] = {l->filters};
-            op->w_off = add_param(b, HP_LAYER_CONV, "weight", 4, ws);
-            if (has_bias(l)) op->b_off = add_param(b, HP_LAYER_CONV, "bias", 1, bs);
-            int64_t wsz = hp_conv_work_size(&op->conv, max_batch, plan->nslots);
-            if (wsz > b->work) b->work = wsz;
-            break;
-        }
-        case HP_LAYER_BATCHNORM: {
-            if (l->momentum < 0 || l->momentum > 1 || isnan(l->momentum))
-                return hp_errf(err, "%s: momentum %g is invalid; it must be in (0, 1] (0: the default, 0.1)",
-                               b->where, l->momentum);
-            if (l->eps < 0 || !isfinite(l->eps))
-                return hp_errf(err, "%s: eps %g is invalid; it must be > 0 (0: the default, 1e-5)", b->where,
-                               l->eps);
-            op = new_op(b, HP_LAYER_BATCHNORM, i, cur);
-            op->out = cur;
-            op->momentum = l->momentum > 0 ? l->momentum : 0.1;
-            op->eps = l->eps > 0 ? l->eps : 1e-5;
-            op->relu = next_relu && !is_src[i];
-            // Over a conv output that nothing else reads: normalise in place.
-            op->in_place = cur_op >= 0 && plan->ops[cur_op].type == HP_LAYER_CONV && !is_src[plan->ops[cur_op].layer];
-            int64_t cs[1] = {cur.c};
-            op->w_off = add_param(b, HP_LAYER_BATCHNORM, "weight", 1, cs);
-            op->b_off = add_param(b, HP_LAYER_BATCHNORM, "bias", 1, cs);
-            op->aux_off = b->act;
-            b->act += (int64_t)max_batch * op->in_n + 2 * (int64_t)cur.c;
-            bn_ops[nbn++] = plan->nops - 1;
-            break;
-        }
-        case HP_LAYER_MAXPOOL:
-        case HP_LAYER_AVGPOOL: {
-            int stride = l->stride ? l->stride : l->kernel;
-            if (need_images(b, cur, err) != 0 || check_window(b, cur, l->kernel, l->stride, l->padding, 1, err) != 0)
-                return -1;
-            op = new_op(b, l->type, i, cur);
-            hp_pool_geom_make(&op->pool, cur.h, cur.w, l->kernel, stride, l->padding);
-            op->out = (hp_shape){cur.c, op->pool.Ho, op->pool.Wo, 0};
-            if (l->type == HP_LAYER_MAXPOOL) {
-                op->relu = pool_relu;
-                pool_relu = 0;
-                op->idx_off = b->idx;
-                b->idx += (int64_t)max_batch * cur.c * op->pool.Ho * op->pool.Wo;
-            }
-            break;
-        }
-        case HP_LAYER_GLOBALAVGPOOL:
-            if (need_images(b, cur, err) != 0) return -1;
-            op = new_op(b, l->type, i, cur);
-            op->out = (hp_shape){cur.c, 1, 1, 0};
-            break;
-        case HP_LAYER_DROPOUT:
-            if (!(l->p >= 0 && l->p < 1))
-                return hp_errf(err, "%s: p %g is invalid; the dropout probability must be in [0, 1)", b->where,
-                               l->p);
-            op = new_op(b, l->type, i, cur);
-            op->out = cur;
-            op->p = l->p;
-            op->idx_off = b->mask;
-            b->mask += (int64_t)max_batch * op->in_n;
-            break;
-        case HP_LAYER_FLATTEN:
-            op = new_op(b, l->type, i, cur);
-            op->out = (hp_shape){cur.c * cur.h * cur.w, 1, 1, 1};
-            op->alias = cur.flat || cur.c == 1 || cur_op < 0;
-            break;
-        case HP_LAYER_ADD: {
-            int fo = l->from >= 0 ? plan->layer_op[l->from] : -1;
-            if (l->from >= 0 && fo < 0) // cannot happen: no fusion consumes a layer that an add reads
-                return hp_errf(err, "%s: internal error: the output of layer %d was not kept", b->where, l->from);
-            hp_shape fs = l->from >= 0 ? plan->ops[fo].out : input_shape;
-            if (fs.c != cur.c || fs.h != cur.h || fs.w != cur.w || fs.flat != cur.flat) {
-                char fw[96];
-                if (l->from >= 0)
-                    layer_where(spec, l->from, fw, sizeof fw);
-                else
-                    snprintf(fw, sizeof fw, "the model input");
-                return hp_errf(err,
-                               "%s: receives %s but adds the output of %s, %s; the shapes must match "
-                               "(from: %d)",
-                               b->where, shape_str(cur, s1, sizeof s1), fw, shape_str(fs, s2, sizeof s2), l->from);
-            }
-            op = new_op(b, l->type, i, cur);
-            op->out = cur;
-            op->from = fo;
-            break;
-        }
-        case HP_LAYER_RELU:
-        case HP_LAYER_LEAKY_RELU:
-        case HP_LAYER_ELU:
-        case HP_LAYER_GELU:
-        case HP_LAYER_TANH:
-        case HP_LAYER_SIGMOID:
-            if (l->type == HP_LAYER_LEAKY_RELU && (l->slope < 0 || !isfinite(l->slope)))
-                return hp_errf(err, "%s: slope %g is invalid; it must be >= 0 (0: the default, 0.01)", b->where,
-                               l->slope);
-            if (l->type == HP_LAYER_ELU && (l->alpha < 0 || !isfinite(l->alpha)))
-                return hp_errf(err, "%s: alpha %g is invalid; it must be > 0 (0: the default, 1)", b->where,
-                               l->alpha);
-            op = new_op(b, l->type, i, cur);
-            op->out = cur;
-            op->param = l->type == HP_LAYER_LEAKY_RELU ? (l->slope > 0 ? l->slope : 0.01)
-                                                       : (l->alpha > 0 ? l->alpha : 1.0);
-            break;
-        default:
-            return hp_errf(err,
-                           "model layer %d: unknown layer type %d; valid types: dense, relu, conv, batchnorm, "
-                           "maxpool, avgpool, globalavgpool, dropout, flatten, add, leaky_relu, elu, gelu, "
-                           "tanh, sigmoid",
-                           i, (int)l->type);
-        }
-        // the spec layer whose output this op produces (a dense or batch norm with its ReLU)
-        int last = i + (op->relu && op->type != HP_LAYER_MAXPOOL ? 1 : 0);
-        if (finish_op(b, op, cur_op, is_src[last], err) != 0) return -1;
-        if (op->w_off >= 0 && plan->first_param_op < 0) plan->first_param_op = plan->nops - 1;
-        if (op->type == HP_LAYER_DENSE || op->type == HP_LAYER_CONV || op->type == HP_LAYER_BATCHNORM)
-            b->count[op->type]++;
-        plan->layer_op[last] = plan->nops - 1;
-        cur = op->out;
-        cur_op = plan->nops - 1;
-        i = last;
+/* Plan layer i (and the ReLU it takes in); returns the index of the last layer it covered, or -1. */
+static int plan_layer(builder *b, int i, hp_err *err) {
+    const hp_model_spec *spec = b->spec;
+    hp_plan *plan = b->p;
+    const hp_layer_spec *l = &spec->layers[i];
+    layer_where(spec, i, b->where, sizeof b->where);
+    // A ReLU before a max pool runs on the pool's output instead (max commutes with ReLU, and
+    // the pooled tensor is k*k times smaller); unless an add reads the ReLU's output.
+    if (relu_into_pool(spec, i, b->is_src)) {
+        b->pool_relu = 1;
+        return i;
     }
+    b->next_relu = i + 1 < spec->nlayers && spec->layers[i + 1].type == HP_LAYER_RELU &&
+                   !relu_into_pool(spec, i + 1, b->is_src);
+    layer_planner planner = planner_of(l->type);
+    if (!planner)
+        return hp_errf(err,
+                       "model layer %d: unknown layer type %d; valid types: dense, relu, conv, batchnorm, "
+                       "maxpool, avgpool, globalavgpool, dropout, flatten, add, leaky_relu, elu, gelu, "
+                       "tanh, sigmoid",
+                       i, (int)l->type);
+    hp_plan_op *op = planner(b, i, err);
+    if (!op) return -1;
+    // the spec layer whose output this op produces (a dense or batch norm with its ReLU)
+    int last = i + (op->relu && op->type != HP_LAYER_MAXPOOL ? 1 : 0);
+    if (finish_op(b, op, b->cur_op, b->is_src[last], err) != 0) return -1;
+    if (op->w_off >= 0 && plan->first_param_op < 0) plan->first_param_op = plan->nops - 1;
+    if (op->type == HP_LAYER_DENSE || op->type == HP_LAYER_CONV || op->type == HP_LAYER_BATCHNORM)
+        b->count[op->type]++;
+    plan->layer_op[last] = plan->nops - 1;
+    b->cur = op->out;
+    b->cur_op = plan->nops - 1;
+    return last;
+}
 
-    int lastl = spec->nlayers - 1;
+/* The model ends in a dense layer of nclasses units. */
+static int check_logits(builder *b, hp_err *err) {
+    const hp_model_spec *spec = b->spec;
+    int lastl = spec->nlayers - 1, nclasses = b->p->nclasses;
     layer_where(spec, lastl, b->where, sizeof b->where);
     if (spec->layers[lastl].type != HP_LAYER_DENSE)
         return hp_errf(err,
                        "%s: a model must end with a dense layer producing the %d logits (the loss "
                        "applies the softmax); remove this layer or add 'dense %d' after it",
                        b->where, nclasses, nclasses);
-    if (cur.c != nclasses)
+    if (b->cur.c != nclasses)
         return hp_errf(err,
                        "%s: the last dense layer has %d units but the data has %d classes; set its "
                        "units to %d",
-                       b->where, cur.c, nclasses, nclasses);
+                       b->where, b->cur.c, nclasses, nclasses);
+    return 0;
+}
 
-    // Buffers after every parameter: the running statistics of each batch norm, in layer order.
+/* Buffers after every parameter: the running statistics of each batch norm, in layer order;
+ * then the sizes of the arenas. */
+static void finish_plan(builder *b) {
+    hp_plan *plan = b->p;
     plan->nparams = b->off;
     int bnk = 0;
-    for (int k = 0; k < nbn; k++) {
-        hp_plan_op *op = &plan->ops[bn_ops[k]];
+    for (int k = 0; k < b->nbn; k++) {
+        hp_plan_op *op = &plan->ops[b->bn_ops[k]];
         int64_t cs[1] = {op->in.c};
         b->count[HP_LAYER_BATCHNORM] = bnk++;
         op->rm_off = add_tensor(b, HP_LAYER_BATCHNORM, "running_mean", 1, cs, b->off, 1)->offset;
@@ -401,14 +456,41 @@ int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, 
     }
     plan->nstate = b->off;
     // The input is read as images by the first op unless that op flattens it, and by an add.
-    plan->input_cnhw = c > 1 && (plan->ops[0].type != HP_LAYER_FLATTEN || input_is_src);
+    plan->input_cnhw = plan->c > 1 && (plan->ops[0].type != HP_LAYER_FLATTEN || b->input_is_src);
     plan->act_size = b->act;
     plan->idx_size = b->idx;
     plan->mask_size = b->mask;
     plan->dskip_size = b->dskip;
     plan->dbuf_size = b->dbuf;
     plan->work_size = b->work;
-    return 0;
+}
+
+int hp_plan_build(const hp_model_spec *spec, int c, int h, int w, int nclasses, int max_batch, hp_plan *plan,
+                  hp_err *err) {
+    memset(plan, 0, sizeof *plan);
+    if (check_inputs(spec, c, h, w, nclasses, max_batch, err) != 0) return -1;
+    plan->spec = *spec;
+    plan->c = c, plan->h = h, plan->w = w;
+    plan->in_dim = c * h * w;
+    plan->nclasses = nclasses;
+    plan->max_batch = max_batch;
+    int slots = omp_get_max_threads();
+    if (slots < hp_cpu_cores()) slots = hp_cpu_cores();
+    plan->nslots = slots > HP_MAX_SLOTS ? HP_MAX_SLOTS : slots;
+    for (int i = 0; i < HP_MAX_LAYERS; i++) plan->layer_op[i] = -1;
+    plan->first_param_op = -1;
+
+    builder bd = {.spec = spec, .p = plan, .cur = {c, h, w, 0}, .input = {c, h, w, 0}, .cur_op = -1};
+    builder *b = &bd;
+    int rc = mark_sources(b, err);
+    for (int i = 0; rc == 0 && i < spec->nlayers; i++) {
+        int last = plan_layer(b, i, err);
+        if (last < 0) rc = -1;
+        else i = last;
+    }
+    if (rc == 0) rc = check_logits(b, err);
+    if (rc == 0) finish_plan(b);
+    return rc;
 }
 
 hp_init hp_plan_init_rule(const hp_plan *plan, int layer, double *scale, int *normal) {
