@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coord_impl.h"
+#include "ensemble.h"
 #include "search.h"
 #include "trial.h"
 
@@ -130,6 +131,64 @@ static int plan_stage(coord *c, int s, hp_err *err) {
     return 0;
 }
 
+/* The trials an ensemble may take: done, with a kept snapshot; best first (hp_trial_better). */
+static const hp_trial_record **ensemble_candidates(coord *c, int64_t *n, hp_err *err) {
+    const hp_trial_record **cand = hp_calloc((size_t)(c->plan.nrecs > 0 ? c->plan.nrecs : 1), sizeof *cand,
+                                             "the ensemble's candidates", err);
+    if (!cand) return NULL;
+    *n = 0;
+    for (int64_t i = 0; i < c->plan.nrecs; i++) {
+        const hp_trial_record *r = &c->plan.recs[i];
+        if (r->status == HP_TRIAL_DONE && r->snapshot_row >= 0 && r->best_epoch > 0 && isfinite(r->best_val_acc))
+            cand[(*n)++] = r;
+    }
+    /* insertion sort: a few hundred trials at most, and no qsort context needed */
+    for (int64_t i = 1; i < *n; i++)
+        for (int64_t j = i; j > 0 && hp_trial_better(cand[j], cand[j - 1]); j--) {
+            const hp_trial_record *t = cand[j];
+            cand[j] = cand[j - 1], cand[j - 1] = t;
+        }
+    return cand;
+}
+
+/* final.ensemble K > 1: the K best trials' snapshots (fewer if fewer kept one), their predicted
+ * probabilities averaged on the validation and the test split (trainer/ensemble.h), as the
+ * /final row "ensemble:K". */
+static int ensemble_evaluation(coord *c, hp_final_record *f, hp_err *err) {
+    int64_t ncand = 0;
+    const hp_trial_record **cand = ensemble_candidates(c, &ncand, err);
+    if (!cand) return -1;
+    int k = (int)(ncand < c->spec->final.ensemble ? ncand : c->spec->final.ensemble);
+    int64_t size = c->snap.state_size;
+    float *buf = k > 0 ? hp_calloc((size_t)k * (size_t)size, sizeof(float), "the ensemble's snapshots", err) : NULL;
+    const float *states[HP_MAX_ENSEMBLE];
+    int rc = k > 0 && buf ? 0 : -1;
+    if (k == 0) hp_errf(err, "no finished trial kept a snapshot");
+    for (int i = 0; rc == 0 && i < k; i++) {
+        states[i] = buf + (int64_t)i * size;
+        rc = hp_results_get_snapshot(c->res, cand[i]->snapshot_row, buf + (int64_t)i * size, err);
+    }
+    double val_loss = 0;
+    memset(f, 0, sizeof *f);
+    snprintf(f->kind, sizeof f->kind, "ensemble:%u", (unsigned)k % 100u); /* k <= HP_MAX_ENSEMBLE (32) */
+    f->trial = -1;
+    int batch = c->spec->train.batch_size;
+    if (rc == 0)
+        rc = hp_ensemble_evaluate(&c->spec->model, &c->data->val, batch, states, k, size, &val_loss, &f->val_acc,
+                                  err);
+    if (rc == 0)
+        rc = hp_ensemble_evaluate(&c->spec->model, &c->data->test, batch, states, k, size, &f->test_loss,
+                                  &f->test_acc, err);
+    if (rc == 0 && !c->opts->quiet) {
+        printf("ensemble of the %d best trials (", k);
+        for (int i = 0; i < k; i++) printf("%s%lld", i ? ", " : "", (long long)cand[i]->id);
+        printf("): val acc %.4f; test acc %.4f, test loss %.4f\n", f->val_acc, f->test_acc, f->test_loss);
+    }
+    free(buf);
+    free(cand);
+    return rc == 0 ? 0 : hp_err_prefix(err, "the final ensemble");
+}
+
 static int final_evaluation(coord *c, hp_err *err) {
     if (c->snap.best_trial < 0) {
         c->no_result = 1; /* the caller reports it and exits non-zero */
@@ -150,19 +209,23 @@ static int final_evaluation(coord *c, hp_err *err) {
     int rc = hp_trainer_evaluate(t, &c->data->test, c->snap.best_state, &loss, &acc, err);
     hp_trainer_free(t);
     if (rc != 0) return hp_err_prefix(err, "test evaluation of trial %lld", (long long)c->snap.best_trial);
-    hp_final_record f;
-    memset(&f, 0, sizeof f);
-    snprintf(f.kind, sizeof f.kind, "best");
-    f.trial = c->snap.best_trial;
-    f.val_acc = r->best_val_acc;
-    f.test_loss = loss;
-    f.test_acc = acc;
-    if (hp_results_set_final(c->res, &f, 1, err) != 0) return -1;
+    hp_final_record f[2];
+    memset(f, 0, sizeof f);
+    snprintf(f[0].kind, sizeof f[0].kind, "best");
+    f[0].trial = c->snap.best_trial;
+    f[0].val_acc = r->best_val_acc;
+    f[0].test_loss = loss;
+    f[0].test_acc = acc;
     if (!c->opts->quiet)
         printf("best trial %lld: lr %.4g, weight decay %.4g, val acc %.4f (epoch %d); test acc %.4f, test loss "
                "%.4f (test split read once)\n",
                (long long)r->id, r->lr, r->weight_decay, r->best_val_acc, r->best_epoch, acc, loss);
-    return 0;
+    int n = 1;
+    if (c->spec->final.ensemble > 1) {
+        if (ensemble_evaluation(c, &f[1], err) != 0) return -1;
+        n = 2;
+    }
+    return hp_results_set_final(c->res, f, n, err);
 }
 
 /* ---- setup, including what a resumed file holds ---------------------------------------------- */

@@ -57,6 +57,7 @@ static void set_defaults(hp_spec *s) {
         s->search.params[p] = (hp_param_range){.enabled = 0, .scale = HP_SCALE_LOG, .bound_low = 0,
                                                .bound_high = INFINITY};
     s->search.nstages = 0;
+    s->final.ensemble = 1;
     s->search.keep_snapshots = 0;
 }
 
@@ -336,8 +337,25 @@ static int parse_cuda(sy_doc *d, yaml_node_t *n, hp_gpu_opts *o) {
     return sy_read_map(d, n, "cuda", f, NELEM(f));
 }
 
+/* final: {ensemble: K}. The K best snapshots must be kept: with search.keep_snapshots N > 0 only
+ * the N best are, so K <= N (checked here, once search is read). */
+static int parse_final(sy_doc *d, yaml_node_t *n, hp_spec *s) {
+    sy_field f[] = {
+        F_INT("ensemble", &s->final.ensemble, 1, HP_MAX_ENSEMBLE),
+    };
+    if (sy_read_map(d, n, "final", f, NELEM(f))) return -1;
+    int keep = s->search.keep_snapshots;
+    if (f[0].seen && keep > 0 && s->final.ensemble > keep)
+        return sy_fail(d, f[0].mark,
+                       "final.ensemble: %d needs the snapshots of the %d best trials, but search.keep_snapshots "
+                       "keeps %d; raise keep_snapshots to at least %d (0 keeps all) or lower ensemble",
+                       s->final.ensemble, s->final.ensemble, keep, s->final.ensemble);
+    return 0;
+}
+
 static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
-    yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL, *cuda = NULL;
+    yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL, *cuda = NULL,
+                *final = NULL;
     int device = (int)s->device;
     sy_field f[] = {
         F_STR("name", s->name),
@@ -349,6 +367,7 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
         F_NODE("optimizer", &optim, 0),
         F_NODE("train", &train, 0),
         F_NODE("search", &search, 0),
+        F_NODE("final", &final, 0),
     };
     if (sy_read_map(d, sy_root(d), "", f, NELEM(f))) return -1;
     /* The name makes the default output NAME.h5 in the working folder: a path would put it
@@ -374,6 +393,7 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
         s->has_search = 1;
         if (parse_search(d, search, &s->search, &mk)) return -1;
     }
+    if (final && parse_final(d, final, s)) return -1;
     if (check_across(d, s, &mk)) return -1;
     for (int i = 0; i < s->search.nstages; i++)
         if (s->search.stages[i].epochs == 0) s->search.stages[i].epochs = s->train.epochs;

@@ -82,6 +82,13 @@ typedef struct hp_search_spec {
     int keep_snapshots; /* keep the best snapshot of the top N finished trials; 0 = all (default) */
 } hp_search_spec;
 
+/* final: what the single test evaluation evaluates. */
+#define HP_MAX_ENSEMBLE 32
+typedef struct hp_final_spec {
+    int ensemble; /* 1 (default): the best trial's snapshot alone; K > 1: also the average of the predicted
+                     probabilities of the K best trials' snapshots (hp_trial_better), a second /final row */
+} hp_final_spec;
+
 typedef enum hp_device { HP_DEVICE_AUTO = 0, HP_DEVICE_CPU = 1, HP_DEVICE_CUDA = 2 } hp_device;
 
 typedef struct hp_spec {
@@ -98,6 +105,7 @@ typedef struct hp_spec {
     hp_train_spec train;
     int has_search;           /* 1 if the spec has a search: section */
     hp_search_spec search;
+    hp_final_spec final;      /* the final: section */
     char *text;               /* the whole YAML text, owned (stored in results files) */
     uint64_t text_len;
 } hp_spec;

@@ -69,6 +69,8 @@ static void dump_search(const hp_search_spec *ss, FILE *f) {
     }
 }
 
+static void dump_final(const hp_final_spec *fs, FILE *f) { fprintf(f, "final:\n  ensemble: %d\n", fs->ensemble); }
+
 int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     fputs("name: ", f);
     put_str(f, s->name);
@@ -80,6 +82,7 @@ int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     spec_dump_optim(&s->optim, f);
     spec_dump_train(&s->train, f);
     if (s->has_search) dump_search(&s->search, f);
+    dump_final(&s->final, f);
     if (fflush(f) != 0 || ferror(f))
         return hp_errf(err, "writing the spec '%s': %s", s->name, strerror(errno));
     return 0;

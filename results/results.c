@@ -453,6 +453,22 @@ int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp
     return 0;
 }
 
+int hp_results_get_snapshot(hp_results *r, int64_t row, float *state, hp_err *err) {
+    if (hp_results_check_usable(r, err) < 0) return -1;
+    if (row < 0 || row >= r->rows[DS_SNAP])
+        return hp_errf(err, "results file %s: snapshot row %lld does not exist (the file has %lld)", r->path,
+                       (long long)row, (long long)r->rows[DS_SNAP]);
+    hsize_t off[2] = {(hsize_t)row, 0}, cnt[2] = {1, (hsize_t)r->state_size};
+    hid_t fspace = H5Dget_space(r->ds[DS_SNAP]);
+    hid_t mspace = H5Screate_simple(2, cnt, NULL);
+    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+             H5Dread(r->ds[DS_SNAP], H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, state) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) return hp_h5_fail(err, r->path, "reading a row of " HP_DS_SNAP);
+    return 0;
+}
+
 int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, hp_err *err) {
     int64_t at = r->rows[DS_SNAP];
     if (hp_results_write_snapshot(r, at, state, err) != 0) return -1;

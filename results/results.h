@@ -128,7 +128,8 @@ typedef struct hp_stage_record {
 } hp_stage_record;
 
 typedef struct hp_final_record {
-    char kind[16];             /* "best" (the best trial's best snapshot), later "ensemble" */
+    char kind[16];             /* "best" (the best trial's best snapshot; trial: its id), or "ensemble:K" (the
+                                  K best trials' snapshots, probabilities averaged: final.ensemble; trial -1) */
     int64_t trial;
     double val_acc;
     double test_loss;
@@ -205,6 +206,8 @@ int hp_results_append_snapshot(hp_results *r, const float *state, int64_t *row, 
 /* Write a snapshot into row `row`: an existing row is overwritten (used to keep only the top
  * N trials' snapshots), row == the current count appends. */
 int hp_results_write_snapshot(hp_results *r, int64_t row, const float *state, hp_err *err);
+/* Read back snapshot row `row` ([state_size] floats) through the writer (the final ensemble). */
+int hp_results_get_snapshot(hp_results *r, int64_t row, float *state, hp_err *err);
 /* Replace /final with these n rows. */
 int hp_results_set_final(hp_results *r, const hp_final_record *recs, int n, hp_err *err);
 /* Flush and close; frees r. Returns -1 if the final flush failed (the message says so). */

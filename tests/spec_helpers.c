@@ -132,6 +132,7 @@ void spec_check_same(const hp_spec *a, const hp_spec *b, const char *label) {
     SAME(device, "%d");
     SAME(cuda.deterministic, "%d");
     SAME(cuda.allow_tf32, "%d");
+    SAME(final.ensemble, "%d");
     same_data(&a->data, &b->data, label);
     SAME(model.nlayers, "%d");
     for (int i = 0; i < HP_MAX_LAYERS; i++) same_layer(&a->model.layers[i], &b->model.layers[i], label);

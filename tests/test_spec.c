@@ -519,6 +519,11 @@ static const bad_case inline_cases[] = {
      {"x.yaml:8:30:", "search.stages[0].points: '1' is out of range; it must be in [2, 1024]"}},
     {"negative keep", MODEL SEARCH_LR "  keep_snapshots: -1\n  stages: [{method: random, trials: 2}]\n",
      {"x.yaml:7:19:", "search.keep_snapshots: '-1' is out of range; it must be >= 0"}},
+    {"ensemble zero", MODEL "final: {ensemble: 0}\n", {"x.yaml:4:19:", "final.ensemble: '0' is out of range", "[1, 32]"}},
+    {"ensemble too large", MODEL "final: {ensemble: 33}\n", {"x.yaml:4:19:", "final.ensemble: '33' is out of range"}},
+    {"ensemble unknown key", MODEL "final: {members: 3}\n", {"x.yaml:4:9:", "unknown key 'members'", "ensemble"}},
+    {"ensemble beyond kept", MODEL SEARCH_LR "  keep_snapshots: 2\n  stages: [{method: random, trials: 4}]\nfinal: {ensemble: 3}\n",
+     {"x.yaml:9:19:", "final.ensemble: 3 needs the snapshots of the 3 best trials", "keep_snapshots keeps 2"}},
     {"negative margin", MODEL SEARCH_LR "  stages: [{method: random, trials: 2, margin: -0.1}]\n",
      {"x.yaml:7:48:", "search.stages[0].margin: '-0.1' is out of range; it must be >= 0"}},
 };
@@ -557,6 +562,22 @@ static void test_limits(void) {
 /* hp_spec_load_with, as `hpsweep train` reads a spec: the search: section unread (a broken one
  * does not refuse the spec), and an epochs override checked against the warm-up instead of the
  * spec's epochs. */
+/* final: {ensemble: K}: default 1, read, round trip through the dump; K up to keep_snapshots. */
+static void test_final(void) {
+    hp_spec s;
+    if (spec_parse_ok(MODEL, &s, "no final")) {
+        CHECK(s.final.ensemble == 1, "final.ensemble defaults to 1 (got %d)", s.final.ensemble);
+        hp_spec_free(&s);
+    }
+    if (spec_parse_ok(MODEL SEARCH_LR "  keep_snapshots: 3\n  stages: [{method: random, trials: 4}]\nfinal: {ensemble: 3}\n",
+                      &s, "ensemble 3 of 3 kept")) {
+        CHECK(s.final.ensemble == 3, "final.ensemble 3 (got %d)", s.final.ensemble);
+        hp_spec back;
+        if (spec_roundtrip(&s, &back, "ensemble round trip") == 0) hp_spec_free(&back);
+        hp_spec_free(&s);
+    }
+}
+
 static void test_read_opts(void) {
     const char *path = "test_spec_read_opts.yaml";
     FILE *f = fopen(path, "w");
@@ -606,5 +627,6 @@ int main(void) {
     test_bad_inline();
     test_limits();
     test_read_opts();
+    test_final();
     return hp_check_summary("test_spec");
 }

@@ -46,9 +46,14 @@ expect(state.shape[1] == int(layout["size"].sum()), "snapshot width = sum of lay
 stages = f["stages"][:]
 expect(len(stages) == 2, "two stages")
 final = f["final"][:]
-expect(len(final) == 1 and 0.5 < final["test_acc"][0] <= 1.0, "final test evaluation")
+expect(len(final) == 2 and 0.5 < final["test_acc"][0] <= 1.0, "final test evaluation: the best, then the ensemble")
 best = done.loc[done["best_val_acc"].idxmax()]
-expect(int(final["trial"][0]) == int(best["id"]), "final evaluates the best trial")
+expect(int(final["trial"][0]) == int(best["id"]) and final["kind"][0] == b"best", "final evaluates the best trial")
+# tiny.yaml's final: {ensemble: 3}: the 3 best snapshots' probabilities averaged (its numbers are
+# checked against hand-computed values in test_ensemble; here: it is there and plausible).
+if len(final) == 2:
+    expect(final["kind"][1] == b"ensemble:3" and int(final["trial"][1]) == -1, "the ensemble row names its 3 members")
+    expect(0.5 < final["test_acc"][1] <= 1.0 and 0 < final["test_loss"][1] < 5, "ensemble test accuracy and loss")
 for e in errors:
     print("check_sweep:", e)
 print(f"check_sweep: {len(errors)} problems in {path}")
