@@ -565,12 +565,12 @@ static void test_limits(void) {
 /* final: {ensemble: K}: default 1, read, round trip through the dump; K up to keep_snapshots. */
 static void test_final(void) {
     hp_spec s;
-    if (spec_parse_ok(MODEL, &s, "no final")) {
+    if (spec_parse_ok(MODEL, &s, "no final") == 0) {
         CHECK(s.final.ensemble == 1, "final.ensemble defaults to 1 (got %d)", s.final.ensemble);
         hp_spec_free(&s);
     }
     if (spec_parse_ok(MODEL SEARCH_LR "  keep_snapshots: 3\n  stages: [{method: random, trials: 4}]\nfinal: {ensemble: 3}\n",
-                      &s, "ensemble 3 of 3 kept")) {
+                      &s, "ensemble 3 of 3 kept") == 0) {
         CHECK(s.final.ensemble == 3, "final.ensemble 3 (got %d)", s.final.ensemble);
         hp_spec back;
         if (spec_roundtrip(&s, &back, "ensemble round trip") == 0) hp_spec_free(&back);
