@@ -12,3 +12,7 @@ set_tests_properties(report_html_sample PROPERTIES FIXTURES_REQUIRED report_samp
 add_test(NAME integration_report
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/report.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(integration_report PROPERTIES LABELS integration TIMEOUT 300)
+add_test(NAME integration_browser
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/browser.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/artifacts)
+set_tests_properties(integration_browser PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
