@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coord_impl.h"
@@ -36,7 +37,12 @@ static void ckpt_from_record(const hp_checkpoint_record *r, hp_train_ckpt *ck) {
 /* ---- alone: this process trains ------------------------------------------------------------ */
 
 static int direct_epoch(void *ctx, const hp_trial_plan *p, const hp_epoch_metrics *m, hp_err *err) {
-    return hp_coord_record_epoch(ctx, p->id, m, err);
+    if (hp_coord_record_epoch(ctx, p->id, m, err) < 0) return -1;
+    int v = hp_coord_prune_verdict(ctx, p->id, m->epoch);
+    /* One trial at a time in id order: every lower-id trial has finished (coord_prune.c). */
+    if (v == HP_VERDICT_WAIT)
+        return hp_errf(err, "internal error: trial %lld's verdict waits, but no other trial runs", (long long)p->id);
+    return v;
 }
 
 static int direct_checkpoint(void *ctx, const hp_trial_plan *p, const hp_train_ckpt *ck, const float *vec, int64_t n,
@@ -101,10 +107,24 @@ int hp_coord_run_stage_alone(coord *c, hp_err *err) {
  * The hooks run on the lane threads and take c->lanes.mu; the dispatching thread holds it whenever it
  * touches c, and lets go only to wait for a lane. */
 
+/* A lane's epoch: recorded, then its verdict, which may wait (coord_prune.c) for lower-id
+ * trials in other lanes: the lane sleeps on prune.cond, which every recorded epoch and result
+ * signals, and gives up (ABORT) when the sweep is stopping. */
 static int locked_epoch(void *ctx, const hp_trial_plan *p, const hp_epoch_metrics *m, hp_err *err) {
     coord *c = ctx;
     pthread_mutex_lock(&c->lanes.mu);
-    int v = direct_epoch(ctx, p, m, err);
+    int v = hp_coord_record_epoch(c, p->id, m, err);
+    if (v >= 0) {
+        pthread_cond_broadcast(&c->prune.cond);
+        while ((v = hp_coord_prune_verdict(c, p->id, m->epoch)) == HP_VERDICT_WAIT && !c->lanes.cancel) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50 * 1000000L; /* wake now and then to see a stop */
+            if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&c->prune.cond, &c->lanes.mu, &until);
+        }
+        if (v == HP_VERDICT_WAIT) v = HP_VERDICT_ABORT;
+    }
     pthread_mutex_unlock(&c->lanes.mu);
     return v;
 }
@@ -123,6 +143,7 @@ static int locked_result(void *ctx, const hp_trial_plan *p, const hp_trial_resul
     coord *c = ctx;
     pthread_mutex_lock(&c->lanes.mu);
     int rc = direct_result(ctx, p, r, snapshot, n, err);
+    pthread_cond_broadcast(&c->prune.cond); /* a lane may wait for this trial (locked_epoch) */
     pthread_mutex_unlock(&c->lanes.mu);
     return rc;
 }
@@ -132,6 +153,8 @@ int hp_coord_lanes_open(coord *c, hp_err *err) {
     c->lanes.hooks = hooks;
     if (pthread_mutex_init(&c->lanes.mu, NULL) != 0) return hp_errf(err, "cannot create the coordinator's lock");
     c->lanes.mu_made = 1;
+    if (pthread_cond_init(&c->prune.cond, NULL) != 0) return hp_errf(err, "cannot create the pruning condition");
+    c->prune.cond_made = 1;
     return hp_lanes_create(c->opts->pack, c->opts->gpus, c->opts->threads, c->spec, c->data, &c->lanes.hooks,
                            &c->lanes.cancel, &c->lanes.set, err);
 }
@@ -293,8 +316,10 @@ static int handle_message(coord *c, const MPI_Status *st, int live, int *finishe
                            (long long)msg.trial);
         hp_msg_verdict verdict = {msg.trial, HP_VERDICT_ABORT, 0};
         if (live) {
-            int v = hp_coord_record_epoch(c, msg.trial, &msg.metrics, err);
-            if (v < 0) return -1;
+            if (hp_coord_record_epoch(c, msg.trial, &msg.metrics, err) < 0) return -1;
+            int v = hp_coord_prune_verdict(c, msg.trial, msg.metrics.epoch);
+            /* lower-id trials have not all reached this epoch: answered by hp_coord_prune_flush */
+            if (v == HP_VERDICT_WAIT) return hp_coord_prune_defer(c, rank, msg.trial, msg.metrics.epoch, err);
             verdict.verdict = v;
         }
         return hp_mpi_send_bytes(&verdict, (int)sizeof verdict, rank, HP_TAG_VERDICT, comm, err);
@@ -356,7 +381,7 @@ int hp_coord_run_stage_mpi(coord *c, hp_err *err) {
             continue;
         }
         backoff = 0;
-        if (handle_message(c, &st, 1, &finished, err) != 0) goto out;
+        if (handle_message(c, &st, 1, &finished, err) != 0 || hp_coord_prune_flush(c, 0, err) != 0) goto out;
     }
     rc = 0;
 out:
@@ -369,6 +394,7 @@ out:
  * if that happened within `seconds`, 0 if not (the caller aborts the job), -1 on error. */
 int hp_coord_drain_workers(coord *c, double seconds, hp_err *err) {
     double deadline = hp_now_seconds() + seconds;
+    if (hp_coord_prune_flush(c, 1, err) != 0) return -1; /* verdicts still waiting: ABORT */
     for (;;) {
         int all = 1;
         for (int rank = 1; rank <= c->opts->nworkers; rank++) {

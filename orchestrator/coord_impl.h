@@ -92,6 +92,22 @@ typedef struct coord_lanes {
     volatile sig_atomic_t cancel;
 } coord_lanes;
 
+/* Pruning of the running stage (coord_prune.c): every trial's validation accuracy at every
+ * epoch, and under MPI the verdicts that wait for lower-id trials. */
+typedef struct coord_waiting {
+    int rank;
+    int64_t trial;
+    int epoch;
+} coord_waiting;
+typedef struct coord_prune {
+    double *acc;             /* [stage trials][epochs + 1] validation accuracy at an epoch; NaN: not reported */
+    int stride;              /* epochs + 1 */
+    coord_waiting *wait;     /* [cap] MPI: epochs whose verdict waits */
+    int nwait, cap;
+    pthread_cond_t cond;     /* lanes: a lane waiting for its verdict sleeps on it (under lanes.mu) */
+    int cond_made;
+} coord_prune;
+
 typedef struct coord {
     const hp_spec *spec;
     const hp_splits *data;
@@ -107,6 +123,7 @@ typedef struct coord {
     coord_timing timing;
     coord_fault fault;
     coord_lanes lanes;
+    coord_prune prune;
 
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
     int no_result;           /* no trial finished with a snapshot: nothing for the test split */
@@ -151,5 +168,15 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
                                double seconds, hp_err *err);
 int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const float *snapshot, int64_t n,
                            hp_err *err);
+
+/* coord_prune.c: the pruning rule of the running stage (docs/search.md, "Pruning"). */
+#define HP_VERDICT_WAIT 3 /* internal: the verdict needs lower-id trials' epochs not reported yet */
+int hp_coord_prune_begin(coord *c, hp_err *err);      /* a stage starts: its table, filled from a resumed file */
+void hp_coord_prune_note(coord *c, int64_t trial, int epoch, double val_acc); /* an epoch was recorded */
+int hp_coord_prune_verdict(const coord *c, int64_t trial, int epoch);          /* CONTINUE, STOP or WAIT */
+int hp_coord_prune_defer(coord *c, int rank, int64_t trial, int epoch, hp_err *err); /* MPI: answer later */
+/* MPI: send each waiting verdict that can now be given (or, abort, ABORT to all); returns -1 on error. */
+int hp_coord_prune_flush(coord *c, int abort, hp_err *err);
+void hp_coord_prune_free(coord *c);
 
 #endif

@@ -121,6 +121,7 @@ int hp_coord_record_epoch(coord *c, int64_t trial, const hp_epoch_metrics *m, hp
     if ((row >= 0 ? hp_results_write_curve(c->res, row, &cr, err) : hp_results_append_curve(c->res, &cr, err)) != 0)
         return -1;
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;
+    hp_coord_prune_note(c, trial, m->epoch, m->val_acc);
     hp_coord_fault(c, HP_FAULT_EPOCH);
     c->timing.record_seconds += hp_now_seconds() - t;
     c->prog.epochs_done++;

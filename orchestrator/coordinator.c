@@ -74,7 +74,8 @@ static int plan_stage(coord *c, int s, hp_err *err) {
             outcomes[i].values[HP_PARAM_WD] = r->weight_decay;
             outcomes[i].score = r->best_val_acc;
             outcomes[i].trial = r->id;
-            outcomes[i].usable = r->status == HP_TRIAL_DONE && isfinite(r->best_val_acc);
+            /* a pruned trial counts with the accuracy it reached (below the median: rarely top-k) */
+            outcomes[i].usable = (r->status == HP_TRIAL_DONE || r->status == HP_TRIAL_PRUNED) && isfinite(r->best_val_acc);
         }
     }
     int rc = hp_search_plan_stage(c->spec, s, s > 0 ? &prev : NULL, outcomes, n, &c->plan.stage, err);
@@ -383,6 +384,7 @@ static void coord_free(coord *c) {
         hp_lanes_free(c->lanes.set);
     }
     if (c->lanes.mu_made) pthread_mutex_destroy(&c->lanes.mu);
+    hp_coord_prune_free(c);
     hp_coord_clear_status(c);
     if (c->resume.curve_rows)
         for (int64_t i = 0; i < c->prog.total; i++) free(c->resume.curve_rows[i]);
@@ -423,7 +425,7 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     c.timing.t0 = hp_now_seconds();
     int64_t done_before = c.prog.done;
     for (int s = 0; s < spec->search.nstages && !hp_coord_stop_requested(&c); s++) {
-        if (plan_stage(&c, s, err) != 0) goto done;
+        if (plan_stage(&c, s, err) != 0 || hp_coord_prune_begin(&c, err) != 0) goto done;
         int stage_rc = opts->nworkers > 0 ? hp_coord_run_stage_mpi(&c, err)
                        : c.lanes.set      ? hp_coord_run_stage_lanes(&c, err)
                                           : hp_coord_run_stage_alone(&c, err);

@@ -347,3 +347,15 @@ void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, 
         }
     }
 }
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int hp_prune_median(double acc, double *ref, int nref, int min_trials) {
+    if (nref < 1 || nref < min_trials || !isfinite(acc)) return 0;
+    qsort(ref, (size_t)nref, sizeof *ref, by_value);
+    double median = nref % 2 ? ref[nref / 2] : (ref[nref / 2 - 1] + ref[nref / 2]) / 2;
+    return acc < median;
+}

@@ -76,7 +76,7 @@ typedef struct hp_trial_plan {
 typedef struct hp_trial_outcome {
     double values[HP_NPARAMS];
     double score;                    /* best validation accuracy */
-    int usable;                      /* 1 for done trials; 0 for diverged, failed, pruned */
+    int usable;                      /* 1 for done and pruned trials (the accuracy reached); 0 for diverged, failed */
     int64_t trial;                   /* its id: ties of score go to the lower (hp_better_score) */
 } hp_trial_outcome;
 
@@ -87,6 +87,11 @@ int hp_search_plan_stage(const hp_spec *spec, int stage, const hp_stage_plan *pr
 
 /* The index-th trial of a planned stage (0 <= index < plan->ntrials). */
 void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, hp_trial_plan *out);
+
+/* The median pruning rule (docs/search.md, "Pruning"): 1 (stop the trial) when at least
+ * min_trials reference accuracies are given and acc is below their median (the mean of the two
+ * middle ones for an even count); else 0. ref is reordered. */
+int hp_prune_median(double acc, double *ref, int nref, int min_trials);
 
 /* Total number of trials the spec will run (all stages). */
 int64_t hp_search_total_trials(const hp_spec *spec);

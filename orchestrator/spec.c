@@ -219,11 +219,33 @@ static int parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
     return 0;
 }
 
+static const char *const prune_names[] = {"none", "median"};
+
+const char *hp_prune_rule_name(hp_prune_rule r) {
+    return (unsigned)r < NELEM(prune_names) ? prune_names[r] : "?";
+}
+
+/* A stage's prune: {rule, after, min_trials}. */
+static int parse_prune(sy_doc *d, yaml_node_t *n, const char *where, hp_prune_spec *p) {
+    char at[64];
+    snprintf(at, sizeof at, "%s.prune", where);
+    int rule = 0;
+    sy_field f[] = {
+        F_ENUM("rule", &rule, prune_names, NELEM(prune_names), SY_REQUIRED),
+        F_INT("after", &p->after, 1, INFINITY),
+        F_INT("min_trials", &p->min_trials, 1, SPEC_MAX_TRIALS),
+    };
+    if (sy_read_map(d, n, at, f, NELEM(f))) return -1;
+    p->rule = (hp_prune_rule)rule;
+    return 0;
+}
+
 static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_spec *st, yaml_mark_t *epochs_mark) {
     char where[48];
     snprintf(where, sizeof where, "search.stages[%d]", i);
     int method = 0;
-    *st = (hp_stage_spec){.top_k = 3, .margin = 0.25}; /* epochs 0: train.epochs, filled later */
+    *st = (hp_stage_spec){.top_k = 3, .margin = 0.25, .prune = {HP_PRUNE_NONE, 1, 3}}; /* epochs 0: train.epochs */
+    yaml_node_t *prune = NULL;
     sy_field f[] = {
         F_ENUM("method", &method, method_names, NELEM(method_names), SY_REQUIRED),
         F_INT("trials", &st->trials, 1, SPEC_MAX_TRIALS),
@@ -232,8 +254,10 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_
         F_INT("top_k", &st->top_k, 1, INFINITY),
         F_NUM("margin", &st->margin, 0, INFINITY, 0),
         F_I64("train_subset", &st->train_subset, 0, INFINITY),
+        F_NODE("prune", &prune, 0),
     };
     if (sy_read_map(d, n, where, f, NELEM(f))) return -1;
+    if (prune && parse_prune(d, prune, where, &st->prune)) return -1;
     *epochs_mark = f[3].seen ? f[3].mark : n->start_mark;
     st->method = (hp_method)method;
     const sy_field *trials = &f[1], *points = &f[2];

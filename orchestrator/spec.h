@@ -64,6 +64,15 @@ typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;
 
 #define HP_MAX_STAGES 16
 
+/* A stage's pruning rule (docs/search.md, "Pruning"). */
+typedef enum hp_prune_rule { HP_PRUNE_NONE = 0, HP_PRUNE_MEDIAN = 1 } hp_prune_rule;
+typedef struct hp_prune_spec {
+    hp_prune_rule rule; /* none (default), or median: stop a trial whose validation accuracy at an epoch
+                           is below the median of the stage's lower-id trials at that epoch */
+    int after;          /* the first epoch at which a trial may be stopped (>= 1; default 1) */
+    int min_trials;     /* the median needs at least this many lower-id trials at the epoch (default 3) */
+} hp_prune_spec;
+
 typedef struct hp_stage_spec {
     hp_method method;
     int trials;        /* random: number of trials (> 0) */
@@ -73,6 +82,7 @@ typedef struct hp_stage_spec {
     double margin;     /* narrowing margin, in decades on a log scale (fraction of range on linear); default 0.25 */
     int64_t train_subset; /* > 0: this stage's trials train on only the first N examples of the training
                              split (cheap coarse stages); 0 (default) = data.train_subset's choice */
+    hp_prune_spec prune;  /* default: no pruning */
 } hp_stage_spec;
 
 typedef struct hp_search_spec {
@@ -114,6 +124,7 @@ typedef struct hp_spec {
 const char *hp_device_name(hp_device d);
 const char *hp_scale_name(hp_scale s);
 const char *hp_method_name(hp_method m);
+const char *hp_prune_rule_name(hp_prune_rule r); /* "none", "median" */
 
 /* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err.
  * The spec format, every key, its default and its range: docs/spec.md. */

@@ -64,8 +64,10 @@ static void dump_search(const hp_search_spec *ss, FILE *f) {
             fprintf(f, "    - {method: grid, points: %d, ", st->points);
         else
             fprintf(f, "    - {method: random, trials: %d, ", st->trials);
-        fprintf(f, "epochs: %d, top_k: %d, margin: %s, train_subset: %lld}\n", st->epochs, st->top_k,
+        fprintf(f, "epochs: %d, top_k: %d, margin: %s, train_subset: %lld, ", st->epochs, st->top_k,
                 sy_fmt_num(st->margin, a), (long long)st->train_subset);
+        fprintf(f, "prune: {rule: %s, after: %d, min_trials: %d}}\n", hp_prune_rule_name(st->prune.rule),
+                st->prune.after, st->prune.min_trials);
     }
 }
 

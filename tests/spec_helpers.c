@@ -122,6 +122,9 @@ static void same_search(const hp_search_spec *a, const hp_search_spec *b, const 
         SAME(stages[i].top_k, "%d");
         SAME(stages[i].margin, "%.17g");
         SAME_I64(stages[i].train_subset);
+        SAME(stages[i].prune.rule, "%d");
+        SAME(stages[i].prune.after, "%d");
+        SAME(stages[i].prune.min_trials, "%d");
     }
     SAME(keep_snapshots, "%d");
 }

@@ -503,7 +503,27 @@ static void test_doc_example(void) {
     CHECK_CLOSE(p1.high[0], 0.1778279410038923, 0, 1e-9, "doc: lr high 10^-0.75");
 }
 
+/* The median pruning rule: below the median of the references stops, at or above it goes on;
+ * an even count takes the mean of the middle two; too few references, or a non-finite accuracy,
+ * never stop a trial. */
+static void test_prune_median(void) {
+    double r1[3] = {0.7, 0.5, 0.9};
+    CHECK(hp_prune_median(0.69, r1, 3, 2) == 1, "0.69 < median 0.7 of {0.7, 0.5, 0.9}: stop");
+    double r2[3] = {0.7, 0.5, 0.9};
+    CHECK(hp_prune_median(0.7, r2, 3, 2) == 0, "0.7 = the median: go on");
+    double r3[4] = {0.9, 0.5, 0.6, 0.8};
+    CHECK(hp_prune_median(0.69, r3, 4, 2) == 1, "0.69 < median 0.7 (mean of 0.6 and 0.8): stop");
+    double r4[4] = {0.9, 0.5, 0.6, 0.8};
+    CHECK(hp_prune_median(0.71, r4, 4, 2) == 0, "0.71 > median 0.7: go on");
+    double r5[2] = {0.9, 0.8};
+    CHECK(hp_prune_median(0.1, r5, 2, 3) == 0, "2 references, 3 needed: go on");
+    double r6[3] = {0.9, 0.8, 0.7};
+    CHECK(hp_prune_median(NAN, r6, 3, 1) == 0, "a NaN accuracy is not judged here (divergence is)");
+    CHECK(hp_prune_median(0.1, r6, 0, 1) == 0, "no reference: go on");
+}
+
 int main(void) {
+    test_prune_median();
     test_random_log_uniform();
     test_grid();
     test_determinism();
