@@ -107,18 +107,108 @@ static int send_checkpoint(hp_trainer *t, const hp_trial_plan *plan, const hp_tr
     return hooks->on_checkpoint(hooks->ctx, plan, &ck, *vec, n, st->seconds_before + hp_now_seconds() - t0, err);
 }
 
-int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
-                     const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err) {
-    static const hp_trial_start fresh = {0};
-    const hp_trial_start *st = start ? start : &fresh;
-    double t0 = hp_now_seconds();
-    *cancelled = 0;
+/* A trial's result before it runs: done, no best epoch yet. */
+static hp_trial_result new_result(const hp_trial_plan *plan) {
     hp_trial_result res;
     memset(&res, 0, sizeof res);
     res.trial = plan->id;
     res.status = HP_TRIAL_DONE;
     res.best_val_acc = NAN;
     res.best_val_loss = NAN;
+    return res;
+}
+
+/* One trial on a trainer: what the steps below share. */
+typedef struct trial_run {
+    const hp_spec *spec;
+    const hp_trial_plan *plan;
+    const hp_trial_hooks *hooks;
+    hp_trial_start eff; /* the start; its seconds_before count only once its checkpoint loaded */
+    double t0;          /* when the trial began in this process */
+    hp_trainer *t;
+    hp_trial_result res;
+    float *vec;         /* the checkpoint vector sent, allocated on first use */
+    hp_err terr;        /* the trainer's errors: they become res.message */
+} trial_run;
+
+/* The trainer could not be built: the trial failed, and says why. */
+static int report_unbuilt(trial_run *r, hp_err *err) {
+    r->res.status = HP_TRIAL_FAILED;
+    snprintf(r->res.message, sizeof r->res.message, "%.127s", r->terr.msg); /* cut to the field */
+    r->res.seconds = r->eff.seconds_before + hp_now_seconds() - r->t0;
+    return r->hooks->on_result(r->hooks->ctx, r->plan, &r->res, NULL, 0, err);
+}
+
+/* Whether epoch m, with the coordinator's verdict v, ends the trial: 1 with res's status and
+ * message set, 0 when it goes on. */
+static int epoch_ends_trial(const hp_spec *spec, const hp_epoch_metrics *m, int v, hp_trial_result *res) {
+    if (m->diverged) {
+        res->status = HP_TRIAL_DIVERGED;
+        snprintf(res->message, sizeof res->message, "train loss %.4g against %.4g at the start", m->train_loss,
+                 res->initial_loss);
+        return 1;
+    }
+    if (v == HP_VERDICT_STOP) {
+        res->status = HP_TRIAL_PRUNED;
+        snprintf(res->message, sizeof res->message, "stopped by the coordinator after epoch %d", m->epoch);
+        return 1;
+    }
+    if (m->stop_early) { /* patience ran out: the trial is done, its best snapshot kept */
+        snprintf(res->message, sizeof res->message, "stopped early after epoch %d (patience %d)", m->epoch,
+                 spec->train.patience);
+        return 1;
+    }
+    return 0;
+}
+
+/* The epochs left, each followed by the coordinator's verdict and a checkpoint when one is due:
+ * 0 when the trial ended (res says how), 1 when it was cancelled (*cancelled), -1 when a hook
+ * failed (err). */
+static int train_epochs(trial_run *r, int *cancelled, hp_err *err) {
+    for (int e = hp_trainer_epochs_done(r->t); e < r->plan->epochs; e++) {
+        hp_epoch_metrics m;
+        if (hp_trainer_epoch(r->t, &m, &r->terr) != 0) {
+            r->res.status = HP_TRIAL_FAILED;
+            snprintf(r->res.message, sizeof r->res.message, "epoch %d: %.100s", e + 1, r->terr.msg);
+            return 0;
+        }
+        if (m.cancelled) return *cancelled = 1, 1;
+        r->res.epochs_done = m.epoch;
+        int v = r->hooks->on_epoch(r->hooks->ctx, r->plan, &m, err);
+        if (v < 0) return -1;
+        if (v == HP_VERDICT_ABORT) return *cancelled = 1, 1;
+        if (epoch_ends_trial(r->spec, &m, v, &r->res)) return 0;
+        if (checkpoint_due(&r->eff, r->plan, r->hooks, m.epoch) &&
+            send_checkpoint(r->t, r->plan, &r->eff, r->hooks, &r->vec, r->t0, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The trial ended: its outcome and best snapshot (if it had a best epoch) to the hook. */
+static int report_result(trial_run *r, hp_err *err) {
+    r->res.epochs_done = hp_trainer_epochs_done(r->t);
+    int best_epoch = 0;
+    double acc = NAN, loss = NAN;
+    const float *best = hp_trainer_best_state(r->t, &best_epoch, &acc, &loss);
+    r->res.best_epoch = best_epoch;
+    if (best_epoch > 0) {
+        r->res.best_val_acc = acc;
+        r->res.best_val_loss = loss;
+    }
+    r->res.seconds = r->eff.seconds_before + hp_now_seconds() - r->t0;
+    hp_model *model = hp_trainer_model(r->t);
+    return r->hooks->on_result(r->hooks->ctx, r->plan, &r->res, best_epoch > 0 ? best : NULL,
+                               hp_model_state_size(model), err);
+}
+
+int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
+                     const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err) {
+    static const hp_trial_start fresh = {0};
+    const hp_trial_start *st = start ? start : &fresh;
+    double t0 = hp_now_seconds();
+    *cancelled = 0;
+    hp_trial_result res = new_result(plan);
     if (spec->train.synthetic_ms > 0) return synthetic_trial(spec, plan, st, hooks, &res, t0, cancelled, err);
 
     hp_optim_spec optim = spec->optim;
@@ -132,82 +222,21 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     int64_t n = spec->has_search ? spec->search.stages[plan->stage].train_subset : 0;
     if (n > 0 && n < subset.n) subset.n = n;
 
-    hp_trainer *t = NULL;
-    hp_err terr = {{0}};
-    if (hp_trainer_create_on(st->gpu, &spec->model, &optim, &train, &subset, &data->val, plan->seed, &t, &terr) !=
-        0) {
-        res.status = HP_TRIAL_FAILED;
-        snprintf(res.message, sizeof res.message, "%.127s", terr.msg); /* cut to the field */
-        res.seconds = st->seconds_before + hp_now_seconds() - t0;
-        return hooks->on_result(hooks->ctx, plan, &res, NULL, 0, err);
-    }
-    double before = 0;
+    trial_run r = {spec, plan, hooks, *st, t0, NULL, res, NULL, {{0}}};
+    if (hp_trainer_create_on(st->gpu, &spec->model, &optim, &train, &subset, &data->val, plan->seed, &r.t, &r.terr) !=
+        0)
+        return report_unbuilt(&r, err);
     /* A checkpoint that does not load leaves the trainer untouched: start from the beginning. */
-    if (st->resume && hp_trainer_checkpoint_load(t, st->resume_vec, st->resume_n, st->resume, &terr) == 0)
-        before = st->seconds_before;
-    hp_trial_start eff = *st;
-    eff.seconds_before = before;
-    hp_trainer_set_cancel(t, st->cancel);
-    res.initial_loss = hp_trainer_initial_loss(t);
-    float *vec = NULL;
-    int rc = 0;
-    for (int e = hp_trainer_epochs_done(t); e < plan->epochs; e++) {
-        hp_epoch_metrics m;
-        if (hp_trainer_epoch(t, &m, &terr) != 0) {
-            res.status = HP_TRIAL_FAILED;
-            snprintf(res.message, sizeof res.message, "epoch %d: %.100s", e + 1, terr.msg);
-            break;
-        }
-        if (m.cancelled) {
-            *cancelled = 1;
-            goto out;
-        }
-        res.epochs_done = m.epoch;
-        int v = hooks->on_epoch(hooks->ctx, plan, &m, err);
-        if (v < 0) {
-            rc = -1;
-            goto out;
-        }
-        if (v == HP_VERDICT_ABORT) {
-            *cancelled = 1;
-            goto out;
-        }
-        if (m.diverged) {
-            res.status = HP_TRIAL_DIVERGED;
-            snprintf(res.message, sizeof res.message, "train loss %.4g against %.4g at the start", m.train_loss,
-                     res.initial_loss);
-            break;
-        }
-        if (v == HP_VERDICT_STOP) {
-            res.status = HP_TRIAL_PRUNED;
-            snprintf(res.message, sizeof res.message, "stopped by the coordinator after epoch %d", m.epoch);
-            break;
-        }
-        if (m.stop_early) { /* patience ran out: the trial is done, its best snapshot kept */
-            snprintf(res.message, sizeof res.message, "stopped early after epoch %d (patience %d)", m.epoch,
-                     spec->train.patience);
-            break;
-        }
-        if (checkpoint_due(&eff, plan, hooks, m.epoch) && send_checkpoint(t, plan, &eff, hooks, &vec, t0, err) != 0) {
-            rc = -1;
-            goto out;
-        }
-    }
-    res.epochs_done = hp_trainer_epochs_done(t);
-    int best_epoch = 0;
-    double acc = NAN, loss = NAN;
-    const float *best = hp_trainer_best_state(t, &best_epoch, &acc, &loss);
-    res.best_epoch = best_epoch;
-    if (best_epoch > 0) {
-        res.best_val_acc = acc;
-        res.best_val_loss = loss;
-    }
-    res.seconds = before + hp_now_seconds() - t0;
-    hp_model *model = hp_trainer_model(t);
-    rc = hooks->on_result(hooks->ctx, plan, &res, best_epoch > 0 ? best : NULL, hp_model_state_size(model), err);
-out:
-    free(vec);
-    hp_trainer_free(t);
+    r.eff.seconds_before = 0;
+    if (st->resume && hp_trainer_checkpoint_load(r.t, st->resume_vec, st->resume_n, st->resume, &r.terr) == 0)
+        r.eff.seconds_before = st->seconds_before;
+    hp_trainer_set_cancel(r.t, st->cancel);
+    r.res.initial_loss = hp_trainer_initial_loss(r.t);
+    int rc = train_epochs(&r, cancelled, err);
+    if (rc == 0) rc = report_result(&r, err);
+    else if (rc > 0) rc = 0; /* cancelled: nothing to report */
+    free(r.vec);
+    hp_trainer_free(r.t);
     return rc;
 }
 

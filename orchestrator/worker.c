@@ -283,137 +283,168 @@ static int reap(hp_lanes *lanes, double seconds, volatile sig_atomic_t *cancel, 
     return any;
 }
 
-/* The lanes' loop; see above. Returns 0 after STOP or BYE, -1 on an error (lanes stopped). */
-static int run_lanes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *const *gpus, int pack, int threads,
-                     MPI_Comm comm, int *interrupted, hp_err *err) {
+/* The lanes' loop's state: the mailboxes, the lanes, the message being sent and the trials
+ * received that wait for a lane. */
+typedef struct lanes_loop {
     lanes_ctx lc;
-    memset(&lc, 0, sizeof lc);
-    if (pthread_mutex_init(&lc.mu, NULL) != 0) return hp_errf(err, "cannot create the lanes' lock");
-    if (pthread_cond_init(&lc.cv, NULL) != 0) {
-        pthread_mutex_destroy(&lc.mu);
-        return hp_errf(err, "cannot create the lanes' condition variable");
-    }
-    volatile sig_atomic_t cancel = 0; /* the lanes' flag: a signal, or an ABORT verdict */
-    hp_trial_hooks hooks = {post_epoch, post_result, &lc, post_checkpoint};
-    hp_lanes *lanes = NULL;
-    mailbox *sending = NULL;
-    MPI_Request req[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    volatile sig_atomic_t cancel; /* the lanes' flag: a signal, or an ABORT verdict */
+    hp_trial_hooks hooks;         /* the lanes keep a pointer to it */
+    hp_lanes *lanes;
+    int pack;
+    MPI_Comm comm;
+    int *interrupted;
+    mailbox *sending;             /* its message and payload are in flight in req */
+    MPI_Request req[2];
     pending_trial pend[HP_MAX_PACK]; /* received, waiting for a lane, in order */
-    memset(pend, 0, sizeof pend);
-    int npend = 0;
-    double stop_at = 0;
-    int rc = -1, stop = 0;
+    int npend;
+    int stop;                     /* STOP received, at stop_at */
+    double stop_at;
+} lanes_loop;
+
+/* 1a. Claim the oldest posted message and start sending it with its payload; 1 if there was
+ * one, 0 if not, -1 on an error. */
+static int send_oldest(lanes_loop *L, hp_err *err) {
+    pthread_mutex_lock(&L->lc.mu);
+    for (int i = 0; i < HP_MAX_PACK; i++)
+        if (L->lc.box[i].state == BOX_POSTED && (!L->sending || L->lc.box[i].seq < L->sending->seq))
+            L->sending = &L->lc.box[i];
+    if (L->sending) L->sending->state = BOX_SENDING;
+    pthread_mutex_unlock(&L->lc.mu);
+    mailbox *s = L->sending;
+    if (!s) return 0;
+    if (s->payload_n > INT_MAX / (int64_t)sizeof(float))
+        return hp_errf(err, "trial %lld: %lld floats are too many for one MPI message", (long long)s->trial,
+                       (long long)s->payload_n);
+    if (hp_mpi_check(MPI_Isend(&s->msg, s->bytes, MPI_BYTE, 0, s->tag, L->comm, &L->req[0]), "MPI_Isend", err) != 0 ||
+        (s->payload_n > 0 &&
+         hp_mpi_check(MPI_Isend(s->payload, (int)(s->payload_n * (int64_t)sizeof(float)), MPI_BYTE, 0, s->payload_tag,
+                                L->comm, &L->req[1]),
+                      "MPI_Isend", err) != 0))
+        return -1;
+    return 1;
+}
+
+/* 1b. Whether the message in flight has gone: then its lane goes on (or waits for its verdict).
+ * 1 if it has, 0 if not, -1 on an error. */
+static int finish_sending(lanes_loop *L, hp_err *err) {
+    int sent = 0;
+    if (hp_mpi_check(MPI_Testall(2, L->req, &sent, MPI_STATUSES_IGNORE), "MPI_Testall", err) != 0) return -1;
+    if (!sent) return 0;
+    pthread_mutex_lock(&L->lc.mu);
+    L->sending->state = L->sending->tag == HP_TAG_EPOCH ? BOX_AWAIT_VERDICT : BOX_DONE;
+    pthread_cond_broadcast(&L->lc.cv);
+    pthread_mutex_unlock(&L->lc.mu);
+    L->sending = NULL;
+    return 1;
+}
+
+/* TRIAL: queued, since the lane whose RESULT made room for it may not have returned yet. */
+static int queue_trial(lanes_loop *L, hp_err *err) {
+    if (L->npend == HP_MAX_PACK)
+        return hp_errf(err, "the coordinator sent more trials than this rank's %d lanes", L->pack);
+    pending_trial *q = &L->pend[L->npend];
+    if (recv_trial(L->comm, &q->msg, &q->vec, &q->cap, err) != 0) return -1;
+    if (!L->cancel) L->npend++; /* stopping: dropped; the coordinator learns it from BYE */
+    return 0;
+}
+
+/* VERDICT: handed to the lane that waits for its trial's. */
+static int route_verdict(lanes_loop *L, hp_err *err) {
+    hp_msg_verdict v;
+    if (hp_mpi_recv_bytes(&v, (int)sizeof v, 0, HP_TAG_VERDICT, L->comm, err) != 0) return -1;
+    pthread_mutex_lock(&L->lc.mu);
+    mailbox *b = NULL;
+    for (int i = 0; i < HP_MAX_PACK && !b; i++)
+        if (L->lc.box[i].state == BOX_AWAIT_VERDICT && L->lc.box[i].trial == v.trial) b = &L->lc.box[i];
+    if (b) {
+        b->verdict = v.verdict;
+        b->state = BOX_DONE;
+        pthread_cond_broadcast(&L->lc.cv);
+    }
+    pthread_mutex_unlock(&L->lc.mu);
+    if (!b) return hp_errf(err, "a verdict for trial %lld, which waits for none here", (long long)v.trial);
+    return 0;
+}
+
+/* 2. What the coordinator says: 1 if it said something, 0 if not, -1 on an error. */
+static int take_message(lanes_loop *L, hp_err *err) {
+    int flag = 0;
+    MPI_Status st;
+    if (hp_mpi_probe(0, MPI_ANY_TAG, L->comm, &flag, &st, err) != 0) return -1;
+    if (!flag) return 0;
+    if (st.MPI_TAG == HP_TAG_TRIAL) return queue_trial(L, err) != 0 ? -1 : 1;
+    if (st.MPI_TAG == HP_TAG_VERDICT) return route_verdict(L, err) != 0 ? -1 : 1;
+    if (st.MPI_TAG == HP_TAG_STOP) {
+        /* Every trial has reported its end; the lanes may still be returning (check_stop). */
+        if (recv_stop(L->comm, L->interrupted, err) != 0) return -1;
+        L->stop = 1;
+        L->stop_at = hp_now_seconds();
+        return 1;
+    }
+    return hp_errf(err, "unexpected message with tag %d from the coordinator", st.MPI_TAG);
+}
+
+/* 3b. Start the queued trials on idle lanes, oldest first: 1 if any started, 0 if none, -1 on
+ * an error. */
+static int start_pending(lanes_loop *L, hp_err *err) {
+    int started = 0;
+    while (L->npend > 0 && hp_lanes_busy(L->lanes) < L->pack) {
+        pending_trial *p = L->pend;
+        hp_trial_start start = start_of(&p[0].msg, p[0].vec, NULL);
+        if (hp_lanes_start(L->lanes, &p[0].msg.plan, &start, err) != 0) return -1; /* copies the vector */
+        pending_trial first = p[0];
+        memmove(p, p + 1, (size_t)(L->npend - 1) * sizeof *p);
+        p[--L->npend] = first; /* keeps its buffer for reuse */
+        started = 1;
+    }
+    return started;
+}
+
+/* One turn of steps 1 to 3 (see run_lanes): 1 if it did anything, 0 if not, -1 on an error. */
+static int lanes_turn(lanes_loop *L, hp_err *err) {
+    int acted = 0, r;
+    if (!L->sending) {
+        if ((r = send_oldest(L, err)) < 0) return -1;
+        acted |= r;
+    }
+    if (L->sending) {
+        if ((r = finish_sending(L, err)) < 0) return -1;
+        acted |= r;
+    }
+    if ((r = take_message(L, err)) < 0) return -1;
+    acted |= r;
+    /* 3. Trials that ended, and the queued ones that can start. */
+    if ((r = reap(L->lanes, 0, &L->cancel, err)) < 0) return -1;
+    acted |= r;
+    if (L->cancel) L->npend = 0;
+    if ((r = start_pending(L, err)) < 0) return -1;
+    return acted | r;
+}
+
+/* After STOP: 1 once every lane has returned and nothing is being sent, 0 while some still
+ * return, -1 when a trial was never started or the lanes take over 60 s. */
+static int check_stop(lanes_loop *L, hp_err *err) {
+    if (L->npend > 0) return hp_errf(err, "STOP with %d trials not started here", L->npend);
+    if (hp_lanes_busy(L->lanes) == 0 && !L->sending) return 1;
+    if (hp_now_seconds() - L->stop_at > 60)
+        return hp_errf(err, "STOP, but %d trials still run here after 60 s", hp_lanes_busy(L->lanes));
+    return 0;
+}
+
+/* The loop itself: 0 after STOP (every lane returned) or BYE, -1 on an error. */
+static int serve_lanes(lanes_loop *L, hp_err *err) {
     long backoff = 0;
-    if (hp_lanes_create(pack, gpus, threads, spec, data, &hooks, &cancel, &lanes, err) != 0) goto out;
     for (;;) {
-        int acted = 0;
-        if (hp_stop_signal) cancel = 1;
-        /* 1. Send the oldest posted message, one at a time. */
-        if (!sending) {
-            pthread_mutex_lock(&lc.mu);
-            for (int i = 0; i < HP_MAX_PACK; i++)
-                if (lc.box[i].state == BOX_POSTED && (!sending || lc.box[i].seq < sending->seq)) sending = &lc.box[i];
-            if (sending) sending->state = BOX_SENDING;
-            pthread_mutex_unlock(&lc.mu);
-            if (sending) {
-                acted = 1;
-                if (sending->payload_n > INT_MAX / (int64_t)sizeof(float)) {
-                    hp_errf(err, "trial %lld: %lld floats are too many for one MPI message",
-                            (long long)sending->trial, (long long)sending->payload_n);
-                    goto out;
-                }
-                if (hp_mpi_check(MPI_Isend(&sending->msg, sending->bytes, MPI_BYTE, 0, sending->tag, comm, &req[0]),
-                                 "MPI_Isend", err) != 0 ||
-                    (sending->payload_n > 0 &&
-                     hp_mpi_check(MPI_Isend(sending->payload, (int)(sending->payload_n * (int64_t)sizeof(float)),
-                                            MPI_BYTE, 0, sending->payload_tag, comm, &req[1]),
-                                  "MPI_Isend", err) != 0))
-                    goto out;
-            }
-        }
-        if (sending) {
-            int sent = 0;
-            if (hp_mpi_check(MPI_Testall(2, req, &sent, MPI_STATUSES_IGNORE), "MPI_Testall", err) != 0) goto out;
-            if (sent) {
-                acted = 1;
-                pthread_mutex_lock(&lc.mu);
-                sending->state = sending->tag == HP_TAG_EPOCH ? BOX_AWAIT_VERDICT : BOX_DONE;
-                pthread_cond_broadcast(&lc.cv);
-                pthread_mutex_unlock(&lc.mu);
-                sending = NULL;
-            }
-        }
-        /* 2. What the coordinator says. */
-        int flag = 0;
-        MPI_Status st;
-        if (hp_mpi_probe(0, MPI_ANY_TAG, comm, &flag, &st, err) != 0) goto out;
-        if (flag) {
-            acted = 1;
-            if (st.MPI_TAG == HP_TAG_TRIAL) {
-                /* Queued: the lane whose RESULT made room for it may not have returned yet. */
-                if (npend == HP_MAX_PACK) {
-                    hp_errf(err, "the coordinator sent more trials than this rank's %d lanes", pack);
-                    goto out;
-                }
-                pending_trial *q = &pend[npend];
-                if (recv_trial(comm, &q->msg, &q->vec, &q->cap, err) != 0) goto out;
-                if (!cancel) npend++; /* stopping: dropped; the coordinator learns it from BYE */
-            } else if (st.MPI_TAG == HP_TAG_VERDICT) {
-                hp_msg_verdict v;
-                if (hp_mpi_recv_bytes(&v, (int)sizeof v, 0, HP_TAG_VERDICT, comm, err) != 0) goto out;
-                pthread_mutex_lock(&lc.mu);
-                mailbox *b = NULL;
-                for (int i = 0; i < HP_MAX_PACK && !b; i++)
-                    if (lc.box[i].state == BOX_AWAIT_VERDICT && lc.box[i].trial == v.trial) b = &lc.box[i];
-                if (b) {
-                    b->verdict = v.verdict;
-                    b->state = BOX_DONE;
-                    pthread_cond_broadcast(&lc.cv);
-                }
-                pthread_mutex_unlock(&lc.mu);
-                if (!b) {
-                    hp_errf(err, "a verdict for trial %lld, which waits for none here", (long long)v.trial);
-                    goto out;
-                }
-            } else if (st.MPI_TAG == HP_TAG_STOP) {
-                /* Every trial has reported its end; the lanes may still be returning (below). */
-                if (recv_stop(comm, interrupted, err) != 0) goto out;
-                stop = 1;
-                stop_at = hp_now_seconds();
-            } else {
-                hp_errf(err, "unexpected message with tag %d from the coordinator", st.MPI_TAG);
-                goto out;
-            }
-        }
-        /* 3. Trials that ended, and the queued ones that can start. */
-        int reaped = reap(lanes, 0, &cancel, err);
-        if (reaped < 0) goto out;
-        if (reaped) acted = 1;
-        if (cancel) npend = 0;
-        while (npend > 0 && hp_lanes_busy(lanes) < pack) {
-            hp_trial_start start = start_of(&pend[0].msg, pend[0].vec, NULL);
-            if (hp_lanes_start(lanes, &pend[0].msg.plan, &start, err) != 0) goto out; /* copies the vector */
-            pending_trial first = pend[0];
-            memmove(pend, pend + 1, (size_t)(npend - 1) * sizeof *pend);
-            pend[--npend] = first; /* keeps its buffer for reuse */
-            acted = 1;
-        }
-        if (stop) {
-            if (npend > 0) {
-                hp_errf(err, "STOP with %d trials not started here", npend);
-                goto out;
-            }
-            if (hp_lanes_busy(lanes) == 0 && !sending) break;
-            if (hp_now_seconds() - stop_at > 60) {
-                hp_errf(err, "STOP, but %d trials still run here after 60 s", hp_lanes_busy(lanes));
-                goto out;
-            }
+        if (hp_stop_signal) L->cancel = 1;
+        int acted = lanes_turn(L, err);
+        if (acted < 0) return -1;
+        if (L->stop) {
+            int done = check_stop(L, err);
+            if (done < 0) return -1;
+            if (done) return 0;
         }
         /* 4. Stopping: once every lane has stopped and said what it had to, BYE. */
-        if (cancel && !sending && hp_lanes_busy(lanes) == 0) {
-            rc = say_bye(comm, interrupted, err);
-            goto out;
-        }
+        if (L->cancel && !L->sending && hp_lanes_busy(L->lanes) == 0) return say_bye(L->comm, L->interrupted, err);
         if (acted) {
             backoff = 0;
         } else { /* poll, do not spin: the lanes need the cores (and the GPU, this thread's launches) */
@@ -421,28 +452,51 @@ static int run_lanes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *
             hp_sleep_us(backoff);
         }
     }
-    rc = 0;
-out:
-    if (rc != 0 || !stop) {
-        /* Unblock every waiting hook, stop the trials, then join. */
-        cancel = 1;
-        pthread_mutex_lock(&lc.mu);
-        lc.failed = rc != 0;
-        for (int i = 0; i < HP_MAX_PACK; i++)
-            if (lc.box[i].state != BOX_EMPTY && lc.box[i].state != BOX_DONE) {
-                lc.box[i].rc = -1;
-                hp_errf(&lc.box[i].err, "this rank is stopping");
-                lc.box[i].state = BOX_DONE;
-            }
-        pthread_cond_broadcast(&lc.cv);
-        pthread_mutex_unlock(&lc.mu);
+}
+
+/* Unblock every waiting hook (failed: with an error for all later ones too) and stop the trials. */
+static void release_hooks(lanes_loop *L, int failed) {
+    L->cancel = 1;
+    pthread_mutex_lock(&L->lc.mu);
+    L->lc.failed = failed;
+    for (int i = 0; i < HP_MAX_PACK; i++)
+        if (L->lc.box[i].state != BOX_EMPTY && L->lc.box[i].state != BOX_DONE) {
+            L->lc.box[i].rc = -1;
+            hp_errf(&L->lc.box[i].err, "this rank is stopping");
+            L->lc.box[i].state = BOX_DONE;
+        }
+    pthread_cond_broadcast(&L->lc.cv);
+    pthread_mutex_unlock(&L->lc.mu);
+}
+
+/* The lanes' loop; see above. Each turn: 1. send the oldest posted message, one at a time;
+ * 2. take what the coordinator says; 3. reap the trials that ended and start the queued ones;
+ * 4. when stopping, BYE once every lane has stopped. Returns 0 after STOP or BYE, -1 on an error
+ * (lanes stopped). */
+static int run_lanes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *const *gpus, int pack, int threads,
+                     MPI_Comm comm, int *interrupted, hp_err *err) {
+    lanes_loop L;
+    memset(&L, 0, sizeof L);
+    if (pthread_mutex_init(&L.lc.mu, NULL) != 0) return hp_errf(err, "cannot create the lanes' lock");
+    if (pthread_cond_init(&L.lc.cv, NULL) != 0) {
+        pthread_mutex_destroy(&L.lc.mu);
+        return hp_errf(err, "cannot create the lanes' condition variable");
     }
-    hp_lanes_free(lanes);
+    L.hooks = (hp_trial_hooks){post_epoch, post_result, &L.lc, post_checkpoint};
+    L.pack = pack;
+    L.comm = comm;
+    L.interrupted = interrupted;
+    L.req[0] = L.req[1] = MPI_REQUEST_NULL;
+    int rc = -1;
+    if (hp_lanes_create(pack, gpus, threads, spec, data, &L.hooks, &L.cancel, &L.lanes, err) == 0)
+        rc = serve_lanes(&L, err);
+    if (rc != 0 || !L.stop) release_hooks(&L, rc != 0);
+    hp_lanes_free(L.lanes);
     for (int i = 0; i < 2; i++)
-        if (req[i] != MPI_REQUEST_NULL) (void)MPI_Request_free(&req[i]); /* teardown */
-    pthread_cond_destroy(&lc.cv);
-    pthread_mutex_destroy(&lc.mu);
-    for (int i = 0; i < HP_MAX_PACK; i++) free(pend[i].vec);
+        if (L.req[i] != MPI_REQUEST_NULL) (void)MPI_Request_free(&L.req[i]); /* teardown */
+    pthread_cond_destroy(&L.lc.cv);
+    pthread_mutex_destroy(&L.lc.mu);
+    for (int i = 0; i < HP_MAX_PACK; i++) free(L.pend[i].vec);
     return rc;
 }
 

@@ -212,28 +212,29 @@ static int write_root_attrs(hp_results *r, const hp_results_meta *meta, const ch
 
 /* ---- create ------------------------------------------------------------------------------- */
 
-int hp_results_create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
-                       const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err) {
-    *out = NULL;
+/* The arguments, and that nothing is at path yet: 0, -1, or HP_RESULTS_EXISTS (err set). */
+static int check_create_args(const char *path, const hp_results_meta *meta, const hp_tensor_info *layout,
+                             int ntensors, int64_t *state_size, hp_err *err) {
     if (!path || !path[0]) return hp_errf(err, "results file: no path given");
     if (!meta) return hp_errf(err, "results file %s: no metadata given", path);
     if (meta->spec_yaml && meta->spec_len != strnlen(meta->spec_yaml, meta->spec_len))
         return hp_errf(err, "results file %s: spec_len %llu exceeds the spec text", path,
                        (unsigned long long)meta->spec_len);
-    int64_t state_size = 0;
-    if (check_layout(path, layout, ntensors, &state_size, err) < 0) return -1;
+    if (check_layout(path, layout, ntensors, state_size, err) < 0) return -1;
     struct stat st;
     if (stat(path, &st) == 0)
         return hp_errf(err, "results file %s already exists; choose another output path, remove "
                             "it, or continue it with `hpsweep resume %s`", path, path),
                HP_RESULTS_EXISTS;
-    hp_h5_quiet();
+    return 0;
+}
 
-    /* The file is built under PATH.creating.HOST.PID, a name no other process uses (several
-     * runs may race on one PATH, also from several nodes of a shared file system), and appears
-     * at PATH only once every object exists and SWMR writing started, so a kill during creation
-     * never leaves a half-made PATH. A leftover of that name is from a killed process of ours
-     * whose pid came back: removed. */
+/* The file is built under PATH.creating.HOST.PID, a name no other process uses (several
+ * runs may race on one PATH, also from several nodes of a shared file system), and appears
+ * at PATH only once every object exists and SWMR writing started, so a kill during creation
+ * never leaves a half-made PATH. A leftover of that name is from a killed process of ours
+ * whose pid came back: removed. Returns the name (the caller frees it), or NULL (err set). */
+static char *creating_name(const char *path, hp_err *err) {
     char host[64] = "host";
     if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "host");
     host[sizeof host - 1] = '\0';
@@ -241,25 +242,26 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
         if (*c == '/') *c = '_';
     size_t plen = strlen(path), tlen = plen + sizeof host + 48;
     char *tmp = hp_calloc(tlen, 1, "a file name", err);
-    if (!tmp) return -1;
+    if (!tmp) return NULL;
     snprintf(tmp, tlen, "%s.creating.%s.%ld", path, host, (long)getpid());
     if (unlink(tmp) < 0 && errno != ENOENT && errno != ENOTDIR) { /* no such folder: H5Fcreate says so */
         hp_errf(err, "results file %s: cannot remove the leftover %s: %s", path, tmp, strerror(errno));
         free(tmp);
-        return -1;
+        return NULL;
     }
+    return tmp;
+}
+
+/* A writer for path whose file is created (exclusively) as tmp; NULL (err set) if it cannot be. */
+static hp_results *create_writer(const char *path, const char *tmp, int64_t state_size, hp_err *err) {
     hp_results *r = results_alloc(path, err);
-    if (!r) {
-        free(tmp);
-        return -1;
-    }
+    if (!r) return NULL;
     r->state_size = state_size;
     hid_t fapl = hp_h5_fapl(1);
     if (fapl < 0) {
         hp_h5_fail(err, path, "setting up file access (libver bounds, locking)");
         results_release(r, NULL);
-        free(tmp);
-        return -1;
+        return NULL;
     }
     r->file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
@@ -273,62 +275,99 @@ int hp_results_create_file(const char *path, const hp_results_meta *meta, const 
             hp_errf(err, "results file %s: cannot create it: %s (does the folder exist and can "
                          "you write to it?)", path, reason);
         results_release(r, NULL);
+        return NULL;
+    }
+    return r;
+}
+
+/* The tables, empty, and the layout's (ntensors rows, fixed). */
+static int create_tables(hp_results *r, int ntensors, hp_err *err) {
+    if ((r->ds[DS_TRIALS] = hp_results_create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err)) < 0 ||
+        (r->ds[DS_CURVES] = hp_results_create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err)) < 0 ||
+        (r->ds[DS_STAGES] = hp_results_create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err)) < 0 ||
+        (r->ds[DS_FINAL] = hp_results_create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err)) < 0 ||
+        (r->ds[DS_LAYOUT] =
+             hp_results_create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0, err)) < 0)
+        return -1;
+    return 0;
+}
+
+/* /model/layout's rows: the layout with clean names and unused dimensions zeroed. */
+static int write_layout(hp_results *r, const hp_tensor_info *layout, int ntensors, hp_err *err) {
+    int ok = 1;
+    hp_tensor_info *copy = hp_calloc((size_t)ntensors, sizeof *copy, "the model layout", err);
+    if (!copy) ok = 0;
+    for (int i = 0; ok && i < ntensors; i++) {
+        copy[i] = layout[i];
+        CLEAN(copy[i].name);
+        for (int d = copy[i].ndim; d < 4; d++) copy[i].shape[d] = 0;
+    }
+    if (ok && H5Dwrite(r->ds[DS_LAYOUT], r->t.layout, H5S_ALL, H5S_ALL, r->dxpl, copy) < 0)
+        ok = hp_h5_fail(err, r->path, "writing " HP_DS_LAYOUT) == 0;
+    free(copy);
+    r->rows[DS_LAYOUT] = ntensors;
+    return ok ? 0 : -1;
+}
+
+/* Every object of the file, then SWMR writing: from here on only dataset extents and contents
+ * change. */
+static int fill_file(hp_results *r, const char *tmp, const hp_results_meta *meta, const char *created_utc,
+                     const hp_tensor_info *layout, int ntensors, hp_err *err) {
+    if (hp_results_lock(tmp, &r->lock_fd, err) != 0 || hp_h5_types_create(&r->t, err) != 0 ||
+        xfer_init(r, err) != 0 || write_root_attrs(r, meta, created_utc, err) != 0 ||
+        make_group(r, "/model", err) != 0 || make_group(r, "/snapshots", err) != 0 ||
+        create_tables(r, ntensors, err) != 0 || create_snapshots(r, err) < 0 ||
+        hp_results_ckpt_create(r, meta->checkpoint_width, err) < 0 || write_layout(r, layout, ntensors, err) != 0)
+        return -1;
+    if (H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0 || H5Fstart_swmr_write(r->file) < 0) {
+        hp_h5_fail(err, r->path, "starting SWMR writing");
+        return -1;
+    }
+    return 0;
+}
+
+/* Publish tmp as path: link() fails if PATH appeared meanwhile (never overwrite); file systems
+ * without hard links get rename(). The open file and its lock follow the inode. Returns 0, -1,
+ * or HP_RESULTS_EXISTS (err set). */
+static int publish(const char *tmp, const char *path, hp_err *err) {
+    struct stat st;
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return hp_errf(err, "results file %s already exists (another hpsweep created it first); choose another "
+                            "output path, remove it, or continue it with `hpsweep resume %s`",
+                       path, path),
+               HP_RESULTS_EXISTS;
+    if (stat(path, &st) == 0 || rename(tmp, path) != 0)
+        return hp_errf(err, "results file %s: cannot move %s into place: %s", path, tmp, strerror(errno));
+    return 0;
+}
+
+int hp_results_create_file(const char *path, const hp_results_meta *meta, const char *created_utc,
+                       const hp_tensor_info *layout, int ntensors, hp_results **out, hp_err *err) {
+    *out = NULL;
+    int64_t state_size = 0;
+    int rc = check_create_args(path, meta, layout, ntensors, &state_size, err);
+    if (rc != 0) return rc;
+    hp_h5_quiet();
+    char *tmp = creating_name(path, err);
+    if (!tmp) return -1;
+    hp_results *r = create_writer(path, tmp, state_size, err);
+    if (!r) {
         free(tmp);
         return -1;
     }
-
-    int exists = 0;
-    int ok = hp_results_lock(tmp, &r->lock_fd, err) == 0 && hp_h5_types_create(&r->t, err) == 0 &&
-             xfer_init(r, err) == 0 && write_root_attrs(r, meta, created_utc, err) == 0 &&
-             make_group(r, "/model", err) == 0 && make_group(r, "/snapshots", err) == 0;
-    if (ok) r->ds[DS_TRIALS] = hp_results_create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err);
-    if (ok && r->ds[DS_TRIALS] < 0) ok = 0;
-    if (ok) r->ds[DS_CURVES] = hp_results_create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err);
-    if (ok && r->ds[DS_CURVES] < 0) ok = 0;
-    if (ok) r->ds[DS_STAGES] = hp_results_create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err);
-    if (ok && r->ds[DS_STAGES] < 0) ok = 0;
-    if (ok) r->ds[DS_FINAL] = hp_results_create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err);
-    if (ok && r->ds[DS_FINAL] < 0) ok = 0;
-    if (ok) r->ds[DS_LAYOUT] = hp_results_create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0,
-                                            err);
-    if (ok && r->ds[DS_LAYOUT] < 0) ok = 0;
-    if (ok && create_snapshots(r, err) < 0) ok = 0;
-    if (ok && hp_results_ckpt_create(r, meta->checkpoint_width, err) < 0) ok = 0;
-    if (ok) {
-        hp_tensor_info *copy = hp_calloc((size_t)ntensors, sizeof *copy, "the model layout", err);
-        if (!copy) ok = 0;
-        for (int i = 0; ok && i < ntensors; i++) {
-            copy[i] = layout[i];
-            CLEAN(copy[i].name);
-            for (int d = copy[i].ndim; d < 4; d++) copy[i].shape[d] = 0;
-        }
-        if (ok && H5Dwrite(r->ds[DS_LAYOUT], r->t.layout, H5S_ALL, H5S_ALL, r->dxpl, copy) < 0)
-            ok = hp_h5_fail(err, path, "writing " HP_DS_LAYOUT) == 0;
-        free(copy);
-        r->rows[DS_LAYOUT] = ntensors;
-    }
-    /* Everything exists: from here on only dataset extents and contents change. */
-    if (ok && (H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0 || H5Fstart_swmr_write(r->file) < 0))
-        ok = hp_h5_fail(err, path, "starting SWMR writing") == 0;
-    /* Publish it: link() fails if PATH appeared meanwhile (never overwrite); file systems
-     * without hard links get rename(). The open file and its lock follow the inode. */
-    if (ok && link(tmp, path) == 0) {
-        unlink(tmp);
-    } else if (ok && errno == EEXIST) {
-        ok = hp_errf(err, "results file %s already exists (another hpsweep created it first); choose another "
-                          "output path, remove it, or continue it with `hpsweep resume %s`",
-                     path, path) == 0;
-        exists = 1;
-    } else if (ok && (stat(path, &st) == 0 || rename(tmp, path) != 0)) {
-        ok = hp_errf(err, "results file %s: cannot move %s into place: %s", path, tmp, strerror(errno)) == 0;
-    }
-    if (!ok) {
+    rc = fill_file(r, tmp, meta, created_utc, layout, ntensors, err);
+    if (rc == 0) rc = publish(tmp, path, err);
+    if (rc != 0) {
         results_release(r, NULL);
         /* The file is ours (created with EXCL) and incomplete: remove it so a retry works. */
         if (unlink(tmp) < 0 && errno != ENOENT)
             hp_err_prefix(err, "(could not remove the incomplete file %s: %s)", tmp, strerror(errno));
         free(tmp);
-        return exists ? HP_RESULTS_EXISTS : -1;
+        return rc;
     }
     free(tmp);
     *out = r;

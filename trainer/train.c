@@ -205,10 +205,9 @@ int hp_trainer_create(const hp_model_spec *model, const hp_optim_spec *optim, co
     return hp_trainer_create_on(NULL, model, optim, train_spec, train, val, seed, out, err);
 }
 
-int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
-                         const hp_train_spec *train_spec, const hp_dataset *train, const hp_dataset *val,
-                         uint64_t seed, hp_trainer **out, hp_err *err) {
-    *out = NULL;
+/* The settings and the training set, checked before anything is allocated. */
+static int check_create_args(const hp_gpu_device *gpu, const hp_optim_spec *optim, const hp_train_spec *train_spec,
+                             const hp_dataset *train, hp_err *err) {
     if (train_spec->batch_size <= 0)
         return hp_errf(err, "trainer: batch_size %d is invalid; it must be > 0", train_spec->batch_size);
     if (train_spec->epochs <= 0)
@@ -222,7 +221,85 @@ int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const h
 #if !HP_TRAINER_GPU
     if (gpu) return hp_errf(err, "trainer: this build has no CUDA backend; use the CPU (no device)");
 #endif
+    (void)gpu;
+    return 0;
+}
 
+/* The model, the data sets checked against it, the optimizer and the schedule. */
+static int build_model(hp_trainer *t, const hp_model_spec *model, const hp_optim_spec *optim, hp_err *err) {
+    const hp_dataset *train = t->train;
+    /* On a GPU the host model only mirrors the state (layout, initialisation, checkpoints): it
+     * needs no activations for a whole batch. */
+    if (hp_model_create(model, train->c, train->h, train->w, train->nclasses, t->gpu ? 1 : t->batch, &t->model,
+                        err) != 0 ||
+        check_dataset(train, "training", t->dim, train->nclasses, err) != 0 ||
+        check_dataset(t->val, "validation", t->dim, train->nclasses, err) != 0 ||
+        hp_optim_create(optim, hp_model_param_count(t->model), &t->optim, err) != 0)
+        return -1;
+    if (t->spec.augment.mixup > 0)
+        return hp_errf(err, "trainer: train.augment.mixup %g is not supported by this trainer yet (the loss would "
+                            "need soft targets); set it to 0",
+                       t->spec.augment.mixup);
+    return hp_sched_create(&t->spec.schedule, optim->lr, t->spec.epochs, &t->sched, err) != 0 ? -1 : 0;
+}
+
+/* The loop's buffers, allocated once for the whole trial (fresh memory is slow: docs/design.md). */
+static int alloc_buffers(hp_trainer *t, hp_err *err) {
+    int augmenting = hp_augment_active(&t->spec.augment);
+    if (augmenting && !t->gpu &&
+        !(t->aug = hp_calloc((size_t)t->dim, sizeof(float), "the augmentation scratch", err)))
+        return -1;
+    if (augmenting && t->gpu &&
+        !(t->draws = hp_calloc((size_t)t->train->n, sizeof(hp_augment_draw), "the augmentation draws", err)))
+        return -1;
+    int64_t ns = hp_model_state_size(t->model);
+    if (!(t->before = hp_calloc((size_t)hp_model_param_count(t->model), sizeof(float), "the update-ratio copy",
+                                err)) ||
+        !(t->perm = hp_calloc((size_t)t->train->n, sizeof(int32_t), "the epoch order", err)) ||
+        !(t->xb = hp_calloc((size_t)t->batch * (size_t)t->dim, sizeof(float), "the batch", err)) ||
+        !(t->yb = hp_calloc((size_t)t->batch, sizeof(int32_t), "the batch labels", err)) ||
+        !(t->best = hp_calloc((size_t)ns, sizeof(float), "the best snapshot", err)) ||
+        !(t->scratch = hp_calloc((size_t)ns, sizeof(float), "the evaluation scratch state", err)))
+        return -1;
+    return 0;
+}
+
+/* The initial state (the best snapshot until an epoch beats it), and on a GPU the device's
+ * trainer holding a copy of it. */
+static int init_state(hp_trainer *t, const hp_model_spec *model, const hp_optim_spec *optim, hp_err *err) {
+    hp_model_init(t->model, hp_key2(t->seed, HP_STREAM_INIT));
+    memcpy(t->best, hp_model_state(t->model), (size_t)hp_model_state_size(t->model) * sizeof(float));
+    t->best_loss = NAN;
+#if HP_TRAINER_GPU
+    if (t->gpu && !(t->api = hp_gpu_device_api(t->gpu)))
+        return hp_errf(err, "trainer: the GPU device has no backend loaded (open it with hp_gpu_open)");
+    if (t->gpu && (t->api->train_create(hp_gpu_device_ctx(t->gpu), model, optim, &t->spec.augment, t->train, t->val,
+                                        t->batch, &t->g, err) != 0 ||
+                   hp_trainer_push_state_(t, err) != 0))
+        return -1;
+#endif
+    (void)model, (void)optim, (void)err;
+    return 0;
+}
+
+/* Initial loss: the fresh model on epoch 1's first batch (about ln(nclasses) when the
+ * initialisation is sound). It is the reference for divergence. */
+static int measure_initial_loss(hp_trainer *t, hp_err *err) {
+    epoch_order(t, 1);
+    gather(t, 0, t->batch);
+    double l;
+    int64_t c;
+    hp_dataset first = {.x = t->xb, .y = t->yb, .n = t->batch}; // a host batch: never the resident val set
+    if (dev_eval(t, &first, 0, t->batch, &l, &c, err) != 0) return -1;
+    t->initial_loss = l / t->batch;
+    return 0;
+}
+
+int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const hp_optim_spec *optim,
+                         const hp_train_spec *train_spec, const hp_dataset *train, const hp_dataset *val,
+                         uint64_t seed, hp_trainer **out, hp_err *err) {
+    *out = NULL;
+    if (check_create_args(gpu, optim, train_spec, train, err) != 0) return -1;
     hp_trainer *t = hp_calloc(1, sizeof *t, "the trainer", err);
     if (!t) return -1;
     t->spec = *train_spec;
@@ -234,63 +311,12 @@ int hp_trainer_create_on(hp_gpu_device *gpu, const hp_model_spec *model, const h
     t->gpu = gpu;
     t->batch = train->n < train_spec->batch_size ? (int)train->n : train_spec->batch_size;
     t->dim = (int)hp_dataset_dim(train);
-    /* On a GPU the host model only mirrors the state (layout, initialisation, checkpoints): it
-     * needs no activations for a whole batch. */
-    if (hp_model_create(model, train->c, train->h, train->w, train->nclasses, gpu ? 1 : t->batch, &t->model, err) !=
-            0 ||
-        check_dataset(train, "training", t->dim, train->nclasses, err) != 0 ||
-        check_dataset(val, "validation", t->dim, train->nclasses, err) != 0 ||
-        hp_optim_create(optim, hp_model_param_count(t->model), &t->optim, err) != 0)
-        goto fail;
-    if (t->spec.augment.mixup > 0) {
-        hp_errf(err, "trainer: train.augment.mixup %g is not supported by this trainer yet (the loss would "
-                     "need soft targets); set it to 0",
-                t->spec.augment.mixup);
-        goto fail;
-    }
-    if (hp_sched_create(&t->spec.schedule, optim->lr, t->spec.epochs, &t->sched, err) != 0) goto fail;
+    if (build_model(t, model, optim, err) != 0) goto fail;
     t->c = train->c;
     t->h = train->h;
     t->w = train->w;
-    int augmenting = hp_augment_active(&t->spec.augment);
-    if (augmenting && !gpu && !(t->aug = hp_calloc((size_t)t->dim, sizeof(float), "the augmentation scratch", err)))
+    if (alloc_buffers(t, err) != 0 || init_state(t, model, optim, err) != 0 || measure_initial_loss(t, err) != 0)
         goto fail;
-    if (augmenting && gpu &&
-        !(t->draws = hp_calloc((size_t)train->n, sizeof(hp_augment_draw), "the augmentation draws", err)))
-        goto fail;
-    int64_t ns = hp_model_state_size(t->model);
-    if (!(t->before = hp_calloc((size_t)hp_model_param_count(t->model), sizeof(float), "the update-ratio copy",
-                                err)) ||
-        !(t->perm = hp_calloc((size_t)train->n, sizeof(int32_t), "the epoch order", err)) ||
-        !(t->xb = hp_calloc((size_t)t->batch * (size_t)t->dim, sizeof(float), "the batch", err)) ||
-        !(t->yb = hp_calloc((size_t)t->batch, sizeof(int32_t), "the batch labels", err)) ||
-        !(t->best = hp_calloc((size_t)ns, sizeof(float), "the best snapshot", err)) ||
-        !(t->scratch = hp_calloc((size_t)ns, sizeof(float), "the evaluation scratch state", err)))
-        goto fail;
-
-    hp_model_init(t->model, hp_key2(seed, HP_STREAM_INIT));
-    memcpy(t->best, hp_model_state(t->model), (size_t)ns * sizeof(float));
-    t->best_loss = NAN;
-#if HP_TRAINER_GPU
-    if (gpu && !(t->api = hp_gpu_device_api(gpu))) {
-        hp_errf(err, "trainer: the GPU device has no backend loaded (open it with hp_gpu_open)");
-        goto fail;
-    }
-    if (gpu && (t->api->train_create(hp_gpu_device_ctx(gpu), model, optim, &t->spec.augment, train, val, t->batch, &t->g,
-                                     err) != 0 ||
-                hp_trainer_push_state_(t, err) != 0))
-        goto fail;
-#endif
-
-    // Initial loss: the fresh model on epoch 1's first batch (about ln(nclasses) when the
-    // initialisation is sound). It is the reference for divergence.
-    epoch_order(t, 1);
-    gather(t, 0, t->batch);
-    double l;
-    int64_t c;
-    hp_dataset first = {.x = t->xb, .y = t->yb, .n = t->batch}; // a host batch: never the resident val set
-    if (dev_eval(t, &first, 0, t->batch, &l, &c, err) != 0) goto fail;
-    t->initial_loss = l / t->batch;
     *out = t;
     return 0;
 fail:
