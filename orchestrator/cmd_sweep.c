@@ -247,7 +247,9 @@ static int reopen_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
                    HP_EXIT_EXISTS;
     }
     int recovered = 0;
-    if (hp_results_open_resume(s->path, &recovered, out, err) != 0) return HP_EXIT_FAILURE;
+    int rc = hp_results_open_resume(s->path, &recovered, out, err);
+    if (rc == HP_RESULTS_EXISTS) return HP_EXIT_EXISTS; /* another hpsweep writes it: left alone */
+    if (rc != 0) return HP_EXIT_FAILURE;
     if (recovered && !a->quiet)
         printf("%s was not closed cleanly (its writer was killed): recovered every flushed row\n", s->path);
     return HP_EXIT_OK;

@@ -110,7 +110,7 @@ int hp_results_open_resume(const char *path, int *recovered, hp_results **out, h
     int lock_fd = -1;
     if (hp_results_lock(path, &lock_fd, &probe_err) < 0) {
         *err = probe_err;
-        return -1;
+        return hp_results_writer_alive(path) ? HP_RESULTS_EXISTS : -1; /* another hpsweep writes it */
     }
     hp_results_unlock(lock_fd);
     hp_h5_quiet();

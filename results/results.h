@@ -233,7 +233,8 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err);
 int hp_results_recover(const char *path, hp_err *err);
 /* Open a file to continue it (resume): hp_results_open_append, and when that fails because
  * the file was not closed cleanly (its writer was killed) and no writer holds it,
- * hp_results_recover first (*recovered = 1). Refuses a file another hpsweep is writing. */
+ * hp_results_recover first (*recovered = 1). Refuses a file another hpsweep is writing
+ * (HP_RESULTS_EXISTS, the file untouched); other failures -1. */
 int hp_results_open_resume(const char *path, int *recovered, hp_results **out, hp_err *err);
 /* Rows so far in /trials, /curves, /stages, /snapshots/state; floats per snapshot row. */
 int64_t hp_results_ntrials(const hp_results *r);

@@ -162,7 +162,7 @@ sed 's/trials: 8, epochs: 4/trials: 8, epochs: 400/' $R > slow.yaml
 "$bin" run slow.yaml -o live.h5 --quiet > /dev/null 2>&1 & pid=$!
 wait_finished live.h5 0 || true
 for i in $(seq 50); do "$bin" show live.h5 2>/dev/null | grep -q "1 running" && break; sleep 0.05; done
-expect resume-while-being-written 1 "being written by another hpsweep that is still running" - "$bin" resume live.h5
+expect resume-while-being-written 3 "being written by another hpsweep that is still running" - "$bin" resume live.h5
 expect force-while-being-written 3 "--force: results file live.h5 is being written by another hpsweep" - \
   "$bin" run slow.yaml -o live.h5 --force --quiet
 kill -TERM $pid; wait $pid; [ $? -eq 4 ] && ok "the live sweep was not disturbed (stopped by SIGTERM: exit 4)" || fail "live sweep"
