@@ -61,7 +61,15 @@ static int rep_load(hp_results_reader *rd, const char *path, hp_rep *r, hp_err *
     return index_curves(r, err);
 }
 
-static void rep_free(hp_rep *r) {
+int rep_open(const char *path, int top_n, hp_results_reader **rd, hp_rep *r, hp_err *err) {
+    memset(r, 0, sizeof *r);
+    r->top_n = top_n > 0 ? top_n : 5;
+    *rd = NULL;
+    if (hp_results_open_read(path, rd, err) < 0) return -1;
+    return rep_load(*rd, path, r, err);
+}
+
+void rep_free(hp_rep *r) {
     hp_summary_free(&r->s);
     free(r->curves);
     free(r->order);
@@ -148,14 +156,21 @@ static const char css[] =
     ".sw{display:inline-block;width:1.2em;height:.8em;vertical-align:middle}\n"
     "pre{background:#f6f6f6;padding:.6em;overflow:auto}\n";
 
+void rep_page_start(FILE *o, const char *title) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>", o);
+    hp_html_esc(o, title);
+    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
+    hp_html_esc(o, title);
+    fputs("</h1>\n", o);
+}
+
 static void page_head(hp_rep *r) {
     FILE *o = r->o;
     const hp_results_header *h = r->s.h;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>hpsweep report: ", o);
-    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
-    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>hpsweep report: ", css);
-    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
-    fputs("</h1>\n<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
+    char title[160];
+    snprintf(title, sizeof title, "hpsweep report: %s", r->s.name[0] ? r->s.name : r->s.path);
+    rep_page_start(o, title);
+    fputs("<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
     hp_html_esc(o, r->s.path);
     fputs("</td></tr>\n<tr><th class=\"l\">created</th><td class=\"l\">", o);
     hp_html_esc(o, h->created_utc);
@@ -293,11 +308,8 @@ static void write_page(hp_rep *r) {
 
 int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err) {
     hp_results_reader *rd = NULL;
-    if (hp_results_open_read(path, &rd, err) < 0) return -1;
     hp_rep r;
-    memset(&r, 0, sizeof r);
-    r.top_n = opts && opts->top_n > 0 ? opts->top_n : 5;
-    int rc = rep_load(rd, path, &r, err);
+    int rc = rep_open(path, opts ? opts->top_n : 5, &rd, &r, err);
     hp_outfile of;
     if (rc == 0 && (rc = hp_outfile_open(&of, out, err)) == 0) {
         r.o = of.f;
@@ -305,6 +317,6 @@ int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_
         rc = hp_outfile_commit(&of, err);
     }
     rep_free(&r);
-    hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
+    if (rd) hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
     return rc;
 }

@@ -35,6 +35,12 @@ typedef struct hp_report_opts {
  * failure). opts may be NULL. */
 int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err);
 
+/* Write a page comparing results files a and b to `out` (replaced whole, or left as it was):
+ * both summaries in one table, the searched spaces on the same axes and colour scale, the best
+ * validation accuracy of each stage, the top trials' learning curves of each on shared scales.
+ * The marks of A's searched space are in the svg with id "a-space", B's in "b-space". */
+int hp_report_compare(const char *a, const char *b, const char *out, const hp_report_opts *opts, hp_err *err);
+
 /* Write DIR/trials.csv and DIR/curves.csv (DIR is created if missing): a header row with
  * the HDF5 tables' column names, then one row per table row; RFC 4180 (CRLF line ends,
  * strings with a comma, quote or line break quoted, quotes doubled); status as its name;

@@ -50,6 +50,13 @@ n=$(grep -c 'class="pt diverged"' alldiv.html); total=$(sed -n 's/.*data-status=
 "$bin" export alldiv.h5 --csv > /dev/null && $py "$check" alldiv.h5 alldiv.html --csv alldiv-csv \
   && ok "every trial diverged: CSVs" || fail "export alldiv.h5"
 
+# ---- (b2) two sweeps side by side ---------------------------------------------------------------
+"$bin" report fin.h5 alldiv.h5 > cmp.log 2>&1 && grep -qx "wrote fin-vs-alldiv.html" cmp.log \
+  && $py "$check" fin.h5 fin-vs-alldiv.html --compare alldiv.h5 \
+  && ok "report A B writes A-vs-B.html: each file's marks in its chart" || { fail "report fin.h5 alldiv.h5"; cat cmp.log; }
+"$bin" report alldiv.h5 fin.h5 -o cmp2.html --top 2 > /dev/null && $py "$check" alldiv.h5 cmp2.html --compare fin.h5 \
+  && grep -q "top 2 on the right" cmp2.html && ok "report A B -o --top" || fail "report A B -o --top"
+
 # ---- (c) a file being written ------------------------------------------------------------------
 sed 's/trials: 8, epochs: 4/trials: 8, epochs: 8/; s/points: 3, epochs: 5/points: 3, epochs: 10/' resume.yaml > live.yaml
 "$bin" run live.yaml -o live.h5 --quiet > live.log 2>&1 & pid=$!
@@ -83,7 +90,10 @@ cp fin.h5 same.h5; sum=$(md5sum < same.h5)
 expect output-is-the-results-file 2 "same.h5: the page would replace the results file" "$bin" report same.h5 -o ./same.h5
 [ "$(md5sum < same.h5)" = "$sum" ] && ok "the results file is untouched" || fail "report -o FILE.h5 changed it"
 expect unknown-option 2 "unknown option '--bogus'" "$bin" report fin.h5 --bogus
-expect two-files 2 "one results file expected" "$bin" report fin.h5 alldiv.h5
+expect three-files 2 "one or two results files expected, got a third: 'x.h5'" "$bin" report fin.h5 alldiv.h5 x.h5
+expect export-two-files 2 "one results file expected" "$bin" export fin.h5 alldiv.h5 --csv
+expect compare-missing 1 "report: .*nope.h5: No such file" "$bin" report fin.h5 nope.h5
+expect compare-output-is-b 2 "alldiv.h5: the page would replace the results file" "$bin" report fin.h5 alldiv.h5 -o alldiv.h5
 expect export-no-format 2 "choose a format: --csv" "$bin" export fin.h5
 expect help 0 "" "$bin" report --help
 grep -q "usage: hpsweep report FILE.h5" out.log || fail "report --help text"
