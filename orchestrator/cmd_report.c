@@ -99,7 +99,7 @@ static int replaces_input(const char *cmd, const char *a, const char *b, const c
 
 int hp_cmd_report(int argc, char **argv) {
     const char *cmd = "report", *path = NULL, *path2 = NULL, *out = NULL;
-    hp_report_opts opts = {5};
+    hp_report_opts opts = {.top_n = 5};
     int r = parse_args(argc, argv, cmd, report_usage, &path, &path2, &out, &opts.top_n, NULL);
     if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
     char buf[4096];

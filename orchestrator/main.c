@@ -14,6 +14,7 @@ static const struct {
     {"train", hp_cmd_train, "train one model from a spec, no search"},
     {"show", hp_cmd_show, "summarise a results file (also while the sweep writes it)"},
     {"report", hp_cmd_report, "write one self-contained HTML page of charts about a results file"},
+    {"serve", hp_cmd_serve, "serve a results file's report over HTTP while the sweep runs (ssh tunnel)"},
     {"export", hp_cmd_export, "write a results file's trials and curves as CSV (--csv)"},
     {"check", hp_cmd_check, "validate a spec, load its data, run the sanity checks (--dump: print it resolved)"},
 };

@@ -2,6 +2,7 @@
  * are in report_charts.c and report_wall.c. See report.h. */
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +157,10 @@ static const char css[] =
     ".sw{display:inline-block;width:1.2em;height:.8em;vertical-align:middle}\n"
     "pre{background:#f6f6f6;padding:.6em;overflow:auto}\n";
 
-void rep_page_start(FILE *o, const char *title) {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>", o);
+void rep_page_start(FILE *o, const char *title, int refresh_s) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n", o);
+    if (refresh_s > 0) fprintf(o, "<meta http-equiv=\"refresh\" content=\"%d\"/>\n", refresh_s);
+    fputs("<title>", o);
     hp_html_esc(o, title);
     fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
     hp_html_esc(o, title);
@@ -169,7 +172,7 @@ static void page_head(hp_rep *r) {
     const hp_results_header *h = r->s.h;
     char title[160];
     snprintf(title, sizeof title, "hpsweep report: %s", r->s.name[0] ? r->s.name : r->s.path);
-    rep_page_start(o, title);
+    rep_page_start(o, title, r->refresh_s);
     fputs("<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
     hp_html_esc(o, r->s.path);
     fputs("</td></tr>\n<tr><th class=\"l\">created</th><td class=\"l\">", o);
@@ -310,6 +313,7 @@ int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_
     hp_results_reader *rd = NULL;
     hp_rep r;
     int rc = rep_open(path, opts ? opts->top_n : 5, &rd, &r, err);
+    r.refresh_s = opts ? opts->refresh_s : 0;
     hp_outfile of;
     if (rc == 0 && (rc = hp_outfile_open(&of, out, err)) == 0) {
         r.o = of.f;
@@ -318,5 +322,37 @@ int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_
     }
     rep_free(&r);
     if (rd) hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
+    return rc;
+}
+
+/* Close a memory stream and check it; on failure the buffer is freed. */
+static int mem_close(FILE *f, char **page, hp_err *err) {
+    int bad = fflush(f) != 0 || ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(*page);
+        *page = NULL;
+        return hp_errf(err, "writing the page in memory failed (out of memory?)");
+    }
+    return 0;
+}
+
+int hp_report_mem(const char *path, const hp_report_opts *opts, char **page, size_t *len, hp_err *err) {
+    *page = NULL;
+    *len = 0;
+    hp_results_reader *rd = NULL;
+    hp_rep r;
+    int rc = rep_open(path, opts ? opts->top_n : 5, &rd, &r, err);
+    r.refresh_s = opts ? opts->refresh_s : 0;
+    if (rc == 0) {
+        FILE *f = open_memstream(page, len);
+        if (!f) rc = hp_errf(err, "cannot open a memory stream for the page: %s", strerror(errno));
+        else {
+            r.o = f;
+            write_page(&r);
+            rc = mem_close(f, page, err);
+        }
+    }
+    rep_free(&r);
+    if (rd) hp_results_close_read(rd);
     return rc;
 }

@@ -19,10 +19,14 @@
 #ifndef HP_REPORT_H
 #define HP_REPORT_H
 
+#include <stddef.h>
+
 #include "hp_err.h"
 
 typedef struct hp_report_opts {
-    int top_n; /* trials in the learning-curve charts; <= 0: 5 */
+    int top_n;     /* trials in the learning-curve charts; <= 0: 5 */
+    int refresh_s; /* > 0: the page asks the browser to reload it every refresh_s seconds
+                      (<meta http-equiv="refresh">, for `hpsweep serve`); 0: no such tag */
 } hp_report_opts;
 
 /* The moving average of the learning curves: a centred window of this many epochs. */
@@ -34,6 +38,10 @@ typedef struct hp_report_opts {
 /* Write the report of results file `path` to `out` (replaced whole, or left as it was on
  * failure). opts may be NULL. */
 int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err);
+
+/* The same page in memory: *page (malloc'd, the caller frees it) and *len. On failure *page is
+ * NULL and err says why. */
+int hp_report_mem(const char *path, const hp_report_opts *opts, char **page, size_t *len, hp_err *err);
 
 /* Write a page comparing results files a and b to `out` (replaced whole, or left as it was):
  * both summaries in one table, the searched spaces on the same axes and colour scale, the best

@@ -213,7 +213,7 @@ static void curves(FILE *o, hp_rep *r[2]) {
 static void write_compare(FILE *o, hp_rep *r[2]) {
     char title[240];
     snprintf(title, sizeof title, "hpsweep comparison: %.100s vs %.100s", rep_name(r[0]), rep_name(r[1]));
-    rep_page_start(o, title);
+    rep_page_start(o, title, r[0]->refresh_s);
     for (int f = 0; f < 2; f++) r[f]->o = o;
     summary_table(o, r);
     warnings(o, r);

@@ -26,6 +26,7 @@ typedef struct hp_rep {
     int64_t stray_curves;  /* curve rows naming no trial of the file (left out) */
     double acc_lo, acc_hi; /* range of the finite best_val_acc of all trials (NaN: none) */
     int top_n;
+    int refresh_s;         /* > 0: a <meta http-equiv="refresh"> in the page's head */
     double *bx, *by, *bm;  /* scratch of maxcount values: a series and its moving average */
     FILE *o;
 } hp_rep;
@@ -34,8 +35,9 @@ typedef struct hp_rep {
  * the header's strings belong to it) and load it into r (zeroed first); top_n <= 0: 5. */
 int rep_open(const char *path, int top_n, hp_results_reader **rd, hp_rep *r, hp_err *err);
 void rep_free(hp_rep *r);
-/* The page's <!DOCTYPE>, <head> with the style, and <h1>TITLE</h1> (escaped). */
-void rep_page_start(FILE *o, const char *title);
+/* The page's <!DOCTYPE>, <head> with the style (and a refresh every refresh_s seconds when
+ * > 0), and <h1>TITLE</h1> (escaped). */
+void rep_page_start(FILE *o, const char *title, int refresh_s);
 /* The trials shown in the learning-curve charts: min(ranked, top_n). */
 int64_t rep_ntop(const hp_rep *r);
 

@@ -12,3 +12,7 @@ set_tests_properties(report_html_sample PROPERTIES FIXTURES_REQUIRED report_samp
 add_test(NAME integration_report
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/report.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(integration_report PROPERTIES LABELS integration TIMEOUT 300)
+# `hpsweep serve`: the page over HTTP while a sweep writes the file (urllib), its errors and SIGTERM.
+add_test(NAME integration_serve
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/serve.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(integration_serve PROPERTIES LABELS integration TIMEOUT 300)

@@ -123,6 +123,25 @@ static void test_sample(void) {
     free(h);
 }
 
+/* The page in memory (what `hpsweep serve` sends): the same page, with a refresh tag when asked. */
+static void test_mem(void) {
+    hp_err err = {{0}};
+    char *page = NULL, *file = slurp("report_sample.html");
+    size_t len = 0;
+    CHECK(hp_report_mem("report_sample.h5", NULL, &page, &len, &err) == 0 && page && len == strlen(page),
+          "hp_report_mem: %s", err.msg);
+    CHECK(page && file && strcmp(page, file) == 0, "the page in memory equals the page written");
+    lacks(page, "http-equiv");
+    free(page);
+    hp_report_opts o = {.refresh_s = 7};
+    CHECK(hp_report_mem("report_sample.h5", &o, &page, &len, &err) == 0, "hp_report_mem: %s", err.msg);
+    has(page, "<meta http-equiv=\"refresh\" content=\"7\"/>\n<title>");
+    free(page);
+    CHECK(hp_report_mem("report_missing.h5", NULL, &page, &len, &err) != 0 && page == NULL &&
+              strstr(err.msg, "report_missing.h5"), "hp_report_mem of a missing file: %s", err.msg);
+    free(file);
+}
+
 static void test_errors(void) {
     hp_err err = {{0}};
     CHECK(hp_report("report_missing.h5", "report_missing.html", NULL, &err) != 0 &&
@@ -350,6 +369,7 @@ static void test_big(void) {
 
 int main(void) {
     test_sample();
+    test_mem();
     test_errors();
     test_hostile();
     test_compare();
