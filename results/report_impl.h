@@ -66,5 +66,15 @@ void rep_params(hp_rep *r);
 void rep_curves(hp_rep *r);
 void rep_ratio(hp_rep *r);
 void rep_wall(hp_rep *r);
+/* The wall's trial rows in its order into rows[ntrials] (seen[ntrials] zeroed: scratch): ranked
+ * ones best first, then the others by id; returns the count. Its shared scales: epochs and
+ * validation accuracy over every trial's curve. */
+int64_t rep_wall_order(const hp_rep *r, int64_t *rows, unsigned char *seen);
+void rep_wall_axes(const hp_rep *r, hp_axis *x, hp_axis *y);
+
+/* `hpsweep plot`: draw chart `kind` (hp_chart_kind) of r on a canvas of w x h (chart.c);
+ * -1 (err set) when out of memory. */
+struct hp_canvas;
+int rep_chart_draw(hp_rep *r, int kind, const struct hp_canvas *cv, double w, double h, hp_err *err);
 
 #endif
