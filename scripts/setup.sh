@@ -5,7 +5,7 @@
 # targets); `--bench` adds PyTorch for the benchmarks' reference figures.
 set -euo pipefail
 
-pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libyaml-dev
+pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libyaml-dev libcairo2-dev
       libopenblas-dev zlib1g-dev netbase dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
