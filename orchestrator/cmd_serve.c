@@ -34,9 +34,9 @@ static void serve_usage(FILE *f) {
             "\n"
             "Serve the report of a results file (the page `hpsweep report` writes) over HTTP, made again\n"
             "from the file when it changed (at most once a second), while a sweep is writing it; the page\n"
-            "reloads itself every S seconds. Paths: / and /report.html. One client at a time. Ctrl-C stops\n"
-            "it (exit 4). On a cluster node, from your laptop: ssh -L P:127.0.0.1:P NODE, then open\n"
-            "http://127.0.0.1:P/ in a browser.\n"
+            "reloads itself every S seconds. Paths: / (also /report.html), /trials.csv and /curves.csv\n"
+            "(as export --csv writes them). One client at a time. Ctrl-C stops it (exit 4). On a cluster\n"
+            "node, from your laptop: ssh -L P:127.0.0.1:P NODE, then open http://127.0.0.1:P/ in a browser.\n"
             "\n"
             "options:\n"
             "  --port P      the TCP port, 1 to 65535 (default %d)\n"
@@ -117,7 +117,13 @@ static int serve_args(int argc, char **argv, serve_opts *o) {
 
 /* ---- the page, made again when the file changed ------------------------------------------------- */
 
+/* What the server serves: the page and the two tables as CSV (as `export --csv` writes them). */
+enum { RES_PAGE, RES_TRIALS, RES_CURVES, NRES };
+static const char *const res_type[NRES] = {"text/html; charset=utf-8", "text/csv; charset=utf-8",
+                                           "text/csv; charset=utf-8"};
+
 typedef struct page_cache {
+    int which;  /* RES_* */
     char *page;
     size_t len;
     struct timespec mtime;
@@ -147,7 +153,9 @@ static void cache_update(page_cache *c, const serve_opts *o) {
     size_t len = 0;
     hp_err err = {{0}};
     c->made_ms = mono_ms();
-    if (hp_report_mem(o->path, &o->rep, &page, &len, &err) != 0) {
+    int rc = c->which == RES_PAGE ? hp_report_mem(o->path, &o->rep, &page, &len, &err)
+                                  : hp_export_csv_mem(o->path, c->which == RES_CURVES, &page, &len, &err);
+    if (rc != 0) {
         snprintf(c->err, sizeof c->err, "%s", err.msg);
         return;
     }
@@ -182,8 +190,15 @@ static void html_esc(const char *src, char *dst, size_t n) {
     dst[k] = '\0';
 }
 
+/* The resource a path names, or -1. */
+static int resource(const char *path) {
+    if (strcmp(path, "/") == 0 || strcmp(path, "/report.html") == 0) return RES_PAGE;
+    if (strcmp(path, "/trials.csv") == 0) return RES_TRIALS;
+    return strcmp(path, "/curves.csv") == 0 ? RES_CURVES : -1;
+}
+
 /* Read one request and answer it; returns the status sent (0: none, the client went away). */
-static int serve_client(int fd, page_cache *c, const serve_opts *o) {
+static int serve_client(int fd, page_cache cache[NRES], const serve_opts *o) {
     hp_http_req req;
     int st = hp_http_read(fd, READ_TIMEOUT_MS, &req);
     if (st < 0) return 0;
@@ -196,10 +211,14 @@ static int serve_client(int fd, page_cache *c, const serve_opts *o) {
         send_error(fd, 405, "Only GET and HEAD are served.", 0);
         return 405;
     }
-    if (strcmp(req.path, "/") != 0 && strcmp(req.path, "/report.html") != 0) {
-        send_error(fd, 404, "This server has one page: <a href=\"/\">/</a> (also /report.html).", head);
+    int res = resource(req.path);
+    if (res < 0) {
+        send_error(fd, 404, "This server has <a href=\"/\">the report</a> (also /report.html), "
+                            "<a href=\"/trials.csv\">/trials.csv</a> and <a href=\"/curves.csv\">/curves.csv</a>.",
+                   head);
         return 404;
     }
+    page_cache *c = &cache[res];
     cache_update(c, o);
     if (!c->page) {
         char esc[1200], detail[1300];
@@ -208,7 +227,7 @@ static int serve_client(int fd, page_cache *c, const serve_opts *o) {
         send_error(fd, 503, detail, head);
         return 503;
     }
-    hp_http_send(fd, 200, "text/html; charset=utf-8", NULL, c->page, c->len, head, WRITE_TIMEOUT_MS);
+    hp_http_send(fd, 200, res_type[res], NULL, c->page, c->len, head, WRITE_TIMEOUT_MS);
     return 200;
 }
 
@@ -228,7 +247,7 @@ static void print_banner(const serve_opts *o) {
 }
 
 /* Accept and answer clients until a stop signal. 0, or -1 on a socket error (err set). */
-static int serve_loop(int lfd, page_cache *c, const serve_opts *o, hp_err *err) {
+static int serve_loop(int lfd, page_cache c[NRES], const serve_opts *o, hp_err *err) {
     while (!hp_stop_signal) {
         int fd = hp_http_accept(lfd, POLL_MS, err);
         if (fd == -1) return -1;
@@ -247,23 +266,23 @@ int hp_cmd_serve(int argc, char **argv) {
         hp_cli_error("serve", "cannot install the signal handlers: %s", strerror(errno));
         return HP_EXIT_FAILURE;
     }
-    page_cache c = {.made_ms = -1e18};
-    cache_update(&c, &o); /* the file must be readable now: a wrong path fails at once */
+    page_cache c[NRES];
+    for (int i = 0; i < NRES; i++) c[i] = (page_cache){.which = i, .made_ms = -1e18};
+    cache_update(&c[RES_PAGE], &o); /* the file must be readable now: a wrong path fails at once */
     hp_err err = {{0}};
-    int lfd = -1;
-    if (!c.page) {
-        hp_cli_error("serve", "%s", c.err);
+    int lfd = -1, rc = 0;
+    if (!c[RES_PAGE].page) {
+        hp_cli_error("serve", "%s", c[RES_PAGE].err);
         return HP_EXIT_FAILURE;
     }
-    if (hp_http_listen(o.bind, o.port, &lfd, &err) != 0) {
-        hp_cli_error("serve", "%s", err.msg);
-        free(c.page);
-        return HP_EXIT_FAILURE;
+    if (hp_http_listen(o.bind, o.port, &lfd, &err) == 0) {
+        print_banner(&o);
+        rc = serve_loop(lfd, c, &o, &err);
+        close(lfd);
+    } else {
+        rc = -1;
     }
-    print_banner(&o);
-    int rc = serve_loop(lfd, &c, &o, &err);
-    close(lfd);
-    free(c.page);
+    for (int i = 0; i < NRES; i++) free(c[i].page);
     if (rc != 0) {
         hp_cli_error("serve", "%s", err.msg);
         return HP_EXIT_FAILURE;

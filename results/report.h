@@ -56,4 +56,8 @@ int hp_report_compare(const char *a, const char *b, const char *out, const hp_re
  * to the same value. *ntrials and *ncurves (may be NULL) get the rows written. */
 int hp_export_csv(const char *path, const char *dir, long long *ntrials, long long *ncurves, hp_err *err);
 
+/* One table as that CSV in memory (curves: /curves, else /trials): *csv (malloc'd, the caller
+ * frees it) and *len; on failure *csv is NULL and err says why. */
+int hp_export_csv_mem(const char *path, int curves, char **csv, size_t *len, hp_err *err);
+
 #endif

@@ -140,6 +140,18 @@ static void test_mem(void) {
     CHECK(hp_report_mem("report_missing.h5", NULL, &page, &len, &err) != 0 && page == NULL &&
               strstr(err.msg, "report_missing.h5"), "hp_report_mem of a missing file: %s", err.msg);
     free(file);
+    /* each table as CSV in memory equals the file export --csv writes */
+    CHECK(hp_export_csv("report_sample.h5", "report_sample_mem_csv", NULL, NULL, &err) == 0, "export: %s", err.msg);
+    static const char *const names[2] = {"report_sample_mem_csv/trials.csv", "report_sample_mem_csv/curves.csv"};
+    for (int k = 0; k < 2; k++) {
+        file = slurp(names[k]);
+        CHECK(hp_export_csv_mem("report_sample.h5", k, &page, &len, &err) == 0 && page && file &&
+                  len == strlen(file) && strcmp(page, file) == 0, "%s in memory: %s", names[k], err.msg);
+        free(page);
+        free(file);
+    }
+    CHECK(hp_export_csv_mem("report_missing.h5", 1, &page, &len, &err) != 0 && page == NULL &&
+              strstr(err.msg, "report_missing.h5"), "hp_export_csv_mem of a missing file: %s", err.msg);
 }
 
 static void test_errors(void) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `hpsweep serve` (issue 15) on a sweep being written: the page is fetched with Python's urllib
 # while the sweep runs and its count of finished trials grows; it reloads itself (meta refresh);
+# /trials.csv and /curves.csv are the tables as CSV;
 # other paths are 404, other methods 405; a malformed, an oversized and a silent request do not
 # hang it; a taken port, port 0 and a port out of range are refused with one line; SIGTERM stops
 # it within a second with exit 4 (docs/exit-codes.md).
@@ -43,6 +44,19 @@ while [ "$n2" -le "$n1" ] && [ $tries -lt 60 ] && kill -0 $run_pid 2> /dev/null;
 done
 [ "$n2" -gt "$n1" ] && ok "a later GET /report.html sees the sweep move: $n1 -> $n2 finished trials" \
   || fail "the page did not grow ($n1 -> $n2, $tries tries)"
+
+# The tables as CSV: the header of export --csv, and as many rows as the file's tables hold at
+# least at the moment of the request (the sweep keeps writing).
+$py - "$url" live.h5 <<'PY' && ok "GET /trials.csv and /curves.csv: the tables as export writes them" || fail "CSV over HTTP"
+import csv, io, sys, urllib.request
+url, h5 = sys.argv[1], sys.argv[2]
+for name, first in (("trials", "id"), ("curves", "trial")):
+    r = urllib.request.urlopen(f"{url}/{name}.csv", timeout=5)
+    ctype, rows = r.headers["Content-Type"], list(csv.reader(io.StringIO(r.read().decode())))
+    if not ctype.startswith("text/csv") or rows[0][0] != first or len(rows) < 2:
+        sys.exit(print(name, ctype, rows[:2]) or 1)
+    print(f"{name}.csv: {len(rows) - 1} rows, {len(rows[0])} columns")
+PY
 
 status() { $py - "$url" "$@" <<'PY'
 import sys, urllib.request, urllib.error
