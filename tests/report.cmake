@@ -19,4 +19,5 @@ set_tests_properties(integration_serve PROPERTIES LABELS integration TIMEOUT 300
 # `hpsweep plot` (results/chart.h): every chart in PNG, SVG and PDF, magic bytes, the PNG's size;
 # after test_report, whose 1,000-trial and hostile files it also draws.
 hp_add_test(test_chart SOURCES test_chart.c ${CMAKE_CURRENT_SOURCE_DIR}/results/sample.c LIBS hp_results)
-set_tests_properties(test_chart PROPERTIES FIXTURES_REQUIRED report_sample)
+set_tests_properties(test_chart PROPERTIES FIXTURES_REQUIRED report_sample ENVIRONMENT
+                     "OPENBLAS_NUM_THREADS=1;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan_cairo.supp")
