@@ -26,6 +26,8 @@ int hp_cmd_run(int argc, char **argv);
 int hp_cmd_show(int argc, char **argv);
 int hp_cmd_report(int argc, char **argv);
 int hp_cmd_export(int argc, char **argv);
+int hp_cmd_serve(int argc, char **argv);
+int hp_cmd_plot(int argc, char **argv);
 int hp_cmd_check(int argc, char **argv);
 int hp_cmd_resume(int argc, char **argv);
 

@@ -1,5 +1,6 @@
-/* cmd_report.c - `hpsweep report FILE` (one self-contained HTML page) and `hpsweep export FILE
- * --csv` (the trials and curves tables as CSV); results/report.h does the work. */
+/* cmd_report.c - `hpsweep report FILE` (one self-contained HTML page), `hpsweep report A B` (two
+ * sweeps side by side) and `hpsweep export FILE --csv` (the trials and curves tables as CSV);
+ * results/report.h does the work. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,15 +12,19 @@
 static void report_usage(FILE *f) {
     fprintf(f,
             "usage: hpsweep report FILE.h5 [-o REPORT.html] [--top N]\n"
+            "       hpsweep report A.h5 B.h5 [-o COMPARE.html] [--top N]\n"
             "\n"
             "Write one self-contained HTML page about a sweep (no network, no scripts): the searched\n"
             "space with each stage's range, best validation accuracy against lr and weight decay, the\n"
             "learning curves of the top trials, the update/weight ratio per epoch, a wall of every\n"
             "trial's validation curve, and the stages, counts, warnings and test result `show` gives.\n"
             "Works while a sweep is still writing the file. docs/report.md explains each chart.\n"
+            "With two files: one page comparing them side by side (summaries, the searched spaces on the\n"
+            "same axes and colour scale, the best accuracy per stage, each file's top learning curves).\n"
             "\n"
             "options:\n"
-            "  -o, --output FILE  the page to write (default: FILE.h5's name with .html, beside it)\n"
+            "  -o, --output FILE  the page to write (default: FILE.h5's name with .html, beside it; for\n"
+            "                     two files A-vs-B.html beside A)\n"
             "  --top N            trials in the learning-curve charts (default 5)\n"
             "  -h, --help         this text\n");
 }
@@ -39,7 +44,7 @@ static int same_file(const char *path, const char *out) {
 
 /* The file argument and -o of a report or export command line; 1: --help was given. */
 static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE *), const char **path,
-                      const char **out, int *top, int *csv) {
+                      const char **path2, const char **out, int *top, int *csv) {
     const char *val = NULL;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -58,8 +63,11 @@ static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE
         } else if (argv[i][0] == '-') {
             hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep %s --help')", argv[i], cmd);
             return -1;
+        } else if (*path && path2 && !*path2) {
+            *path2 = argv[i];
         } else if (*path) {
-            hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", *path, argv[i]);
+            if (path2) hp_cli_error(cmd, "one or two results files expected, got a third: '%s'", argv[i]);
+            else hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", *path, argv[i]);
             return -1;
         } else {
             *path = argv[i];
@@ -72,22 +80,42 @@ static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE
     return 0;
 }
 
+/* A-vs-B.html beside A: A's path without .h5, "-vs-", B's base name without .h5. */
+static int compare_out(const char *a, const char *b, char *buf, size_t n) {
+    const char *base = strrchr(b, '/');
+    base = base ? base + 1 : b;
+    size_t lb = strlen(base);
+    if (lb >= 3 && strcmp(base + lb - 3, ".h5") == 0) lb -= 3;
+    char tail[4096];
+    if ((size_t)snprintf(tail, sizeof tail, "-vs-%.*s.html", (int)lb, base) >= sizeof tail) return -1;
+    return default_out(a, tail, buf, n);
+}
+
+/* Would writing `out` replace either results file? Says so on stderr. */
+static int replaces_input(const char *cmd, const char *a, const char *b, const char *out) {
+    if (!same_file(a, out) && !(b && same_file(b, out))) return 0;
+    hp_cli_error(cmd, "%s: the page would replace the results file; choose another -o", out);
+    return 1;
+}
+
 int hp_cmd_report(int argc, char **argv) {
-    const char *cmd = "report", *path = NULL, *out = NULL;
+    const char *cmd = "report", *path = NULL, *path2 = NULL, *out = NULL;
     hp_report_opts opts = {.top_n = 5, .spec_synthetic = hp_spec_text_synthetic};
-    int r = parse_args(argc, argv, cmd, report_usage, &path, &out, &opts.top_n, NULL);
+    int r = parse_args(argc, argv, cmd, report_usage, &path, &path2, &out, &opts.top_n, NULL);
     if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
     char buf[4096];
-    if (!out && default_out(path, ".html", buf, sizeof buf) != 0) {
+    if (!out && path2 && compare_out(path, path2, buf, sizeof buf) != 0) {
         hp_cli_error(cmd, "%s: the path is too long", path);
         return HP_EXIT_USAGE;
     }
-    if (same_file(path, out ? out : buf)) {
-        hp_cli_error(cmd, "%s: the page would replace the results file; choose another -o", out ? out : buf);
+    if (!out && !path2 && default_out(path, ".html", buf, sizeof buf) != 0) {
+        hp_cli_error(cmd, "%s: the path is too long", path);
         return HP_EXIT_USAGE;
     }
+    if (replaces_input(cmd, path, path2, out ? out : buf)) return HP_EXIT_USAGE;
     hp_err err = {{0}};
-    if (hp_report(path, out ? out : buf, &opts, &err) != 0) {
+    if ((path2 ? hp_report_compare(path, path2, out ? out : buf, &opts, &err)
+               : hp_report(path, out ? out : buf, &opts, &err)) != 0) {
         hp_cli_error(cmd, "%s", err.msg);
         return HP_EXIT_FAILURE;
     }
@@ -113,7 +141,7 @@ static void export_usage(FILE *f) {
 int hp_cmd_export(int argc, char **argv) {
     const char *cmd = "export", *path = NULL, *out = NULL;
     int csv = 0;
-    int r = parse_args(argc, argv, cmd, export_usage, &path, &out, NULL, &csv);
+    int r = parse_args(argc, argv, cmd, export_usage, &path, NULL, &out, NULL, &csv);
     if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
     if (!csv) {
         hp_cli_error(cmd, "choose a format: --csv (see 'hpsweep export --help')");

@@ -13,7 +13,9 @@ static const struct {
     {"resume", hp_cmd_resume, "continue an interrupted sweep from its results file"},
     {"train", hp_cmd_train, "train one model from a spec, no search"},
     {"show", hp_cmd_show, "summarise a results file (also while the sweep writes it)"},
-    {"report", hp_cmd_report, "write one self-contained HTML page of charts about a results file"},
+    {"report", hp_cmd_report, "write one self-contained HTML page of charts about a results file (or two)"},
+    {"serve", hp_cmd_serve, "serve a results file's report over HTTP while the sweep runs (ssh tunnel)"},
+    {"plot", hp_cmd_plot, "draw one chart of the report as PNG, SVG or PDF (cairo)"},
     {"export", hp_cmd_export, "write a results file's trials and curves as CSV (--csv)"},
     {"check", hp_cmd_check, "validate a spec, load its data, run the sanity checks (--dump: print it resolved)"},
 };

@@ -114,6 +114,39 @@ static int write_curves(const char *dir, const hp_curve_record *c, int64_t n, hp
     return hp_outfile_commit(&of, err);
 }
 
+/* One table of an open reader as CSV on o. */
+static int table_csv(hp_results_reader *rd, int curves, FILE *o, hp_err *err) {
+    hp_trial_record *t = NULL;
+    hp_curve_record *c = NULL;
+    int64_t n = 0;
+    int rc = curves ? hp_results_read_curves(rd, &c, &n, err) : hp_results_read_trials(rd, &t, &n, err);
+    if (rc == 0 && curves) curve_header(o);
+    if (rc == 0 && !curves) fputs(trial_header, o);
+    for (int64_t i = 0; rc == 0 && i < n && !ferror(o); i++) curves ? curve_row(o, &c[i]) : trial_row(o, &t[i]);
+    free(t);
+    free(c);
+    return rc;
+}
+
+int hp_export_csv_mem(const char *path, int curves, char **csv, size_t *len, hp_err *err) {
+    *csv = NULL;
+    *len = 0;
+    hp_results_reader *rd = NULL;
+    if (hp_results_open_read(path, &rd, err) < 0) return -1;
+    FILE *o = open_memstream(csv, len);
+    int rc = o ? table_csv(rd, curves, o, err) : hp_errf(err, "cannot open a memory stream: %s", strerror(errno));
+    hp_results_close_read(rd);
+    if (o) {
+        int bad = fflush(o) != 0 || ferror(o);
+        if (fclose(o) != 0 || bad) rc = rc ? rc : hp_errf(err, "writing %s's CSV in memory failed (out of memory?)", path);
+    }
+    if (rc != 0) {
+        free(*csv);
+        *csv = NULL;
+    }
+    return rc;
+}
+
 int hp_export_csv(const char *path, const char *dir, long long *ntrials, long long *ncurves, hp_err *err) {
     hp_results_reader *rd = NULL;
     if (hp_results_open_read(path, &rd, err) < 0) return -1;

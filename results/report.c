@@ -1,7 +1,9 @@
-/* report.c - `hpsweep report`: load a results file, write the page and its tables; the charts
- * are in report_charts.c and report_wall.c. See report.h. */
+/* report.c - `hpsweep report`: write the page and its tables; the charts are in
+ * report_charts.c and report_wall.c, the file's data as they all read it in report_data.c. See
+ * report.h. */
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,122 +11,6 @@
 #include "outfile.h"
 #include "report_impl.h"
 #include "svg.h"
-
-/* ---- data ------------------------------------------------------------------------------------ */
-
-static const hp_curve_record *sort_base; /* qsort has no context argument */
-
-static int by_trial_epoch(const void *a, const void *b) {
-    const hp_curve_record *x = &sort_base[*(const int64_t *)a], *y = &sort_base[*(const int64_t *)b];
-    if (x->trial != y->trial) return x->trial < y->trial ? -1 : 1;
-    return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
-}
-
-/* Index the curve rows by trial: rows that name no trial of the file are counted, not used. */
-static int index_curves(hp_rep *r, hp_err *err) {
-    int64_t nt = r->s.ntrials, n = r->ncurves;
-    r->order = hp_calloc((size_t)(n ? n : 1), sizeof *r->order, "the curve index", err);
-    r->first = hp_calloc((size_t)(nt ? nt : 1), sizeof *r->first, "the curve index", err);
-    r->count = hp_calloc((size_t)(nt ? nt : 1), sizeof *r->count, "the curve index", err);
-    if (!r->order || !r->first || !r->count) return -1;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t t = r->curves[i].trial;
-        if (t >= 0 && t < nt && r->s.trials[t].id == t) r->order[r->norder++] = i;
-        else r->stray_curves++;
-    }
-    sort_base = r->curves;
-    qsort(r->order, (size_t)r->norder, sizeof *r->order, by_trial_epoch);
-    for (int64_t i = 0; i < r->norder; i++) {
-        int64_t t = r->curves[r->order[i]].trial;
-        if (r->count[t]++ == 0) r->first[t] = i;
-        if (r->count[t] > r->maxcount) r->maxcount = r->count[t];
-    }
-    size_t m = (size_t)(r->maxcount ? r->maxcount : 1);
-    r->bx = hp_calloc(m, sizeof *r->bx, "a curve", err);
-    r->by = hp_calloc(m, sizeof *r->by, "a curve", err);
-    r->bm = hp_calloc(m, sizeof *r->bm, "a curve", err);
-    return r->bx && r->by && r->bm ? 0 : -1;
-}
-
-static int rep_load(hp_results_reader *rd, const char *path, hp_spec_synthetic_fn synthetic, hp_rep *r,
-                    hp_err *err) {
-    /* Curves first: a trial's row is flushed before any of its epochs, so on a file a sweep is
-     * writing every curve row read names a trial the later read of /trials sees. */
-    if (hp_results_read_curves(rd, &r->curves, &r->ncurves, err) < 0) return -1;
-    if (hp_summary_read(rd, path, synthetic, &r->s, err) < 0) return -1;
-    r->acc_lo = r->acc_hi = NAN;
-    for (int64_t i = 0; i < r->s.ntrials; i++) {
-        double a = r->s.trials[i].best_val_acc;
-        if (!isfinite(a)) continue;
-        if (!(a >= r->acc_lo)) r->acc_lo = a; /* also while NaN */
-        if (!(a <= r->acc_hi)) r->acc_hi = a;
-    }
-    return index_curves(r, err);
-}
-
-static void rep_free(hp_rep *r) {
-    hp_summary_free(&r->s);
-    free(r->curves);
-    free(r->order);
-    free(r->first);
-    free(r->count);
-    free(r->bx);
-    free(r->by);
-    free(r->bm);
-}
-
-static double col_value(const hp_curve_record *c, rep_col col) {
-    switch (col) {
-    case COL_TRAIN_LOSS: return c->train_loss;
-    case COL_VAL_LOSS: return c->val_loss;
-    case COL_TRAIN_ACC: return c->train_acc;
-    case COL_VAL_ACC: return c->val_acc;
-    default: return c->update_ratio;
-    }
-}
-
-int64_t rep_series(const hp_rep *r, int64_t trial, rep_col col, double *x, double *y) {
-    if (trial < 0 || trial >= r->s.ntrials) return 0;
-    int64_t n = r->count[trial];
-    for (int64_t i = 0; i < n; i++) {
-        const hp_curve_record *c = &r->curves[r->order[r->first[trial] + i]];
-        x[i] = c->epoch;
-        y[i] = col_value(c, col);
-    }
-    return n;
-}
-
-void rep_smooth(const double *y, int64_t n, double *out) {
-    int64_t h = HP_REPORT_SMOOTH / 2;
-    for (int64_t i = 0; i < n; i++) {
-        double sum = 0;
-        int k = 0;
-        for (int64_t j = i - h; j <= i + h; j++)
-            if (j >= 0 && j < n && isfinite(y[j])) sum += y[j], k++;
-        out[i] = isfinite(y[i]) && k ? sum / k : NAN;
-    }
-}
-
-void rep_num(FILE *o, const char *fmt, double v) {
-    if (isfinite(v)) fprintf(o, fmt, v);
-    else fputs("n/a", o);
-}
-
-void rep_title(FILE *o, const hp_trial_record *t) {
-    fprintf(o, "<title>trial %lld (stage %d, %s): lr ", (long long)t->id, t->stage,
-            hp_trial_status_name((hp_trial_status)t->status));
-    rep_num(o, "%.3g", t->lr);
-    fputs(", weight decay ", o);
-    rep_num(o, "%.3g", t->weight_decay);
-    fputs(", best val acc ", o);
-    rep_num(o, "%.4f", t->best_val_acc);
-    fprintf(o, " at epoch %d of %d", t->best_epoch, t->epochs_done);
-    if (t->message[0]) {
-        fputs(": ", o);
-        hp_html_esc(o, t->message);
-    }
-    fputs("</title>", o);
-}
 
 /* ---- the page -------------------------------------------------------------------------------- */
 
@@ -149,14 +35,23 @@ static const char css[] =
     ".sw{display:inline-block;width:1.2em;height:.8em;vertical-align:middle}\n"
     "pre{background:#f6f6f6;padding:.6em;overflow:auto}\n";
 
+void rep_page_start(FILE *o, const char *title, int refresh_s) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n", o);
+    if (refresh_s > 0) fprintf(o, "<meta http-equiv=\"refresh\" content=\"%d\"/>\n", refresh_s);
+    fputs("<title>", o);
+    hp_html_esc(o, title);
+    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
+    hp_html_esc(o, title);
+    fputs("</h1>\n", o);
+}
+
 static void page_head(hp_rep *r) {
     FILE *o = r->o;
     const hp_results_header *h = r->s.h;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>hpsweep report: ", o);
-    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
-    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>hpsweep report: ", css);
-    hp_html_esc(o, r->s.name[0] ? r->s.name : r->s.path);
-    fputs("</h1>\n<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
+    char title[160];
+    snprintf(title, sizeof title, "hpsweep report: %s", r->s.name[0] ? r->s.name : r->s.path);
+    rep_page_start(o, title, r->refresh_s);
+    fputs("<table>\n<tr><th class=\"l\">file</th><td class=\"l\">", o);
     hp_html_esc(o, r->s.path);
     fputs("</td></tr>\n<tr><th class=\"l\">created</th><td class=\"l\">", o);
     hp_html_esc(o, h->created_utc);
@@ -294,11 +189,8 @@ static void write_page(hp_rep *r) {
 
 int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err) {
     hp_results_reader *rd = NULL;
-    if (hp_results_open_read(path, &rd, err) < 0) return -1;
     hp_rep r;
-    memset(&r, 0, sizeof r);
-    r.top_n = opts && opts->top_n > 0 ? opts->top_n : 5;
-    int rc = rep_load(rd, path, opts ? opts->spec_synthetic : NULL, &r, err);
+    int rc = rep_open(path, opts, &rd, &r, err);
     hp_outfile of;
     if (rc == 0 && (rc = hp_outfile_open(&of, out, err)) == 0) {
         r.o = of.f;
@@ -306,6 +198,37 @@ int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_
         rc = hp_outfile_commit(&of, err);
     }
     rep_free(&r);
-    hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
+    if (rd) hp_results_close_read(rd); /* after the page: the header's strings belong to the reader */
+    return rc;
+}
+
+/* Close a memory stream and check it; on failure the buffer is freed. */
+static int mem_close(FILE *f, char **page, hp_err *err) {
+    int bad = fflush(f) != 0 || ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(*page);
+        *page = NULL;
+        return hp_errf(err, "writing the page in memory failed (out of memory?)");
+    }
+    return 0;
+}
+
+int hp_report_mem(const char *path, const hp_report_opts *opts, char **page, size_t *len, hp_err *err) {
+    *page = NULL;
+    *len = 0;
+    hp_results_reader *rd = NULL;
+    hp_rep r;
+    int rc = rep_open(path, opts, &rd, &r, err);
+    if (rc == 0) {
+        FILE *f = open_memstream(page, len);
+        if (!f) rc = hp_errf(err, "cannot open a memory stream for the page: %s", strerror(errno));
+        else {
+            r.o = f;
+            write_page(&r);
+            rc = mem_close(f, page, err);
+        }
+    }
+    rep_free(&r);
+    if (rd) hp_results_close_read(rd);
     return rc;
 }

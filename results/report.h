@@ -19,11 +19,15 @@
 #ifndef HP_REPORT_H
 #define HP_REPORT_H
 
+#include <stddef.h>
+
 #include "hp_err.h"
 #include "results.h"
 
 typedef struct hp_report_opts {
-    int top_n; /* trials in the learning-curve charts; <= 0: 5 */
+    int top_n;     /* trials in the learning-curve charts; <= 0: 5 */
+    int refresh_s; /* > 0: the page asks the browser to reload it every refresh_s seconds
+                      (<meta http-equiv="refresh">, for `hpsweep serve`); 0: no such tag */
     hp_spec_synthetic_fn spec_synthetic; /* as hp_show_opts's; may be NULL */
 } hp_report_opts;
 
@@ -37,11 +41,25 @@ typedef struct hp_report_opts {
  * failure). opts may be NULL. */
 int hp_report(const char *path, const char *out, const hp_report_opts *opts, hp_err *err);
 
+/* The same page in memory: *page (malloc'd, the caller frees it) and *len. On failure *page is
+ * NULL and err says why. */
+int hp_report_mem(const char *path, const hp_report_opts *opts, char **page, size_t *len, hp_err *err);
+
+/* Write a page comparing results files a and b to `out` (replaced whole, or left as it was):
+ * both summaries in one table, the searched spaces on the same axes and colour scale, the best
+ * validation accuracy of each stage, the top trials' learning curves of each on shared scales.
+ * The marks of A's searched space are in the svg with id "a-space", B's in "b-space". */
+int hp_report_compare(const char *a, const char *b, const char *out, const hp_report_opts *opts, hp_err *err);
+
 /* Write DIR/trials.csv and DIR/curves.csv (DIR is created if missing): a header row with
  * the HDF5 tables' column names, then one row per table row; RFC 4180 (CRLF line ends,
  * strings with a comma, quote or line break quoted, quotes doubled); status as its name;
  * NaN as an empty field, infinities as inf and -inf; doubles with the digits that read back
  * to the same value. *ntrials and *ncurves (may be NULL) get the rows written. */
 int hp_export_csv(const char *path, const char *dir, long long *ntrials, long long *ncurves, hp_err *err);
+
+/* One table as that CSV in memory (curves: /curves, else /trials): *csv (malloc'd, the caller
+ * frees it) and *len; on failure *csv is NULL and err says why. */
+int hp_export_csv_mem(const char *path, int curves, char **csv, size_t *len, hp_err *err);
 
 #endif

@@ -57,20 +57,16 @@ static int edge_text(const hp_stage_record *st, const hp_trial_record *b, char *
     return 1;
 }
 
-static void space_axes(hp_rep *r, hp_plot *p) {
-    hp_axis_start(&p->x, 1);
-    hp_axis_start(&p->y, 1);
+void rep_space_add(const hp_rep *r, hp_axis *x, hp_axis *y) {
     for (int64_t i = 0; i < r->s.ntrials; i++) {
-        hp_axis_add(&p->x, r->s.trials[i].lr);
-        hp_axis_add(&p->y, r->s.trials[i].weight_decay);
+        hp_axis_add(x, r->s.trials[i].lr);
+        hp_axis_add(y, r->s.trials[i].weight_decay);
     }
     for (int64_t i = 0; i < r->s.nstages; i++) {
         const hp_stage_record *st = &r->s.stages[i];
-        hp_axis_add(&p->x, st->lr_low), hp_axis_add(&p->x, st->lr_high);
-        hp_axis_add(&p->y, st->wd_low), hp_axis_add(&p->y, st->wd_high);
+        hp_axis_add(x, st->lr_low), hp_axis_add(x, st->lr_high);
+        hp_axis_add(y, st->wd_low), hp_axis_add(y, st->wd_high);
     }
-    hp_axis_finish(&p->x, 0.04);
-    hp_axis_finish(&p->y, 0.04);
 }
 
 static void space_stages(hp_rep *r, hp_plot *p) {
@@ -104,31 +100,26 @@ static int space_callouts(hp_rep *r, hp_plot *p, char notes[][200], int max) {
     return n;
 }
 
-void rep_space(hp_rep *r) {
+void rep_space_chart(hp_rep *r, hp_plot *p, const char *id, const char *label) {
     FILE *o = r->o;
-    fputs("<h2 id=\"space\">The searched space</h2>\n<p>Every trial at its learning rate and weight decay "
-          "(log axes), coloured by its best validation accuracy; crosses diverged, squares failed, triangles "
-          "were pruned, hollow circles are pending, dashed ones running. Dashed rectangles are the stages' "
-          "ranges.</p>\n", o);
-    hp_plot p;
-    space_axes(r, &p);
-    hp_plot_begin(&p, o, "chart-space", 760, 500, 110, "trials by learning rate and weight decay", "learning rate",
-                  "weight decay");
-    hp_plot_clip(&p);
-    space_stages(r, &p);
+    char bar[48];
+    snprintf(bar, sizeof bar, "%s-bar", id);
+    hp_plot_begin(p, o, id, 760, 500, 110, label, "learning rate", "weight decay");
+    hp_plot_clip(p);
+    space_stages(r, p);
     int64_t drawn = 0;
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         const hp_trial_record *t = &r->s.trials[i];
-        if (!hp_axis_ok(&p.x, t->lr) || !hp_axis_ok(&p.y, t->weight_decay)) continue;
-        mark(r, &p, t);
+        if (!hp_axis_ok(&p->x, t->lr) || !hp_axis_ok(&p->y, t->weight_decay)) continue;
+        mark(r, p, t);
         drawn++;
     }
     char notes[8][200];
-    int nn = space_callouts(r, &p, notes, 8);
-    hp_plot_unclip(&p);
-    hp_colorbar(o, "accbar", p.left + p.width + 50, p.top, 14, p.height, r->acc_lo, r->acc_hi,
+    int nn = space_callouts(r, p, notes, 8);
+    hp_plot_unclip(p);
+    hp_colorbar(o, bar, p->left + p->width + 50, p->top, 14, p->height, r->acc_lo, r->acc_hi,
                 "best validation accuracy");
-    hp_plot_end(&p);
+    hp_plot_end(p);
     fprintf(o, "<p class=\"note\" data-drawn=\"%lld\">%lld of %lld trials drawn", (long long)drawn, (long long)drawn,
             (long long)r->s.ntrials);
     if (drawn < r->s.ntrials) fputs(" (the others have a learning rate or weight decay that is not finite and positive)", o);
@@ -139,6 +130,20 @@ void rep_space(hp_rep *r) {
         fputs(": the optimum may lie beyond it (the next stage widens the range on that side; after the last, "
               "widen it in the spec).</p>\n", o);
     }
+}
+
+void rep_space(hp_rep *r) {
+    fputs("<h2 id=\"space\">The searched space</h2>\n<p>Every trial at its learning rate and weight decay "
+          "(log axes), coloured by its best validation accuracy; crosses diverged, squares failed, triangles "
+          "were pruned, hollow circles are pending, dashed ones running. Dashed rectangles are the stages' "
+          "ranges.</p>\n", r->o);
+    hp_plot p;
+    hp_axis_start(&p.x, 1);
+    hp_axis_start(&p.y, 1);
+    rep_space_add(r, &p.x, &p.y);
+    hp_axis_finish(&p.x, 0.04);
+    hp_axis_finish(&p.y, 0.04);
+    rep_space_chart(r, &p, "chart-space", "trials by learning rate and weight decay");
 }
 
 /* ---- accuracy against each parameter --------------------------------------------------------- */
@@ -190,42 +195,50 @@ void rep_params(hp_rep *r) {
 
 /* ---- learning curves of the top trials --------------------------------------------------------- */
 
-static int64_t ntop(const hp_rep *r) { return r->s.nranked < r->top_n ? r->s.nranked : r->top_n; }
+int64_t rep_ntop(const hp_rep *r) { return r->s.nranked < r->top_n ? r->s.nranked : r->top_n; }
 
-static void curve_chart(hp_rep *r, rep_col col, const char *id, const char *label) {
-    hp_plot p;
-    hp_axis_start(&p.x, 0);
-    hp_axis_start(&p.y, 0);
-    for (int64_t k = 0; k < ntop(r); k++) {
+void rep_curve_add(hp_rep *r, rep_col col, hp_axis *x, hp_axis *y) {
+    for (int64_t k = 0; k < rep_ntop(r); k++) {
         int64_t n = rep_series(r, r->s.ranked[k]->id, col, r->bx, r->by);
         for (int64_t i = 0; i < n; i++)
-            if (isfinite(r->by[i])) hp_axis_add(&p.x, r->bx[i]), hp_axis_add(&p.y, r->by[i]);
+            if (isfinite(r->by[i])) hp_axis_add(x, r->bx[i]), hp_axis_add(y, r->by[i]);
     }
-    hp_axis_finish(&p.x, 0.02);
-    hp_axis_finish(&p.y, 0.05);
-    hp_plot_begin(&p, r->o, id, 520, 320, 16, label, "epoch", label);
-    hp_plot_clip(&p);
-    for (int64_t k = 0; k < ntop(r); k++) {
+}
+
+void rep_curve_chart(hp_rep *r, hp_plot *p, rep_col col, const char *id, const char *label) {
+    hp_plot_begin(p, r->o, id, 520, 320, 16, label, "epoch", label);
+    hp_plot_clip(p);
+    for (int64_t k = 0; k < rep_ntop(r); k++) {
         const hp_trial_record *t = r->s.ranked[k];
         int64_t n = rep_series(r, t->id, col, r->bx, r->by);
         char attrs[96];
         snprintf(attrs, sizeof attrs, "class=\"raw\" data-trial=\"%lld\" stroke=\"%s\" stroke-opacity=\".35\"",
                  (long long)t->id, hp_color_cat(k));
-        hp_plot_line(&p, r->bx, r->by, n, attrs);
+        hp_plot_line(p, r->bx, r->by, n, attrs);
         rep_smooth(r->by, n, r->bm);
         snprintf(attrs, sizeof attrs, "class=\"avg\" data-trial=\"%lld\" stroke=\"%s\" stroke-width=\"2\"",
                  (long long)t->id, hp_color_cat(k));
-        hp_plot_line(&p, r->bx, r->bm, n, attrs);
+        hp_plot_line(p, r->bx, r->bm, n, attrs);
     }
-    hp_plot_unclip(&p);
-    hp_plot_end(&p);
+    hp_plot_unclip(p);
+    hp_plot_end(p);
+}
+
+static void curve_chart(hp_rep *r, rep_col col, const char *id, const char *label) {
+    hp_plot p;
+    hp_axis_start(&p.x, 0);
+    hp_axis_start(&p.y, 0);
+    rep_curve_add(r, col, &p.x, &p.y);
+    hp_axis_finish(&p.x, 0.02);
+    hp_axis_finish(&p.y, 0.05);
+    rep_curve_chart(r, &p, col, id, label);
 }
 
 static void top_legend(hp_rep *r) {
     FILE *o = r->o;
     fputs("<table class=\"legend\">\n<tr><th></th><th>trial</th><th>stage</th><th>lr</th><th>weight decay</th>"
           "<th>best val acc</th><th>epochs</th></tr>\n", o);
-    for (int64_t k = 0; k < ntop(r); k++) {
+    for (int64_t k = 0; k < rep_ntop(r); k++) {
         const hp_trial_record *t = r->s.ranked[k];
         fprintf(o, "<tr><td><span class=\"sw\" style=\"background:%s\"></span></td><td>%lld</td><td>%d</td><td>",
                 hp_color_cat(k), (long long)t->id, t->stage);
@@ -244,8 +257,8 @@ void rep_curves(hp_rep *r) {
     fprintf(o, "<h2 id=\"curves\">Learning curves of the top %lld trials</h2>\n<p>Thin lines are the epochs as "
                "measured, thick ones a moving average over %d epochs. Look for validation loss turning up while "
                "training loss falls (overfitting), a large gap between them, or curves still rising at the end "
-               "(train longer).</p>\n", (long long)ntop(r), HP_REPORT_SMOOTH);
-    if (ntop(r) == 0) {
+               "(train longer).</p>\n", (long long)rep_ntop(r), HP_REPORT_SMOOTH);
+    if (rep_ntop(r) == 0) {
         fputs("<p>No trial has a validation score yet.</p>\n", o);
         return;
     }
@@ -262,7 +275,7 @@ void rep_curves(hp_rep *r) {
 
 /* Is trial row i among the top trials? Returns its place, or -1. */
 static int64_t top_place(const hp_rep *r, int64_t i) {
-    for (int64_t k = 0; k < ntop(r); k++)
+    for (int64_t k = 0; k < rep_ntop(r); k++)
         if (r->s.ranked[k]->id == i) return k;
     return -1;
 }

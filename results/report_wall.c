@@ -12,8 +12,7 @@
 #define CELL_H 58
 #define GAP 4
 
-/* The trial rows in wall order into rows[]: ranked ones best first, then the others by id. */
-static int64_t wall_order(const hp_rep *r, int64_t *rows, unsigned char *seen) {
+int64_t rep_wall_order(const hp_rep *r, int64_t *rows, unsigned char *seen) {
     int64_t n = 0;
     for (int64_t k = 0; k < r->s.nranked; k++) {
         int64_t i = r->s.ranked[k] - r->s.trials;
@@ -25,8 +24,7 @@ static int64_t wall_order(const hp_rep *r, int64_t *rows, unsigned char *seen) {
     return n;
 }
 
-/* The shared scales: epochs and validation accuracy over every trial's curve. */
-static void wall_axes(const hp_rep *r, hp_axis *x, hp_axis *y) {
+void rep_wall_axes(const hp_rep *r, hp_axis *x, hp_axis *y) {
     hp_axis_start(x, 0);
     hp_axis_start(y, 0);
     for (int64_t i = 0; i < r->norder; i++) {
@@ -75,9 +73,9 @@ void rep_wall(hp_rep *r) {
         free(seen);
         return;
     }
-    int64_t n = wall_order(r, rows, seen);
+    int64_t n = rep_wall_order(r, rows, seen);
     hp_axis x, y;
-    wall_axes(r, &x, &y);
+    rep_wall_axes(r, &x, &y);
     int64_t nrows = (n + COLS - 1) / COLS;
     int w = COLS * (CELL_W + GAP), h = (int)(nrows * (CELL_H + GAP));
     fprintf(o, "<svg class=\"plot wall\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "

@@ -1,4 +1,5 @@
-/* svg.c - inline SVG charts and HTML escaping for the report; see svg.h. */
+/* svg.c - inline SVG charts and HTML escaping for the report, and the axes, scales and ticks
+ * that the page and the cairo plots (plot.c) share; see svg.h. */
 #include "svg.h"
 
 #include <math.h>
@@ -7,7 +8,7 @@
 #define MARGIN_LEFT 64
 #define MARGIN_TOP 12
 #define MARGIN_BOTTOM 44
-#define MAX_TICKS 64
+#define MAX_TICKS HP_AXIS_MAX_TICKS
 
 void hp_html_esc(FILE *o, const char *s) {
     for (const char *p = s; p && *p; p++) {
@@ -78,9 +79,7 @@ static double nice_step(double range, int target) {
     return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
-/* Tick values within the axis: decades on a log axis (with 2x and 5x when it spans less than
- * two, every other one when it spans more than ten), nice steps on a linear one. */
-static int ticks(const hp_axis *a, double *t) {
+int hp_axis_ticks(const hp_axis *a, double *t) {
     int n = 0;
     double lo = to_u(a, a->lo), hi = to_u(a, a->hi);
     if (a->log) {
@@ -101,7 +100,7 @@ static int ticks(const hp_axis *a, double *t) {
     return n;
 }
 
-static void tick_label(const hp_axis *a, double v, char *buf, size_t n) {
+void hp_axis_tick_label(const hp_axis *a, double v, char *buf, size_t n) {
     double k = log10(v);
     if (a->log && fabs(k - round(k)) < 1e-9 && (k < -2 || k > 3)) snprintf(buf, n, "1e%d", (int)round(k));
     else snprintf(buf, n, "%.3g", v);
@@ -110,19 +109,19 @@ static void tick_label(const hp_axis *a, double v, char *buf, size_t n) {
 static void draw_ticks(hp_plot *p) {
     double t[MAX_TICKS];
     char lab[32];
-    int n = ticks(&p->x, t);
+    int n = hp_axis_ticks(&p->x, t);
     for (int i = 0; i < n; i++) {
         double x = hp_plot_px(p, t[i]);
-        tick_label(&p->x, t[i], lab, sizeof lab);
+        hp_axis_tick_label(&p->x, t[i], lab, sizeof lab);
         fprintf(p->o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, p->top, x,
                 p->top + p->height);
         fprintf(p->o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
                 p->top + p->height + 14, lab);
     }
-    n = ticks(&p->y, t);
+    n = hp_axis_ticks(&p->y, t);
     for (int i = 0; i < n; i++) {
         double y = hp_plot_py(p, t[i]);
-        tick_label(&p->y, t[i], lab, sizeof lab);
+        hp_axis_tick_label(&p->y, t[i], lab, sizeof lab);
         fprintf(p->o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", p->left, y,
                 p->left + p->width, y);
         fprintf(p->o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", p->left - 4,
@@ -235,7 +234,7 @@ void hp_colorbar(FILE *o, const char *id, double x, double y, double w, double h
     double t[MAX_TICKS];
     int n = 1;
     t[0] = lo;
-    if (hi > lo) n = ticks(&a, t);
+    if (hi > lo) n = hp_axis_ticks(&a, t);
     else a.hi = lo + 1; /* one value: a single tick at the bottom */
     for (int i = 0; i < n; i++) {
         double ty = y + (1 - hp_axis_frac(&a, t[i])) * h;

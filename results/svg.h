@@ -1,5 +1,5 @@
 /* svg.h - internal to results/: a small writer of inline SVG charts for report.c: axes on
- * linear or log10 scales with ticks and labels, points, polylines that break at non-finite
+ * linear or log10 scales with ticks and labels (the scales and ticks also used by plot.c), points, polylines that break at non-finite
  * values, shaded bands, rectangles, colour maps; and HTML escaping of text from the file.
  *
  * Everything is written with fprintf on one FILE; callers check ferror() once at the end
@@ -30,6 +30,13 @@ void hp_axis_finish(hp_axis *a, double pad);
  * 1 / HP_AXIS_MAX (so neither 0 nor negative)? */
 #define HP_AXIS_MAX 1e300
 int hp_axis_ok(const hp_axis *a, double v);
+/* Tick values within the axis into t[HP_AXIS_MAX_TICKS]: decades on a log axis (with 2x and 5x
+ * when it spans less than two, every other one when it spans more than ten), nice steps (1, 2,
+ * 5 times a power of ten) on a linear one. Returns the count. Shared by the page and plot.c. */
+#define HP_AXIS_MAX_TICKS 64
+int hp_axis_ticks(const hp_axis *a, double *t);
+/* A tick's label: "1e-5" for decades beyond [1e-2, 1e3] on a log axis, else %.3g. */
+void hp_axis_tick_label(const hp_axis *a, double v, char *buf, size_t n);
 /* v's position in [0, 1] along the axis (may lie outside for values beyond the range). */
 double hp_axis_frac(const hp_axis *a, double v);
 

@@ -16,3 +16,12 @@ add_test(NAME integration_browser
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/browser.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR}/artifacts)
 set_tests_properties(integration_browser PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
+# `hpsweep serve`: the page over HTTP while a sweep writes the file (urllib), its errors and SIGTERM.
+add_test(NAME integration_serve
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/serve.sh $<TARGET_FILE:hpsweep> ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(integration_serve PROPERTIES LABELS integration TIMEOUT 300)
+# `hpsweep plot` (results/chart.h): every chart in PNG, SVG and PDF, magic bytes, the PNG's size;
+# after test_report, whose 1,000-trial and hostile files it also draws.
+hp_add_test(test_chart SOURCES test_chart.c ${CMAKE_CURRENT_SOURCE_DIR}/results/sample.c LIBS hp_results)
+set_tests_properties(test_chart PROPERTIES FIXTURES_REQUIRED report_sample ENVIRONMENT
+                     "OPENBLAS_NUM_THREADS=1;LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan_cairo.supp")

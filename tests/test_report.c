@@ -1,7 +1,7 @@
 /* test_report.c - `hpsweep report` and `hpsweep export --csv` (results/report.h) on files of
  * known contents: the sample (tests/results/sample.h), a hostile file (NaN, infinities, zero and
  * negative values, HTML in its strings, a curve row naming no trial), and a large one (1,000
- * trials, 20,000 curve rows) that is timed.
+ * trials, 20,000 curve rows) that is timed; and the page comparing two of them.
  *
  * Leaves report_sample.h5, report_sample.html and report_sample_csv/ for
  * tests/integration/check_report.py (a real HTML parser, h5py and pandas).
@@ -123,6 +123,37 @@ static void test_sample(void) {
     free(h);
 }
 
+/* The page in memory (what `hpsweep serve` sends): the same page, with a refresh tag when asked. */
+static void test_mem(void) {
+    hp_err err = {{0}};
+    char *page = NULL, *file = slurp("report_sample.html");
+    size_t len = 0;
+    CHECK(hp_report_mem("report_sample.h5", NULL, &page, &len, &err) == 0 && page && len == strlen(page),
+          "hp_report_mem: %s", err.msg);
+    CHECK(page && file && strcmp(page, file) == 0, "the page in memory equals the page written");
+    lacks(page, "http-equiv");
+    free(page);
+    hp_report_opts o = {.refresh_s = 7};
+    CHECK(hp_report_mem("report_sample.h5", &o, &page, &len, &err) == 0, "hp_report_mem: %s", err.msg);
+    has(page, "<meta http-equiv=\"refresh\" content=\"7\"/>\n<title>");
+    free(page);
+    CHECK(hp_report_mem("report_missing.h5", NULL, &page, &len, &err) != 0 && page == NULL &&
+              strstr(err.msg, "report_missing.h5"), "hp_report_mem of a missing file: %s", err.msg);
+    free(file);
+    /* each table as CSV in memory equals the file export --csv writes */
+    CHECK(hp_export_csv("report_sample.h5", "report_sample_mem_csv", NULL, NULL, &err) == 0, "export: %s", err.msg);
+    static const char *const names[2] = {"report_sample_mem_csv/trials.csv", "report_sample_mem_csv/curves.csv"};
+    for (int k = 0; k < 2; k++) {
+        file = slurp(names[k]);
+        CHECK(hp_export_csv_mem("report_sample.h5", k, &page, &len, &err) == 0 && page && file &&
+                  len == strlen(file) && strcmp(page, file) == 0, "%s in memory: %s", names[k], err.msg);
+        free(page);
+        free(file);
+    }
+    CHECK(hp_export_csv_mem("report_missing.h5", 1, &page, &len, &err) != 0 && page == NULL &&
+              strstr(err.msg, "report_missing.h5"), "hp_export_csv_mem of a missing file: %s", err.msg);
+}
+
 static void test_errors(void) {
     hp_err err = {{0}};
     CHECK(hp_report("report_missing.h5", "report_missing.html", NULL, &err) != 0 &&
@@ -226,6 +257,64 @@ static void test_hostile(void) {
     free(c);
 }
 
+/* ---- two files side by side -------------------------------------------------------------------- */
+
+/* Occurrences of needle between from and to (to NULL: the end). */
+static long count_between(const char *from, const char *to, const char *needle) {
+    long n = 0;
+    for (const char *p = from; p && (p = strstr(p, needle)) != NULL && (!to || p < to); p += strlen(needle)) n++;
+    return n;
+}
+
+/* The frame, grid, ticks and axis labels of the svg with this id (up to its clip group). */
+static char *axes_part(const char *html, const char *id) {
+    char key[64];
+    snprintf(key, sizeof key, "<svg class=\"plot\" id=\"%s\"", id);
+    const char *a = html ? strstr(html, key) : NULL, *f = a ? strstr(a, "<rect class=\"frame\"") : NULL;
+    const char *g = f ? strstr(f, "<g clip-path") : NULL;
+    return g ? strndup(f, (size_t)(g - f)) : NULL;
+}
+
+/* A is the hostile file, B the sample: A's own ranges are narrower than B's, so A's chart shows
+ * B's lows only when the axes are shared. */
+static void test_compare(void) {
+    hp_err err = {{0}};
+    CHECK(hp_report_compare("report_hostile.h5", "report_sample.h5", "report_compare.html", NULL, &err) == 0,
+          "hp_report_compare: %s", err.msg);
+    char *h = slurp("report_compare.html");
+    CHECK(h != NULL, "cannot read report_compare.html");
+    if (!h) return;
+    self_contained(h);
+    const char *a = strstr(h, "id=\"a-space\""), *b = strstr(h, "id=\"b-space\"");
+    CHECK(a && b && a < b, "the two searched spaces, A first");
+    CHECK(count_between(a, b, "class=\"pt ") == 3, "A's chart: %ld marks, want 3 (the hostile file's drawable)",
+          count_between(a, b, "class=\"pt "));
+    CHECK(count_between(b, NULL, "class=\"pt ") == SAMPLE_NTRIALS, "B's chart: %ld marks, want %d",
+          count_between(b, NULL, "class=\"pt "), SAMPLE_NTRIALS);
+    char *xa = axes_part(h, "a-space"), *xb = axes_part(h, "b-space");
+    CHECK(xa && xb && strcmp(xa, xb) == 0, "both searched spaces have the same axes and ticks");
+    has(xa, ">1e-5<"); /* B's lowest lr and weight decay, on A's axes */
+    has(xa, ">1e-6<");
+    free(xa), free(xb);
+    xa = axes_part(h, "a-val-acc"), xb = axes_part(h, "b-val-acc");
+    CHECK(xa && xb && strcmp(xa, xb) == 0, "both validation-accuracy charts have the same axes");
+    free(xa), free(xb);
+    has(h, "<td class=\"l\" data-file=\"a\" data-status=\"total\">7</td>");
+    has(h, "<td class=\"l\" data-file=\"b\" data-status=\"total\">7</td>");
+    has(h, "<td class=\"l\" data-file=\"b\" data-status=\"diverged\">1</td>");
+    has(h, "<td data-file=\"b\" data-stage=\"1\">0.8600</td><td>4</td>"); /* sample: stage 1's best, trial 4 */
+    has(h, "<td data-file=\"a\" data-stage=\"1\">-</td>");                 /* hostile: no finite score in stage 1 */
+    has(h, "hostile &lt;b&gt;&amp;&lt;/b&gt;");
+    lacks(h, "<b>hostile");
+    CHECK(count(h, "class=\"avg\" data-trial=\"4\"") == 3, "B's trial 4 in the 3 curve charts");
+    /* A's only stage best has an accuracy of 1e305, which no axis places: B's line alone */
+    CHECK(count(h, "class=\"stage-line\"") == 1, "one per-stage line");
+    free(h);
+    CHECK(hp_report_compare("report_sample.h5", "report_missing.h5", "report_cmp_missing.html", NULL, &err) != 0 &&
+              strstr(err.msg, "report_missing.h5") && access("report_cmp_missing.html", F_OK) != 0,
+          "a missing second file: %s", err.msg);
+}
+
 /* ---- 1,000 trials, 20,000 curve rows: timed ------------------------------------------------- */
 
 #define BIG_TRIALS 1000
@@ -292,8 +381,10 @@ static void test_big(void) {
 
 int main(void) {
     test_sample();
+    test_mem();
     test_errors();
     test_hostile();
+    test_compare();
     test_big();
     return hp_check_summary("test_report");
 }

@@ -3,6 +3,7 @@
 results file.
 
 usage: check_report.py FILE.h5 REPORT.html [--csv DIR] [--live]
+       check_report.py A.h5 COMPARE.html --compare B.h5
 
 The page: well formed (every element closed, in order, by Python's HTML parser), nothing outside
 it referenced (no http(s) src/href, no @import, url() only of ids in the page, no script), and
@@ -10,6 +11,9 @@ one mark of class "pt" per trial whose lr and weight decay are finite and positi
 read with h5py), each with the trial's status. With --live the file may have grown since the page
 was written: the page's trials must be a prefix of the file's. The CSVs: one row per table row,
 the tables' column names as the header, read back by pandas (or the csv module) equal to h5py's.
+With --compare, the page compares A and B (`hpsweep report A B`): well formed and self-contained
+as above, the marks in the svg "a-space" are A's drawable trials, those in "b-space" B's, and the
+total cells (data-file="a"/"b") equal the files' trial counts.
 Exit 0 when all hold, 1 otherwise, 77 when h5py is missing.
 """
 import math
@@ -38,6 +42,9 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack, self.points, self.ids, self.total, self.in_total = [], [], set(), None, False
         self.text = []
+        self.svg = None            # the id of the svg being read
+        self.by_svg = {}           # svg id -> [(trial, status)]
+        self.totals = {}           # data-file -> the total cell's count
 
     def check_attrs(self, tag, attrs):
         for k, v in attrs:
@@ -56,17 +63,23 @@ class Page(HTMLParser):
         if tag == "script":
             fail("a <script> element")
         a = dict(attrs)
-        if "pt" in (a.get("class") or "").split():
-            self.points.append((int(a["data-trial"]), a["class"].split()[1]))
+        if tag == "svg":
+            self.svg = a.get("id")
+        self.add_point(a)
         self.in_total = tag == "td" and a.get("data-status") == "total"
+        self.total_file = a.get("data-file")
         if tag not in VOID:
             self.stack.append((tag, self.getpos()))
 
     def handle_startendtag(self, tag, attrs):
         self.check_attrs(tag, attrs)
-        a = dict(attrs)
+        self.add_point(dict(attrs))
+
+    def add_point(self, a):
         if "pt" in (a.get("class") or "").split():
-            self.points.append((int(a["data-trial"]), a["class"].split()[1]))
+            p = (int(a["data-trial"]), a["class"].split()[1])
+            self.points.append(p)
+            self.by_svg.setdefault(self.svg, []).append(p)
 
     def handle_endtag(self, tag):
         if tag in VOID:
@@ -80,6 +93,7 @@ class Page(HTMLParser):
         self.text.append(data)
         if self.in_total:
             self.total = int(data)
+            self.totals[self.total_file] = self.total
             self.in_total = False
 
 
@@ -87,7 +101,7 @@ def placeable(v):
     return math.isfinite(v) and v > 0
 
 
-def check_page(h5, html, live):
+def parse_page(html):
     page = Page()
     with open(html, encoding="utf-8") as f:
         src = f.read()
@@ -97,10 +111,35 @@ def check_page(h5, html, live):
         fail(f"unclosed elements: {page.stack[:5]}")
     if "@import" in src:
         fail("@import in the page")
+    return page
+
+
+def drawn_trials(h5):
+    """The file's trials, and the (id, status) of those the searched space can place."""
     with h5py.File(h5, "r", libver="latest", swmr=True) as f:
         trials = f["trials"][:]
-    want = [(int(t["id"]), STATUS[int(t["status"])]) for t in trials
-            if placeable(float(t["lr"])) and placeable(float(t["weight_decay"]))]
+    return trials, [(int(t["id"]), STATUS[int(t["status"])]) for t in trials
+                    if placeable(float(t["lr"])) and placeable(float(t["weight_decay"]))]
+
+
+def check_compare(a, b, html):
+    page = parse_page(html)
+    for tag, h5 in (("a", a), ("b", b)):
+        trials, want = drawn_trials(h5)
+        got = sorted(page.by_svg.get(f"{tag}-space", []))
+        if got != sorted(want):
+            fail(f"{tag}-space: {len(got)} marks, want {len(want)}; differences {sorted(set(got) ^ set(want))[:5]}")
+        if page.totals.get(tag) != len(trials):
+            fail(f"the page counts {page.totals.get(tag)} trials for {tag.upper()}, the file has {len(trials)}")
+        print(f"{tag.upper()}: {len(got)} trial marks, {len(trials)} trials in {h5}")
+    extra = set(page.by_svg) - {"a-space", "b-space"}
+    if extra:
+        fail(f"trial marks outside the two searched spaces: {extra}")
+
+
+def check_page(h5, html, live):
+    page = parse_page(html)
+    trials, want = drawn_trials(h5)
     got = sorted(page.points)
     if live:
         ids = {i for i, _ in want}
@@ -177,7 +216,15 @@ def main():
         i = args.index("--csv")
         folder = args[i + 1]
         del args[i:i + 2]
+    compare = None
+    if "--compare" in args:
+        i = args.index("--compare")
+        compare = args[i + 1]
+        del args[i:i + 2]
     h5, html = args
+    if compare:
+        check_compare(h5, compare, html)
+        sys.exit(1 if failures else 0)
     check_page(h5, html, live)
     if folder:
         check_csv(h5, folder)

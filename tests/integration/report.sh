@@ -50,6 +50,37 @@ n=$(grep -c 'class="pt diverged"' alldiv.html); total=$(sed -n 's/.*data-status=
 "$bin" export alldiv.h5 --csv > /dev/null && $py "$check" alldiv.h5 alldiv.html --csv alldiv-csv \
   && ok "every trial diverged: CSVs" || fail "export alldiv.h5"
 
+# ---- (b2) two sweeps side by side ---------------------------------------------------------------
+"$bin" report fin.h5 alldiv.h5 > cmp.log 2>&1 && grep -qx "wrote fin-vs-alldiv.html" cmp.log \
+  && $py "$check" fin.h5 fin-vs-alldiv.html --compare alldiv.h5 \
+  && ok "report A B writes A-vs-B.html: each file's marks in its chart" || { fail "report fin.h5 alldiv.h5"; cat cmp.log; }
+"$bin" report alldiv.h5 fin.h5 -o cmp2.html --top 2 > /dev/null && $py "$check" alldiv.h5 cmp2.html --compare fin.h5 \
+  && grep -q "top 2 on the right" cmp2.html && ok "report A B -o --top" || fail "report A B -o --top"
+
+# ---- (b3) plot: each chart in each format, from the binary --------------------------------------
+if "$bin" plot fin.h5 space -o probe.png > /dev/null 2> probe.err; then
+  for k in space accuracy curves ratio wall; do
+    for f in png svg pdf; do "$bin" plot fin.h5 $k -o "fin-$k.$f" --size 640x480 > /dev/null || fail "plot $k $f"; done
+  done
+  $py - <<'PY' && ok "plot: 5 charts x PNG, SVG, PDF with their magic bytes, the PNGs 640x480" || fail "plot files"
+import struct, sys
+bad = []
+for k in ("space", "accuracy", "curves", "ratio", "wall"):
+    png, svg, pdf = (open(f"fin-{k}.{e}", "rb").read() for e in ("png", "svg", "pdf"))
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR" or struct.unpack(">II", png[16:24]) != (640, 480):
+        bad.append(f"{k}.png")
+    if b"<svg" not in svg[:400] or not pdf.startswith(b"%PDF-"):
+        bad.append(f"{k}.svg/pdf")
+sys.exit(print(bad) or 1 if bad else 0)
+PY
+  "$bin" plot fin.h5 wall -o default.png > /dev/null && $py -c "import struct,sys; d=open('default.png','rb').read(24); sys.exit(struct.unpack('>II', d[16:24]) != (800, 600))" \
+    && ok "plot: the default size is 800x600" || fail "plot default size"
+  plot_missing_rc=1
+else
+  grep -q "built without cairo" probe.err && ok "plot: this build has no cairo and says so: $(cat probe.err)" || { fail "plot probe"; cat probe.err; }
+  plot_missing_rc=2 # without cairo, every plot is refused before the file is read
+fi
+
 # ---- (c) a file being written ------------------------------------------------------------------
 sed 's/trials: 8, epochs: 4/trials: 8, epochs: 8/; s/points: 3, epochs: 5/points: 3, epochs: 10/' resume.yaml > live.yaml
 "$bin" run live.yaml -o live.h5 --quiet > live.log 2>&1 & pid=$!
@@ -83,10 +114,19 @@ cp fin.h5 same.h5; sum=$(md5sum < same.h5)
 expect output-is-the-results-file 2 "same.h5: the page would replace the results file" "$bin" report same.h5 -o ./same.h5
 [ "$(md5sum < same.h5)" = "$sum" ] && ok "the results file is untouched" || fail "report -o FILE.h5 changed it"
 expect unknown-option 2 "unknown option '--bogus'" "$bin" report fin.h5 --bogus
-expect two-files 2 "one results file expected" "$bin" report fin.h5 alldiv.h5
+expect three-files 2 "one or two results files expected, got a third: 'x.h5'" "$bin" report fin.h5 alldiv.h5 x.h5
+expect export-two-files 2 "one results file expected" "$bin" export fin.h5 alldiv.h5 --csv
+expect compare-missing 1 "report: .*nope.h5: No such file" "$bin" report fin.h5 nope.h5
+expect compare-output-is-b 2 "alldiv.h5: the page would replace the results file" "$bin" report fin.h5 alldiv.h5 -o alldiv.h5
 expect export-no-format 2 "choose a format: --csv" "$bin" export fin.h5
 expect help 0 "" "$bin" report --help
 grep -q "usage: hpsweep report FILE.h5" out.log || fail "report --help text"
 "$bin" report > /dev/null 2>&1; [ $? -eq 2 ] && ok "no file: exit 2" || fail "report without a file"
+expect plot-unknown-kind 2 "unknown chart 'pie': choose space, accuracy, curves, ratio or wall" "$bin" plot fin.h5 pie -o x.png
+expect plot-no-output 2 "give the file to write with -o" "$bin" plot fin.h5 space
+expect plot-bad-format 2 "x.jpg: unknown format: name it .png, .svg or .pdf" "$bin" plot fin.h5 space -o x.jpg
+expect plot-bad-size 2 "--size expects WxH, each 200 to 10000 .*got '800'" "$bin" plot fin.h5 space -o x.png --size 800
+expect plot-tiny-size 2 "--size expects WxH.*got '10x10'" "$bin" plot fin.h5 space -o x.png --size 10x10
+expect plot-missing-file $plot_missing_rc "plot: .*nope.h5" "$bin" plot nope.h5 space -o x.png
 [ ! -e nodir ] && ! ls ./*.tmp* > /dev/null 2>&1 && ok "no temporary files left" || fail "temporary files left"
 summary report
