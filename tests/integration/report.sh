@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `hpsweep report` and `hpsweep export --csv` on real sweeps (issue 15): a finished sweep, one
-# where every trial diverged, and a file a sweep is still writing. Each page is checked by
+# `hpsweep report` and `hpsweep export --csv` on real sweeps: a finished sweep, one where every
+# trial diverged, one killed before any trial finished, and a file a sweep is still writing. Each page is checked by
 # check_report.py (well formed, self-contained, one mark per drawable trial of the file, read
 # with h5py) and each CSV folder read back with pandas against the tables; usage errors give
 # their documented exit codes with one line on stderr.
@@ -49,6 +49,17 @@ n=$(grep -c 'class="pt diverged"' alldiv.html); total=$(sed -n 's/.*data-status=
   && ok "all $n marks diverged, no curves of top trials, show's warning" || fail "alldiv page: $n of $total"
 "$bin" export alldiv.h5 --csv > /dev/null && $py "$check" alldiv.h5 alldiv.html --csv alldiv-csv \
   && ok "every trial diverged: CSVs" || fail "export alldiv.h5"
+
+# ---- (b1) empty: killed before any trial finished -----------------------------------------------
+# One epoch recorded, then kill -9 (a file a killed writer left: read as SWMR readers do).
+small > empty.yaml
+(HPSWEEP_FAULT=epoch:1:kill "$bin" run empty.yaml -o empty.h5 --quiet) > /dev/null 2>&1
+if "$bin" report empty.h5 > empty.log 2>&1 && $py "$check" empty.h5 empty.html > empty.chk 2>&1; then
+  running=$(grep -c 'class="pt running"' empty.html); pending=$(grep -c 'class="pt pending"' empty.html)
+  [ "$running" -eq 1 ] && [ "$pending" -ge 1 ] && grep -q "No test-set result yet" empty.html \
+    && ok "killed before any trial finished: $running running and $pending pending marks, no test result" \
+    || fail "empty page: $running running, $pending pending"
+else fail "report empty.h5"; cat empty.log empty.chk; fi
 
 # ---- (b2) two sweeps side by side ---------------------------------------------------------------
 "$bin" report fin.h5 alldiv.h5 > cmp.log 2>&1 && grep -qx "wrote fin-vs-alldiv.html" cmp.log \
