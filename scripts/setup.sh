@@ -2,7 +2,8 @@
 # Install what hpsweep needs on Debian (bookworm) when it is missing. Idempotent; run as root
 # (or with sudo available). `--test` adds what the test suite uses (h5py, pandas for the
 # results-file checks, /usr/bin/time for the memory check, clang and its OpenMP for the fuzz
-# targets); `--bench` adds PyTorch for the benchmarks' reference figures.
+# targets); `--bench` adds PyTorch for the benchmarks' reference figures and Optuna for
+# bench/search_efficiency.py.
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libyaml-dev libcairo2-dev
@@ -10,8 +11,7 @@ pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tool
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(python3 python3-h5py python3-pandas python3-numpy procps time clang libomp-dev chromium) ;;
-    --bench) pkgs+=(python3 python3-torch python3-numpy) ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --bench) pkgs+=(python3 python3-torch python3-numpy python3-optuna) ;;
     *) echo "setup.sh: unknown option '$arg' (valid: --test, --bench)" >&2; exit 2 ;;
   esac
 done
