@@ -2,8 +2,8 @@
 # Install what hpsweep needs on Debian (bookworm) when it is missing. Idempotent; run as root
 # (or with sudo available). `--test` adds what the test suite uses (h5py, pandas for the
 # results-file checks, /usr/bin/time for the memory check, clang and its OpenMP for the fuzz
-# targets); `--bench` adds PyTorch for the benchmarks' reference figures and Optuna for
-# bench/search_efficiency.py.
+# targets, chromium for the report page in a real browser); `--bench` adds PyTorch for the
+# benchmarks' reference figures and Optuna for bench/search_efficiency.py.
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libyaml-dev libcairo2-dev
