@@ -1,5 +1,6 @@
 /* fuzz_results.c - libFuzzer target: a results file as `hpsweep show` and `resume` read it
- * (results/results.h reader, results/show.h's summary, text and JSON), on any bytes. Every input must be summarised or
+ * (results/results.h reader, results/show.h's summary, text and JSON, and the report page of
+ * results/report.h), on any bytes. Every input must be summarised or
  * refused with an error, in bounded time (libFuzzer's -timeout catches a hang), never a crash,
  * a leak or undefined behaviour in hpsweep's code. Seeds: small valid files (corpus/results). */
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "results.h"
 #include "show.h"
 
@@ -43,5 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)hp_show_reader(r, path, &o, null, &serr);
     fclose(null);
     hp_results_close_read(r);
+    /* The report page (in memory), which reads the same tables and draws them: every value
+     * it places must be checked first (a second open of the file). */
+    hp_report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.top_n = 3;
+    char *page = NULL;
+    size_t len = 0;
+    if (hp_report_mem(path, &ro, &page, &len, &serr) == 0) free(page);
     return 0;
 }
