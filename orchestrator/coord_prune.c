@@ -1,10 +1,13 @@
-/* coord_prune.c - pruning within a stage: the median rule, made deterministic.
+/* coord_prune.c - pruning within a stage: the median rule and successive halving, made
+ * deterministic.
  *
  * A stage with prune: {rule: median, after: A, min_trials: M} stops trial t after epoch e
  * (A <= e < its planned epochs) when its validation accuracy there is below the median of the
  * validation accuracies at epoch e of the stage's trials with a lower id, counted when at least
- * M of them have one (hp_prune_median, search.h, is the rule). Lower-id trials that ended
- * before epoch e (diverged, pruned, failed) do not count. The verdict waits until every
+ * M of them have one (hp_prune_median, search.h, is the rule). With rule: halving (and eta),
+ * verdicts come only at the rungs A, A*eta, A*eta^2, ... epochs, and t goes on only while it is
+ * among the best 1/eta of those trials and itself (hp_prune_halving). Lower-id trials that
+ * ended before epoch e (diverged, pruned, failed) do not count. The verdict waits until every
  * lower-id trial of the stage has reported epoch e or ended, so it depends only on the trials'
  * own (bit-identical) results: the same trials stop at the same epochs alone, in lanes, under
  * mpirun with any number of ranks, whatever order results arrive in, and after a resume. It
@@ -44,10 +47,13 @@ void hp_coord_prune_note(coord *c, int64_t trial, int epoch, double val_acc) {
 
 int hp_coord_prune_verdict(const coord *c, int64_t trial, int epoch) {
     const hp_stage_spec *st = &c->spec->search.stages[c->plan.stage.stage];
+    const hp_prune_spec *pr = &st->prune;
     int64_t first = c->plan.stage.first_trial_id, i = trial - first;
-    if (!c->prune.acc || st->prune.rule == HP_PRUNE_NONE || i < 0 || i >= c->plan.stage.ntrials ||
-        epoch < st->prune.after || epoch >= c->plan.recs[trial].epochs_planned)
+    if (!c->prune.acc || pr->rule == HP_PRUNE_NONE || i < 0 || i >= c->plan.stage.ntrials ||
+        epoch < pr->after || epoch >= c->plan.recs[trial].epochs_planned)
         return HP_VERDICT_CONTINUE;
+    if (pr->rule == HP_PRUNE_HALVING && !hp_prune_is_rung(epoch, pr->after, pr->eta))
+        return HP_VERDICT_CONTINUE; /* between rungs: no verdict, no wait */
     const int stride = c->prune.stride;
     double *ref = malloc((size_t)(i > 0 ? i : 1) * sizeof *ref);
     if (!ref) return HP_VERDICT_CONTINUE; /* out of memory: no pruning, never a wrong one */
@@ -60,7 +66,9 @@ int hp_coord_prune_verdict(const coord *c, int64_t trial, int epoch) {
             return HP_VERDICT_WAIT;
         }
     }
-    int stop = hp_prune_median(c->prune.acc[i * stride + epoch], ref, nref, st->prune.min_trials);
+    double acc = c->prune.acc[i * stride + epoch];
+    int stop = pr->rule == HP_PRUNE_HALVING ? hp_prune_halving(acc, ref, nref, pr->eta, pr->min_trials)
+                                            : hp_prune_median(acc, ref, nref, pr->min_trials);
     free(ref);
     return stop ? HP_VERDICT_STOP : HP_VERDICT_CONTINUE;
 }

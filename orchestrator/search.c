@@ -359,3 +359,18 @@ int hp_prune_median(double acc, double *ref, int nref, int min_trials) {
     double median = nref % 2 ? ref[nref / 2] : (ref[nref / 2 - 1] + ref[nref / 2]) / 2;
     return acc < median;
 }
+
+int hp_prune_halving(double acc, const double *ref, int nref, int eta, int min_trials) {
+    if (nref < 1 || nref < min_trials || !isfinite(acc) || eta < 2) return 0;
+    int better = 0;
+    for (int i = 0; i < nref; i++) better += ref[i] >= acc;
+    int keep = (nref + 1 + eta - 1) / eta; /* ceil((nref + 1) / eta) */
+    return better >= keep;
+}
+
+int hp_prune_is_rung(int epoch, int after, int eta) {
+    if (after < 1 || eta < 2) return 0;
+    for (long r = after; r <= epoch; r *= eta)
+        if (r == epoch) return 1;
+    return 0;
+}

@@ -92,6 +92,12 @@ void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, 
  * min_trials reference accuracies are given and acc is below their median (the mean of the two
  * middle ones for an even count); else 0. ref is reordered. */
 int hp_prune_median(double acc, double *ref, int nref, int min_trials);
+/* The halving rule at a rung: 1 (stop) when at least min_trials references are given and acc
+ * is not among the best ceil((nref + 1) / eta) of the references and itself (a reference equal
+ * to acc ranks first: ties go to the lower id); else 0. */
+int hp_prune_halving(double acc, const double *ref, int nref, int eta, int min_trials);
+/* Whether epoch e is a rung of halving: after * eta^k for some k >= 0. */
+int hp_prune_is_rung(int epoch, int after, int eta);
 
 /* Total number of trials the spec will run (all stages). */
 int64_t hp_search_total_trials(const hp_spec *spec);

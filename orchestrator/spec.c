@@ -219,7 +219,7 @@ static int parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
     return 0;
 }
 
-static const char *const prune_names[] = {"none", "median"};
+static const char *const prune_names[] = {"none", "median", "halving"};
 
 const char *hp_prune_rule_name(hp_prune_rule r) {
     return (unsigned)r < NELEM(prune_names) ? prune_names[r] : "?";
@@ -234,9 +234,12 @@ static int parse_prune(sy_doc *d, yaml_node_t *n, const char *where, hp_prune_sp
         F_ENUM("rule", &rule, prune_names, NELEM(prune_names), SY_REQUIRED),
         F_INT("after", &p->after, 1, INFINITY),
         F_INT("min_trials", &p->min_trials, 1, SPEC_MAX_TRIALS),
+        F_INT("eta", &p->eta, 2, 64),
     };
     if (sy_read_map(d, n, at, f, NELEM(f))) return -1;
     p->rule = (hp_prune_rule)rule;
+    if (f[3].seen && p->rule != HP_PRUNE_HALVING)
+        return sy_fail(d, f[3].key_mark, "%s.eta: only the halving rule has a reduction factor", at);
     return 0;
 }
 
@@ -244,7 +247,7 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_
     char where[48];
     snprintf(where, sizeof where, "search.stages[%d]", i);
     int method = 0;
-    *st = (hp_stage_spec){.top_k = 3, .margin = 0.25, .prune = {HP_PRUNE_NONE, 1, 3}}; /* epochs 0: train.epochs */
+    *st = (hp_stage_spec){.top_k = 3, .margin = 0.25, .prune = {HP_PRUNE_NONE, 1, 3, 3}}; /* epochs 0: train.epochs */
     yaml_node_t *prune = NULL;
     sy_field f[] = {
         F_ENUM("method", &method, method_names, NELEM(method_names), SY_REQUIRED),

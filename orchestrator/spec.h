@@ -65,12 +65,15 @@ typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;
 #define HP_MAX_STAGES 16
 
 /* A stage's pruning rule (docs/search.md, "Pruning"). */
-typedef enum hp_prune_rule { HP_PRUNE_NONE = 0, HP_PRUNE_MEDIAN = 1 } hp_prune_rule;
+typedef enum hp_prune_rule { HP_PRUNE_NONE = 0, HP_PRUNE_MEDIAN = 1, HP_PRUNE_HALVING = 2 } hp_prune_rule;
 typedef struct hp_prune_spec {
-    hp_prune_rule rule; /* none (default), or median: stop a trial whose validation accuracy at an epoch
-                           is below the median of the stage's lower-id trials at that epoch */
+    hp_prune_rule rule; /* none (default); median: stop a trial whose validation accuracy at an epoch is
+                           below the median of the stage's lower-id trials at that epoch; halving:
+                           successive halving at rungs after, after*eta, after*eta^2, ... epochs, a
+                           trial going on only while it is in the top 1/eta there */
     int after;          /* the first epoch at which a trial may be stopped (>= 1; default 1) */
-    int min_trials;     /* the median needs at least this many lower-id trials at the epoch (default 3) */
+    int min_trials;     /* a verdict needs at least this many lower-id trials at the epoch (default 3) */
+    int eta;            /* halving: the reduction factor (>= 2; default 3) */
 } hp_prune_spec;
 
 typedef struct hp_stage_spec {

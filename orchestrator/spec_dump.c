@@ -66,8 +66,10 @@ static void dump_search(const hp_search_spec *ss, FILE *f) {
             fprintf(f, "    - {method: random, trials: %d, ", st->trials);
         fprintf(f, "epochs: %d, top_k: %d, margin: %s, train_subset: %lld, ", st->epochs, st->top_k,
                 sy_fmt_num(st->margin, a), (long long)st->train_subset);
-        fprintf(f, "prune: {rule: %s, after: %d, min_trials: %d}}\n", hp_prune_rule_name(st->prune.rule),
-                st->prune.after, st->prune.min_trials);
+        fprintf(f, "prune: {rule: %s, after: %d, min_trials: %d", hp_prune_rule_name(st->prune.rule), st->prune.after,
+                st->prune.min_trials);
+        if (st->prune.rule == HP_PRUNE_HALVING) fprintf(f, ", eta: %d", st->prune.eta);
+        fputs("}}\n", f);
     }
 }
 

@@ -125,6 +125,7 @@ static void same_search(const hp_search_spec *a, const hp_search_spec *b, const 
         SAME(stages[i].prune.rule, "%d");
         SAME(stages[i].prune.after, "%d");
         SAME(stages[i].prune.min_trials, "%d");
+        SAME(stages[i].prune.eta, "%d");
     }
     SAME(keep_snapshots, "%d");
 }

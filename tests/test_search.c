@@ -522,8 +522,28 @@ static void test_prune_median(void) {
     CHECK(hp_prune_median(0.1, r6, 0, 1) == 0, "no reference: go on");
 }
 
+/* Successive halving at a rung: among the references and the trial, the best ceil((n+1)/eta)
+ * go on (a tie goes to the reference, the lower id); the rungs are after * eta^k. */
+static void test_prune_halving(void) {
+    const double r[5] = {0.9, 0.8, 0.7, 0.6, 0.5}; /* with the trial: 6, keep ceil(6/3) = 2 */
+    CHECK(hp_prune_halving(0.85, r, 5, 3, 3) == 0, "0.85: second of 6, in the top 2: go on");
+    CHECK(hp_prune_halving(0.75, r, 5, 3, 3) == 1, "0.75: third of 6, out of the top 2: stop");
+    CHECK(hp_prune_halving(0.8, r, 5, 3, 3) == 1, "0.8 ties 0.8: the lower id ranks first, third: stop");
+    CHECK(hp_prune_halving(0.79, r, 2, 2, 1) == 1, "eta 2, 3 in all, keep 2: 0.79 below 0.9 and 0.8: stop");
+    CHECK(hp_prune_halving(0.81, r, 2, 2, 1) == 0, "eta 2, keep 2: 0.81 second: go on");
+    CHECK(hp_prune_halving(0.1, r, 2, 3, 3) == 0, "2 references, 3 needed: go on");
+    CHECK(hp_prune_halving(NAN, r, 5, 3, 1) == 0, "a NaN accuracy is not judged here");
+    CHECK(hp_prune_is_rung(1, 1, 3) && hp_prune_is_rung(3, 1, 3) && hp_prune_is_rung(9, 1, 3) &&
+              !hp_prune_is_rung(2, 1, 3) && !hp_prune_is_rung(4, 1, 3),
+          "rungs of after 1, eta 3: 1, 3, 9, not 2 or 4");
+    CHECK(hp_prune_is_rung(2, 2, 2) && hp_prune_is_rung(8, 2, 2) && !hp_prune_is_rung(1, 2, 2) &&
+              !hp_prune_is_rung(6, 2, 2),
+          "rungs of after 2, eta 2: 2, 4, 8, not 1 or 6");
+}
+
 int main(void) {
     test_prune_median();
+    test_prune_halving();
     test_random_log_uniform();
     test_grid();
     test_determinism();
