@@ -190,11 +190,7 @@ static void colorbar(const chart *c, const hp_plot *p) {
 
 static void chart_space(const chart *c, double w, double h) {
     hp_plot p;
-    hp_axis_start(&p.x, 1);
-    hp_axis_start(&p.y, 1);
-    rep_space_add(c->r, &p.x, &p.y);
-    hp_axis_finish(&p.x, 0.04);
-    hp_axis_finish(&p.y, 0.04);
+    rep_space_axes(c->r, &p);
     panel(&p, 0, 0, w, h, 96);
     frame(c->cv, &p, "trials by learning rate and weight decay", "learning rate", "weight decay");
     space_stages(c, &p);
@@ -212,16 +208,7 @@ static void chart_space(const chart *c, double w, double h) {
 static void accuracy_panel(const chart *c, int wd, double x0, double w, double h) {
     const hp_summary *s = &c->r->s;
     hp_plot p;
-    hp_axis_start(&p.x, 1);
-    hp_axis_start(&p.y, 0);
-    for (int64_t i = 0; i < s->ntrials; i++) {
-        double v = wd ? s->trials[i].weight_decay : s->trials[i].lr;
-        if (!isfinite(s->trials[i].best_val_acc) || !hp_axis_ok(&p.x, v)) continue;
-        hp_axis_add(&p.x, v);
-        hp_axis_add(&p.y, s->trials[i].best_val_acc);
-    }
-    hp_axis_finish(&p.x, 0.04);
-    hp_axis_finish(&p.y, 0.06);
+    rep_param_axes(c->r, wd, &p);
     panel(&p, x0, 0, w, h, 0);
     const char *name = wd ? "weight decay" : "learning rate";
     frame(c->cv, &p, name, name, "best validation accuracy");
@@ -245,11 +232,7 @@ static void chart_accuracy(const chart *c, double w, double h) {
 static void curve_panel(const chart *c, rep_col col, const char *label, double x0, double y0, double w, double h) {
     hp_rep *r = c->r;
     hp_plot p;
-    hp_axis_start(&p.x, 0);
-    hp_axis_start(&p.y, 0);
-    rep_curve_add(r, col, &p.x, &p.y);
-    hp_axis_finish(&p.x, 0.02);
-    hp_axis_finish(&p.y, 0.05);
+    rep_curve_axes(r, col, &p);
     panel(&p, x0, y0, w, h, 0);
     frame(c->cv, &p, label, "epoch", label);
     for (int64_t k = 0; k < rep_ntop(r); k++) {
@@ -275,18 +258,7 @@ static void chart_curves(const chart *c, double w, double h) {
 static void chart_ratio(const chart *c, double w, double h) {
     hp_rep *r = c->r;
     hp_plot p;
-    hp_axis_start(&p.x, 0);
-    hp_axis_start(&p.y, 1);
-    for (int64_t i = 0; i < r->norder; i++) {
-        const hp_curve_record *cr = &r->curves[r->order[i]];
-        if (!hp_axis_ok(&p.y, cr->update_ratio)) continue;
-        hp_axis_add(&p.x, cr->epoch);
-        hp_axis_add(&p.y, cr->update_ratio);
-    }
-    hp_axis_add(&p.y, HP_REPORT_RATIO_LO / 3); /* the band always shows, as on the page */
-    hp_axis_add(&p.y, HP_REPORT_RATIO_HI * 3);
-    hp_axis_finish(&p.x, 0.02);
-    hp_axis_finish(&p.y, 0.03);
+    rep_ratio_axes(r, &p);
     panel(&p, 0, 0, w, h, 0);
     frame(c->cv, &p, "update/weight ratio per epoch", "epoch", "update / weight ratio");
     const hp_pen grey = {.stroke = "#999999", .width = 0.7, .alpha = 0.3}, band = {.fill = "#2ca02c", .alpha = 0.25};

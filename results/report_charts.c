@@ -138,30 +138,38 @@ void rep_space(hp_rep *r) {
           "were pruned, hollow circles are pending, dashed ones running. Dashed rectangles are the stages' "
           "ranges.</p>\n", r->o);
     hp_plot p;
-    hp_axis_start(&p.x, 1);
-    hp_axis_start(&p.y, 1);
-    rep_space_add(r, &p.x, &p.y);
-    hp_axis_finish(&p.x, 0.04);
-    hp_axis_finish(&p.y, 0.04);
+    rep_space_axes(r, &p);
     rep_space_chart(r, &p, "chart-space", "trials by learning rate and weight decay");
+}
+
+void rep_space_axes(const hp_rep *r, hp_plot *p) {
+    hp_axis_start(&p->x, 1);
+    hp_axis_start(&p->y, 1);
+    rep_space_add(r, &p->x, &p->y);
+    hp_axis_finish(&p->x, 0.04);
+    hp_axis_finish(&p->y, 0.04);
 }
 
 /* ---- accuracy against each parameter --------------------------------------------------------- */
 
 static double trial_param(const hp_trial_record *t, int wd) { return wd ? t->weight_decay : t->lr; }
 
-static void param_chart(hp_rep *r, int wd) {
-    hp_plot p;
-    hp_axis_start(&p.x, 1);
-    hp_axis_start(&p.y, 0);
+void rep_param_axes(const hp_rep *r, int wd, hp_plot *p) {
+    hp_axis_start(&p->x, 1);
+    hp_axis_start(&p->y, 0);
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         const hp_trial_record *t = &r->s.trials[i];
-        if (!isfinite(t->best_val_acc) || !hp_axis_ok(&p.x, trial_param(t, wd))) continue;
-        hp_axis_add(&p.x, trial_param(t, wd));
-        hp_axis_add(&p.y, t->best_val_acc);
+        if (!isfinite(t->best_val_acc) || !hp_axis_ok(&p->x, trial_param(t, wd))) continue;
+        hp_axis_add(&p->x, trial_param(t, wd));
+        hp_axis_add(&p->y, t->best_val_acc);
     }
-    hp_axis_finish(&p.x, 0.04);
-    hp_axis_finish(&p.y, 0.06);
+    hp_axis_finish(&p->x, 0.04);
+    hp_axis_finish(&p->y, 0.06);
+}
+
+static void param_chart(hp_rep *r, int wd) {
+    hp_plot p;
+    rep_param_axes(r, wd, &p);
     const char *name = wd ? "weight decay" : "learning rate";
     hp_plot_begin(&p, r->o, wd ? "acc-wd" : "acc-lr", 520, 340, 16, name, name, "best validation accuracy");
     hp_plot_clip(&p);
@@ -224,13 +232,17 @@ void rep_curve_chart(hp_rep *r, hp_plot *p, rep_col col, const char *id, const c
     hp_plot_end(p);
 }
 
+void rep_curve_axes(hp_rep *r, rep_col col, hp_plot *p) {
+    hp_axis_start(&p->x, 0);
+    hp_axis_start(&p->y, 0);
+    rep_curve_add(r, col, &p->x, &p->y);
+    hp_axis_finish(&p->x, 0.02);
+    hp_axis_finish(&p->y, 0.05);
+}
+
 static void curve_chart(hp_rep *r, rep_col col, const char *id, const char *label) {
     hp_plot p;
-    hp_axis_start(&p.x, 0);
-    hp_axis_start(&p.y, 0);
-    rep_curve_add(r, col, &p.x, &p.y);
-    hp_axis_finish(&p.x, 0.02);
-    hp_axis_finish(&p.y, 0.05);
+    rep_curve_axes(r, col, &p);
     rep_curve_chart(r, &p, col, id, label);
 }
 
@@ -280,8 +292,7 @@ static int64_t top_place(const hp_rep *r, int64_t i) {
     return -1;
 }
 
-/* Returns how many epochs have a ratio that can be drawn. */
-static int64_t ratio_axes(hp_rep *r, hp_plot *p) {
+int64_t rep_ratio_axes(const hp_rep *r, hp_plot *p) {
     int64_t n = 0;
     hp_axis_start(&p->x, 0);
     hp_axis_start(&p->y, 1);
@@ -306,7 +317,7 @@ void rep_ratio(hp_rep *r) {
                "far below it the learning rate is too low, far above it too high. Grey: every trial; coloured: "
                "the top trials as above.</p>\n", HP_REPORT_RATIO_LO, HP_REPORT_RATIO_HI);
     hp_plot p;
-    if (ratio_axes(r, &p) == 0)
+    if (rep_ratio_axes(r, &p) == 0)
         fputs("<p class=\"note\">No epoch has a ratio to draw (synthetic trials record none; a trial records it "
               "from its first epoch).</p>\n", o);
     hp_plot_begin(&p, o, "chart-ratio", 760, 380, 16, "update/weight ratio per epoch", "epoch", "update / weight ratio");

@@ -62,6 +62,13 @@ void rep_space_chart(hp_rep *r, hp_plot *p, const char *id, const char *label);
  * its values; draw on finished axes. */
 void rep_curve_add(hp_rep *r, rep_col col, hp_axis *x, hp_axis *y);
 void rep_curve_chart(hp_rep *r, hp_plot *p, rep_col col, const char *id, const char *label);
+/* Each chart's axes, finished (scales, ranges and margins), as the page and `plot` both draw
+ * them: the searched space; best accuracy against lr (wd 0) or weight decay (wd 1); one
+ * learning-curve column of the top trials; the update ratio (returns the epochs that have one). */
+void rep_space_axes(const hp_rep *r, hp_plot *p);
+void rep_param_axes(const hp_rep *r, int wd, hp_plot *p);
+void rep_curve_axes(hp_rep *r, rep_col col, hp_plot *p);
+int64_t rep_ratio_axes(const hp_rep *r, hp_plot *p);
 void rep_params(hp_rep *r);
 void rep_curves(hp_rep *r);
 void rep_ratio(hp_rep *r);
