@@ -143,12 +143,7 @@ static const hp_trial_record **ensemble_candidates(coord *c, int64_t *n, hp_err 
         if (r->status == HP_TRIAL_DONE && r->snapshot_row >= 0 && r->best_epoch > 0 && isfinite(r->best_val_acc))
             cand[(*n)++] = r;
     }
-    /* insertion sort: a few hundred trials at most, and no qsort context needed */
-    for (int64_t i = 1; i < *n; i++)
-        for (int64_t j = i; j > 0 && hp_trial_better(cand[j], cand[j - 1]); j--) {
-            const hp_trial_record *t = cand[j];
-            cand[j] = cand[j - 1], cand[j - 1] = t;
-        }
+    qsort(cand, (size_t)*n, sizeof *cand, hp_trial_ptr_best_first);
     return cand;
 }
 

@@ -98,6 +98,11 @@ static inline int hp_better_score(double acc_a, int64_t id_a, double acc_b, int6
 static inline int hp_trial_better(const hp_trial_record *a, const hp_trial_record *b) {
     return hp_better_score(a->best_val_acc, a->id, b->best_val_acc, b->id);
 }
+/* qsort comparator of hp_trial_record pointers, best first by hp_trial_better. */
+static inline int hp_trial_ptr_best_first(const void *a, const void *b) {
+    const hp_trial_record *x = *(const hp_trial_record *const *)a, *y = *(const hp_trial_record *const *)b;
+    return hp_trial_better(x, y) ? -1 : hp_trial_better(y, x) ? 1 : 0;
+}
 
 /* Per-layer update ratios kept per epoch: one scalar column each (layer_update_ratio_00 ..
  * _15), so that /curves stays a flat table for pandas. Column k is the k-th weight tensor

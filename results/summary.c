@@ -56,13 +56,6 @@ static double parse_utc(const char *s) {
     return days * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
 }
 
-/* Best first (hp_trial_better, results.h). */
-static int by_score(const void *a, const void *b) {
-    const hp_trial_record *x = *(const hp_trial_record *const *)a;
-    const hp_trial_record *y = *(const hp_trial_record *const *)b;
-    return hp_trial_better(x, y) ? -1 : hp_trial_better(y, x) ? 1 : 0;
-}
-
 double hp_summary_range_fraction(double v, double lo, double hi) {
     if (lo > 0 && v > 0) return (log10(v) - log10(lo)) / (log10(hi) - log10(lo));
     return (v - lo) / (hi - lo);
@@ -166,7 +159,7 @@ int hp_summary_read(hp_results_reader *rd, const char *path, hp_spec_synthetic_f
             isfinite(t->best_val_acc))
             s->ranked[s->nranked++] = t;
     }
-    qsort(s->ranked, (size_t)s->nranked, sizeof *s->ranked, by_score);
+    qsort(s->ranked, (size_t)s->nranked, sizeof *s->ranked, hp_trial_ptr_best_first);
     double created = parse_utc(s->h->created_utc);
     time_t now = time(NULL);
     s->wall_seconds = created >= 0 && now != (time_t)-1 ? (double)now - created : -1;
