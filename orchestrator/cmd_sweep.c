@@ -193,6 +193,47 @@ static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
     return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
 }
 
+/* A searched model.* parameter may change the model's settings (dropout, activation) but not its
+ * size: every snapshot and checkpoint of a file has one layout. Each such parameter is tried at
+ * its ends and choices (the others at their lowest), against the spec's own model. */
+static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_t base_size, hp_err *err) {
+    const hp_search_spec *ss = &spec->search;
+    double values[HP_MAX_PARAMS];
+    for (int p = 0; p < ss->nparams; p++)
+        values[p] = ss->params[p].enabled ? ss->params[p].low : p == HP_PARAM_LR ? spec->optim.lr : spec->optim.weight_decay;
+    for (int p = HP_NFIXED_PARAMS; p < ss->nparams; p++) {
+        const hp_param_range *r = &ss->params[p];
+        if (strncmp(r->path, "model.", 6) != 0) continue;
+        int nv = r->scale == HP_SCALE_CHOICE ? r->nchoices : 2;
+        for (int i = 0; i < nv; i++) {
+            double v = r->scale == HP_SCALE_CHOICE ? i : i ? r->high : r->low;
+            double keep = values[p];
+            values[p] = v;
+            hp_spec t;
+            hp_model *m = NULL;
+            int rc = hp_spec_for_trial(spec, values, &t, err);
+            if (rc == 0) {
+                rc = hp_model_create(&t.model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err);
+                hp_spec_free(&t);
+            }
+            values[p] = keep;
+            char text[64];
+            hp_param_text(r, v, text, sizeof text);
+            if (rc != 0)
+                return hp_err_prefix(err, "%s: search.params.%s = %s", spec->path, r->name, text);
+            int64_t size = hp_model_state_size(m);
+            hp_model_free(m);
+            if (size != base_size)
+                return hp_errf(err, "%s: search.params.%s: the value %s gives the model %lld parameters and buffers "
+                               "where the spec's model has %lld; a search may vary a model's settings (dropout, "
+                               "activations, initialisation) but not its size, since a results file keeps every "
+                               "snapshot in one layout: search this in separate sweeps, one per size",
+                               spec->path, r->name, text, (long long)size, (long long)base_size);
+        }
+    }
+    return 0;
+}
+
 /* Step 3, new file: the layout fixes the snapshot width, the model and optimizer the
  * checkpoint width. */
 static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
@@ -207,8 +248,13 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
                                                                                        : HP_EXIT_USAGE;
     const hp_tensor_info *layout = NULL;
     int ntensors = hp_model_layout(m, &layout);
+    if (spec->has_search && check_model_params(spec, data, hp_model_state_size(m), err) != 0) {
+        hp_model_free(m);
+        return HP_EXIT_USAGE;
+    }
     hp_results_meta meta;
     memset(&meta, 0, sizeof meta);
+    meta.nxcols = spec->has_search ? hp_search_param_columns(spec, meta.xcols) : 0;
     meta.spec_yaml = spec->text;
     meta.spec_len = spec->text_len;
     hp_sha256_hex(spec->text, spec->text_len, meta.spec_sha256);
@@ -250,6 +296,13 @@ static int reopen_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     int rc = hp_results_open_resume(s->path, &recovered, out, err);
     if (rc == HP_RESULTS_EXISTS) return HP_EXIT_EXISTS; /* another hpsweep writes it: left alone */
     if (rc != 0) return HP_EXIT_FAILURE;
+    const hp_param_column *cols = NULL;
+    int ncols = hp_results_param_columns(*out, &cols);
+    if (s->spec.has_search && hp_search_check_columns(&s->spec, cols, ncols, s->path, err) != 0) {
+        hp_results_close(*out, NULL);
+        *out = NULL;
+        return HP_EXIT_EXISTS;
+    }
     if (recovered && !a->quiet)
         printf("%s was not closed cleanly (its writer was killed): recovered every flushed row\n", s->path);
     return HP_EXIT_OK;

@@ -236,8 +236,21 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
         else
             snprintf(outcome, sizeof outcome, "%s: %s", hp_trial_status_name((hp_trial_status)res->status),
                      res->message);
-        printf("trial %4lld  stage %d  rank %2d  lr %.3e  wd %.3e  %s  %.1f s\n", (long long)id, r->stage, rank, r->lr,
-               r->weight_decay, outcome, res->seconds);
+        /* The other searched parameters, by their short titles ("momentum 0.9"). */
+        char extra[256] = "";
+        const hp_search_spec *ss = &c->spec->search;
+        hp_param_column cols[HP_MAX_XCOLS];
+        int ncols = hp_search_param_columns(c->spec, cols);
+        for (int p = HP_NFIXED_PARAMS, k = 0, o = 0; p < ss->nparams && k < ncols; p++, k++) {
+            const char *shortname = hp_param_column_title(cols, ncols, k);
+            int w = cols[k].text
+                        ? snprintf(extra + o, sizeof extra - (size_t)o, "  %s %s", shortname, r->xcol[k].text)
+                        : snprintf(extra + o, sizeof extra - (size_t)o, "  %s %.3g", shortname, r->xcol[k].num);
+            if (w < 0 || (size_t)w >= sizeof extra - (size_t)o) break;
+            o += w;
+        }
+        printf("trial %4lld  stage %d  rank %2d  lr %.3e  wd %.3e%s  %s  %.1f s\n", (long long)id, r->stage, rank, r->lr,
+               r->weight_decay, extra, outcome, res->seconds);
         fflush(stdout);
     }
     hp_coord_show_status(c);

@@ -21,12 +21,33 @@ static void print_stage(coord *c, const hp_stage_record *sr, int replanned) {
     printf("stage %d/%d: %s, %d trials x %d epochs; lr [%.3g, %.3g] %s, weight decay [%.3g, %.3g] %s%s\n",
            sr->stage + 1, c->spec->search.nstages, sr->method, sr->trials, sr->epochs, sr->lr_low, sr->lr_high,
            sr->lr_derivation, sr->wd_low, sr->wd_high, sr->wd_derivation, replanned ? " (from the file)" : "");
-    for (int p = 0; p < HP_NPARAMS && !replanned; p++) {
+    const hp_search_spec *ss = &c->spec->search;
+    for (int p = HP_NFIXED_PARAMS; p < ss->nparams; p++) {
+        const hp_param_range *r = &ss->params[p];
+        char a[48], b[48];
+        if (r->scale == HP_SCALE_CHOICE) {
+            printf("  %s: {", r->name);
+            for (int i = 0, k = 0; i < r->nchoices; i++)
+                if ((c->plan.stage.choices[p] >> i) & 1u) printf("%s%s", k++ ? ", " : "", r->choices[i]);
+            printf("} %s\n", hp_derivation_name(c->plan.stage.derivation[p]));
+        } else {
+            int real = r->scale == HP_SCALE_LOG || r->scale == HP_SCALE_LINEAR;
+            if (real) {
+                snprintf(a, sizeof a, "%.3g", c->plan.stage.low[p]);
+                snprintf(b, sizeof b, "%.3g", c->plan.stage.high[p]);
+            } else {
+                hp_param_text(r, c->plan.stage.low[p], a, sizeof a);
+                hp_param_text(r, c->plan.stage.high[p], b, sizeof b);
+            }
+            printf("  %s: [%s, %s] %s\n", r->name, a, b, hp_derivation_name(c->plan.stage.derivation[p]));
+        }
+    }
+    for (int p = 0; p < ss->nparams && !replanned; p++) {
         hp_derivation d = c->plan.stage.derivation[p];
         if (d == HP_DERIV_WIDENED_LOW || d == HP_DERIV_WIDENED_HIGH)
             printf("  note: the best %s of stage %d lay at the %s edge of its range, so the range was widened "
                    "there instead of narrowed\n",
-                   hp_param_name((hp_param)p), sr->stage, d == HP_DERIV_WIDENED_LOW ? "low" : "high");
+                   ss->params[p].name, sr->stage, d == HP_DERIV_WIDENED_LOW ? "low" : "high");
     }
     fflush(stdout);
 }
@@ -37,6 +58,9 @@ static int write_stage(coord *c, const hp_stage_record *sr, hp_err *err) {
     int64_t first = c->plan.stage.first_trial_id, n = c->plan.stage.ntrials, i = 0;
     for (; i < n && first + i < c->plan.trial_rows; i++)
         if (hp_results_update_trial(c->res, &c->plan.recs[first + i], err) != 0) return -1;
+    hp_stage_param_record rows[HP_MAX_PARAMS];
+    int nrows = hp_search_stage_param_rows(c->spec, &c->plan.stage, rows);
+    if (hp_results_add_stage_params(c->res, rows, nrows, err) != 0) return -1;
     if (hp_results_add_stage(c->res, sr, &c->plan.recs[first + i], (int)(n - i), err) != 0) return -1;
     if (first + n > c->plan.trial_rows) c->plan.trial_rows = first + n;
     return 0;
@@ -70,8 +94,10 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         if (!outcomes) return -1;
         for (int i = 0; i < n; i++) {
             const hp_trial_record *r = &c->plan.recs[prev.first_trial_id + i];
-            outcomes[i].values[HP_PARAM_LR] = r->lr;
-            outcomes[i].values[HP_PARAM_WD] = r->weight_decay;
+            if (hp_search_values_from_record(c->spec, r, outcomes[i].values, err) != 0) {
+                free(outcomes);
+                return hp_err_prefix(err, "results file %s", c->opts->path);
+            }
             outcomes[i].score = r->best_val_acc;
             outcomes[i].trial = r->id;
             /* a pruned trial counts with the accuracy it reached (below the median: rarely top-k) */
@@ -96,11 +122,15 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         hp_search_trial(c->spec, &c->plan.stage, i, p);
         hp_trial_record *r = &c->plan.recs[p->id];
         if (replay) {
-            if (r->id != p->id || r->stage != s || r->lr != p->values[HP_PARAM_LR] ||
+            double v[HP_MAX_PARAMS];
+            int same = hp_search_values_from_record(c->spec, r, v, err) == 0;
+            for (int q = 0; q < c->spec->search.nparams && same; q++) same = v[q] == p->values[q];
+            if (r->id != p->id || r->stage != s || !same || r->lr != p->values[HP_PARAM_LR] ||
                 r->weight_decay != p->values[HP_PARAM_WD] || r->seed != p->seed || r->epochs_planned != p->epochs)
                 return hp_errf(err,
                                "results file %s: trial %lld was planned with lr %.17g, weight decay %.17g, seed %llu, "
-                               "%d epochs, but this hpsweep plans lr %.17g, weight decay %.17g, seed %llu, %d epochs; "
+                               "%d epochs (and its other parameters), but this hpsweep plans lr %.17g, weight decay "
+                               "%.17g, seed %llu, %d epochs; "
                                "continue the file with the hpsweep version that started it",
                                c->opts->path, (long long)p->id, r->lr, r->weight_decay, (unsigned long long)r->seed,
                                r->epochs_planned, p->values[HP_PARAM_LR], p->values[HP_PARAM_WD],
@@ -111,8 +141,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         r->id = p->id;
         r->stage = s;
         r->status = HP_TRIAL_PENDING;
-        r->lr = p->values[HP_PARAM_LR];
-        r->weight_decay = p->values[HP_PARAM_WD];
+        hp_search_values_to_record(c->spec, p->values, r);
         r->seed = p->seed;
         r->epochs_planned = p->epochs;
         r->best_val_acc = NAN;

@@ -40,7 +40,7 @@
 #include "train.h"
 #include "trial.h"
 
-#define HP_PROTOCOL_VERSION 4
+#define HP_PROTOCOL_VERSION 5
 
 enum hp_tag {
     HP_TAG_READY = 101,

@@ -35,22 +35,46 @@ const char *hp_derivation_name(hp_derivation d) {
     return "unknown";
 }
 
-/* Parameter names for messages (spec.c owns hp_param_name; kept local so this module links alone). */
-static const char *pname(int p) { return p == HP_PARAM_LR ? "lr" : "weight_decay"; }
+/* Parameter names for messages. */
+static const char *pname(const hp_spec *spec, int p) { return spec->search.params[p].name; }
 
+/* A parameter the search does not vary (only lr and weight decay can be): the optimizer's value. */
 static double fixed_value(const hp_spec *spec, int p) {
-    return p == HP_PARAM_LR ? spec->optim.lr : spec->optim.weight_decay;
+    return p == HP_PARAM_LR ? spec->optim.lr : p == HP_PARAM_WD ? spec->optim.weight_decay : 0.0;
 }
 
-static int n_enabled(const hp_search_spec *s) {
+static int is_log(hp_scale scale) { return scale == HP_SCALE_LOG || scale == HP_SCALE_INT_LOG; }
+static int is_int(hp_scale scale) { return scale == HP_SCALE_INT || scale == HP_SCALE_INT_LOG; }
+
+static double to_space(hp_scale scale, double v) { return is_log(scale) ? log10(v) : v; }
+
+static double from_space(hp_scale scale, double x) { return is_log(scale) ? pow(10.0, x) : x; }
+
+/* Values a grid stage gives parameter r: `points`, or every listed value of a choice. */
+static int grid_count(const hp_param_range *r, int points) {
+    return r->scale == HP_SCALE_CHOICE ? r->nchoices : points;
+}
+
+/* The all-choices set of a choice parameter. */
+static uint32_t all_choices(const hp_param_range *r) {
+    return r->nchoices >= 32 ? 0xffffffffu : ((1u << r->nchoices) - 1u);
+}
+
+static int popcount32(uint32_t m) {
     int n = 0;
-    for (int p = 0; p < HP_NPARAMS; p++) n += s->params[p].enabled ? 1 : 0;
+    for (; m; m &= m - 1) n++;
     return n;
 }
 
-static double to_space(hp_scale scale, double v) { return scale == HP_SCALE_LOG ? log10(v) : v; }
-
-static double from_space(hp_scale scale, double x) { return scale == HP_SCALE_LOG ? pow(10.0, x) : x; }
+/* The index of the j-th set bit of m (j < popcount). */
+static int nth_bit(uint32_t m, int j) {
+    for (int i = 0; i < 32; i++)
+        if ((m >> i) & 1u) {
+            if (j == 0) return i;
+            j--;
+        }
+    return 0;
+}
 
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
@@ -59,21 +83,25 @@ static int has_bounds(const hp_param_range *r) { return r->bound_low != r->bound
 
 /* Hard bounds as values, including the implicit ones. */
 static void hard_bounds(const hp_param_range *r, double *lo, double *hi) {
-    double limit = r->scale == HP_SCALE_LOG ? LOG_LIMIT : LINEAR_LIMIT;
-    *lo = r->scale == HP_SCALE_LOG ? 1.0 / LOG_LIMIT : -LINEAR_LIMIT;
+    double limit = is_log(r->scale) ? LOG_LIMIT : LINEAR_LIMIT;
+    *lo = is_log(r->scale) ? (is_int(r->scale) ? 1.0 : 1.0 / LOG_LIMIT) : -LINEAR_LIMIT;
     *hi = limit;
     if (has_bounds(r)) *lo = fmax(*lo, r->bound_low), *hi = fmin(*hi, r->bound_high);
 }
 
-/* Trials in stage `stage`: random -> trials; grid -> points^(enabled parameters). -1 if the
- * stage does not exist. */
+/* Trials in stage `stage`: random -> trials; grid -> the product of grid_count over the searched
+ * parameters. -1 if the stage does not exist. */
 int64_t hp_search_stage_trials(const hp_spec *spec, int stage) {
     const hp_search_spec *s = &spec->search;
     if (stage < 0 || stage >= s->nstages || stage >= HP_MAX_STAGES) return -1;
     const hp_stage_spec *st = &s->stages[stage];
     if (st->method == HP_METHOD_RANDOM) return st->trials;
     int64_t n = 1;
-    for (int i = 0, k = n_enabled(s); i < k; i++) n *= st->points;
+    for (int p = 0; p < s->nparams && p < HP_MAX_PARAMS; p++)
+        if (s->params[p].enabled) {
+            n *= grid_count(&s->params[p], st->points);
+            if (n > 0x7fffffff) return n; /* check_spec refuses it */
+        }
     return n;
 }
 
@@ -102,18 +130,27 @@ static int check_spec(const hp_spec *spec, int stage, hp_err *err) {
     if (s->nstages < 1 || s->nstages > HP_MAX_STAGES)
         return hp_errf(err, "%s: search.stages has %d entries; give between 1 and %d", spec->path, s->nstages,
                        HP_MAX_STAGES);
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    if (s->nparams < HP_NFIXED_PARAMS || s->nparams > HP_MAX_PARAMS)
+        return hp_errf(err, "%s: search.params has %d entries; between %d and %d expected", spec->path, s->nparams,
+                       HP_NFIXED_PARAMS, HP_MAX_PARAMS);
+    for (int p = 0; p < s->nparams; p++) {
         const hp_param_range *r = &s->params[p];
         if (!r->enabled) continue;
+        if (r->scale == HP_SCALE_CHOICE) {
+            if (r->nchoices < 1 || r->nchoices > HP_MAX_CHOICES)
+                return hp_errf(err, "%s: search.%s: %d choices; give between 1 and %d", spec->path, pname(spec, p),
+                               r->nchoices, HP_MAX_CHOICES);
+            continue;
+        }
         if (!(isfinite(r->low) && isfinite(r->high) && r->low < r->high))
-            return hp_errf(err, "%s: search.%s: low %g must be below high %g (both finite)", spec->path, pname(p),
+            return hp_errf(err, "%s: search.%s: low %g must be below high %g (both finite)", spec->path, pname(spec, p),
                            r->low, r->high);
-        if (r->scale == HP_SCALE_LOG && !(r->low > 0))
+        if (is_log(r->scale) && !(r->low > 0))
             return hp_errf(err, "%s: search.%s: low %g must be > 0 on a log scale; use scale: linear or a positive low",
-                           spec->path, pname(p), r->low);
+                           spec->path, pname(spec, p), r->low);
         if (has_bounds(r) && !(r->low >= r->bound_low && r->high <= r->bound_high))
             return hp_errf(err, "%s: search.%s: range [%g, %g] lies outside the hard bounds [%g, %g]; widen the bounds",
-                           spec->path, pname(p), r->low, r->high, r->bound_low, r->bound_high);
+                           spec->path, pname(spec, p), r->low, r->high, r->bound_low, r->bound_high);
     }
     const hp_stage_spec *st = &s->stages[stage];
     if (st->method != HP_METHOD_RANDOM && st->method != HP_METHOD_GRID)
@@ -139,11 +176,12 @@ static int check_spec(const hp_spec *spec, int stage, hp_err *err) {
 /* A usable outcome: marked usable, finite score, values that make sense on each searched scale. */
 static int outcome_usable(const hp_spec *spec, const hp_trial_outcome *o) {
     if (!o->usable || !isfinite(o->score)) return 0;
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < spec->search.nparams; p++) {
         const hp_param_range *r = &spec->search.params[p];
         if (!r->enabled) continue;
         if (!isfinite(o->values[p])) return 0;
-        if (r->scale == HP_SCALE_LOG && !(o->values[p] > 0)) return 0;
+        if (is_log(r->scale) && !(o->values[p] > 0)) return 0;
+        if (r->scale == HP_SCALE_CHOICE && !(o->values[p] >= 0 && o->values[p] < r->nchoices)) return 0;
     }
     return 1;
 }
@@ -156,6 +194,32 @@ static int by_score_desc(const void *a, const void *b) {
     return hp_better_score(y->score, y->trial, x->score, x->trial) ? 1 : 0;
 }
 
+/* A choice narrows to the values of the best `k` outcomes. */
+static void narrow_choice(int p, const hp_stage_plan *prev, const hp_trial_outcome *best, int k,
+                          hp_stage_plan *out) {
+    uint32_t m = 0;
+    for (int i = 0; i < k; i++) m |= 1u << (int)best[i].values[p];
+    m &= prev->choices[p];
+    if (!m) m = prev->choices[p]; /* values from elsewhere: keep the set */
+    out->choices[p] = m;
+    out->low[p] = prev->low[p], out->high[p] = prev->high[p];
+    out->derivation[p] = m == prev->choices[p] ? HP_DERIV_KEPT : HP_DERIV_NARROWED;
+}
+
+/* An int range rounded outwards to integers inside the hard bounds, never a single value
+ * where the bounds leave room for two. */
+static void round_int_range(const hp_param_range *r, double *lo, double *hi) {
+    double BL, BH;
+    hard_bounds(r, &BL, &BH);
+    BL = ceil(BL), BH = floor(BH);
+    *lo = fmax(floor(*lo), BL);
+    *hi = fmin(ceil(*hi), BH);
+    if (*hi <= *lo) {
+        if (*lo + 1 <= BH) *hi = *lo + 1;
+        else *lo = *hi - 1;
+    }
+}
+
 /* Narrow (or widen) one parameter's range around the best `k` outcomes, sorted best first. */
 static int narrow_param(const hp_spec *spec, int stage, int p, const hp_stage_plan *prev,
                         const hp_trial_outcome *best, int k, hp_stage_plan *out, hp_err *err) {
@@ -166,7 +230,7 @@ static int narrow_param(const hp_spec *spec, int stage, int p, const hp_stage_pl
     double W = H - L;
     if (!(W > 0) || !isfinite(W))
         return hp_errf(err, "%s: stage %d: previous range of %s [%g, %g] is empty or not finite", spec->path,
-                       stage, pname(p), old_lo_v, old_hi_v);
+                       stage, pname(spec, p), old_lo_v, old_hi_v);
     double BL_v, BH_v; /* hard bounds, as values */
     hard_bounds(r, &BL_v, &BH_v);
     double BL = to_space(r->scale, BL_v), BH = to_space(r->scale, BH_v);
@@ -181,7 +245,7 @@ static int narrow_param(const hp_spec *spec, int stage, int p, const hp_stage_pl
         mn_v = fmin(mn_v, v), mx_v = fmax(mx_v, v);
     }
     double tb = to_space(r->scale, clampd(best[0].values[p], old_lo_v, old_hi_v));
-    double m = r->scale == HP_SCALE_LOG ? st->margin : st->margin * W;
+    double m = is_log(r->scale) ? st->margin : st->margin * W;
 
     /* The container the new range must lie in: the old range, or on the side where the best
      * trial sits at the edge, one old width beyond that edge, clipped to the hard bounds. */
@@ -216,9 +280,10 @@ static int narrow_param(const hp_spec *spec, int stage, int p, const hp_stage_pl
     double hi_v = hi >= Chi ? Chi_v : clampd(from_space(r->scale, hi), Clo_v, Chi_v);
     lo_v = fmin(lo_v, mn_v);
     hi_v = fmax(hi_v, mx_v);
+    if (is_int(r->scale)) round_int_range(r, &lo_v, &hi_v);
     if (!(lo_v < hi_v))
         return hp_errf(err, "%s: stage %d: the range of %s collapsed to [%g, %g]; give search.stages[%d].margin > 0",
-                       spec->path, stage, pname(p), lo_v, hi_v, stage);
+                       spec->path, stage, pname(spec, p), lo_v, hi_v, stage);
 
     out->low[p] = lo_v;
     out->high[p] = hi_v;
@@ -246,9 +311,10 @@ int hp_search_plan_stage(const hp_spec *spec, int stage, const hp_stage_plan *pr
 
     if (stage == 0) {
         plan.first_trial_id = 0;
-        for (int p = 0; p < HP_NPARAMS; p++) {
+        for (int p = 0; p < s->nparams; p++) {
             if (s->params[p].enabled) {
                 plan.low[p] = s->params[p].low, plan.high[p] = s->params[p].high;
+                if (s->params[p].scale == HP_SCALE_CHOICE) plan.choices[p] = all_choices(&s->params[p]);
                 plan.derivation[p] = HP_DERIV_INITIAL;
             } else {
                 plan.low[p] = plan.high[p] = fixed_value(spec, p);
@@ -279,13 +345,16 @@ int hp_search_plan_stage(const hp_spec *spec, int stage, const hp_stage_plan *pr
     if (k > st->top_k) k = st->top_k;
 
     int rc = 0;
-    for (int p = 0; p < HP_NPARAMS && rc == 0; p++) {
+    for (int p = 0; p < s->nparams && rc == 0; p++) {
         if (!s->params[p].enabled) {
             plan.low[p] = plan.high[p] = fixed_value(spec, p);
             plan.derivation[p] = HP_DERIV_FIXED;
         } else if (k == 0) {
             plan.low[p] = prev->low[p], plan.high[p] = prev->high[p];
+            plan.choices[p] = prev->choices[p];
             plan.derivation[p] = HP_DERIV_KEPT;
+        } else if (s->params[p].scale == HP_SCALE_CHOICE) {
+            narrow_choice(p, prev, best, k, &plan);
         } else {
             rc = narrow_param(spec, stage, p, prev, best, k, &plan, err);
         }
@@ -319,29 +388,42 @@ void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, 
     uint64_t key = hp_key3(hp_key2(spec->seed, HP_STREAM_SEARCH), (uint64_t)plan->stage, (uint64_t)index);
 
     int points = plan->stage >= 0 && plan->stage < HP_MAX_STAGES ? s->stages[plan->stage].points : 2;
-    /* Grid digit of each enabled parameter; the last enabled parameter varies fastest. */
-    int digit[HP_NPARAMS] = {0};
+    /* Grid digit of each searched parameter (mixed radix: grid_count values each); the last
+     * searched parameter varies fastest. */
+    int digit[HP_MAX_PARAMS] = {0};
     if (plan->method == HP_METHOD_GRID && points >= 2) {
         int rest = index;
-        for (int p = HP_NPARAMS - 1; p >= 0; p--) {
+        for (int p = s->nparams - 1; p >= 0; p--) {
             if (!s->params[p].enabled) continue;
-            digit[p] = rest % points;
-            rest /= points;
+            int cnt = grid_count(&s->params[p], points);
+            digit[p] = rest % cnt;
+            rest /= cnt;
         }
     }
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < s->nparams; p++) {
         const hp_param_range *r = &s->params[p];
         if (!r->enabled) {
             out->values[p] = fixed_value(spec, p);
             continue;
         }
         double lo = plan->low[p], hi = plan->high[p];
-        if (plan->method == HP_METHOD_GRID) {
-            out->values[p] = grid_value(r->scale, lo, hi, digit[p], points);
+        /* Draw p of the stream is parameter p's, searched or not, so switching one parameter
+         * off (or adding one) leaves the others' values unchanged. */
+        double u = (double)(hp_rng_at(key, (uint64_t)p) >> 11) * 0x1.0p-53;
+        if (r->scale == HP_SCALE_CHOICE) {
+            uint32_t m = plan->choices[p] ? plan->choices[p] : all_choices(r);
+            int n = popcount32(m);
+            int j = plan->method == HP_METHOD_GRID ? digit[p] % n : (int)(u * n);
+            out->values[p] = nth_bit(m, j < n ? j : n - 1);
+        } else if (plan->method == HP_METHOD_GRID) {
+            double v = grid_value(r->scale, lo, hi, digit[p], points);
+            out->values[p] = is_int(r->scale) ? clampd(round(v), lo, hi) : v;
+        } else if (is_int(r->scale)) {
+            /* Uniform over the integers lo..hi (in log10 over [lo, hi + 1) for int_log), floored. */
+            double a = to_space(r->scale, lo), b = to_space(r->scale, hi + 1);
+            out->values[p] = clampd(floor(from_space(r->scale, a + u * (b - a))), lo, hi);
         } else {
-            /* Draw p of the stream is parameter p's, enabled or not, so switching one parameter
-             * off leaves the other's values unchanged. Log scale: 10^uniform(log10 lo, log10 hi). */
-            double u = (double)(hp_rng_at(key, (uint64_t)p) >> 11) * 0x1.0p-53;
+            /* Log scale: 10^uniform(log10 lo, log10 hi). */
             double a = to_space(r->scale, lo), b = to_space(r->scale, hi);
             out->values[p] = clampd(from_space(r->scale, a + u * (b - a)), lo, hi);
         }

@@ -30,6 +30,13 @@
  *   centre, shifted to stay inside the allowed span. The derivation says what happened: widened_low/_high if a side
  *   moved past the old edge, "kept" if the range came out identical, else "narrowed".
  * - If stage s-1 has no usable outcome, the ranges carry over unchanged ("kept").
+ * - Other scales (docs/search.md, "What can be searched"): int and int_log sample and narrow
+ *   like linear and log, with values floored to integers (an int_log draw is uniform in
+ *   log10 over [low, high + 1)) and narrowed ranges rounded outwards to integers; a choice
+ *   draws uniformly among the stage's set, and narrows to the set of the top-k's values (in
+ *   the listed order; "kept" if unchanged). A grid takes `points` values of each real or int
+ *   parameter (integers rounded, so a short int range repeats values) and every listed value
+ *   of a choice (a narrowed set repeats its values in that many slots).
  * - Hard bounds default to none; bound_low == bound_high (both 0 in a zeroed struct) also means
  *   none. Implicitly, log-scale values stay in [1e-300, 1e300] and linear ones in +-1e300.
  */
@@ -59,8 +66,9 @@ typedef struct hp_stage_plan {
     int ntrials;                     /* trials in this stage */
     int epochs;
     int64_t first_trial_id;          /* global id of the stage's first trial */
-    double low[HP_NPARAMS], high[HP_NPARAMS];
-    hp_derivation derivation[HP_NPARAMS];
+    double low[HP_MAX_PARAMS], high[HP_MAX_PARAMS]; /* per parameter of search.params (choice: 0 and n - 1) */
+    uint32_t choices[HP_MAX_PARAMS]; /* choice parameters: bit i set if choice i is in the stage's set */
+    hp_derivation derivation[HP_MAX_PARAMS];
 } hp_stage_plan;
 
 typedef struct hp_trial_plan {
@@ -68,13 +76,14 @@ typedef struct hp_trial_plan {
     int stage;
     int index;                       /* within the stage */
     uint64_t seed;                   /* the trial's own seed (init, shuffle, dropout) */
-    double values[HP_NPARAMS];       /* lr, weight decay (the optimizer's value where fixed) */
+    double values[HP_MAX_PARAMS];    /* per parameter of search.params: lr, weight decay (the optimizer's value
+                                        where fixed), then the others; a choice's index into its list */
     int epochs;
 } hp_trial_plan;
 
 /* What narrowing needs to know about a finished trial of the previous stage. */
 typedef struct hp_trial_outcome {
-    double values[HP_NPARAMS];
+    double values[HP_MAX_PARAMS];    /* as in hp_trial_plan */
     double score;                    /* best validation accuracy */
     int usable;                      /* 1 for done and pruned trials (the accuracy reached); 0 for diverged, failed */
     int64_t trial;                   /* its id: ties of score go to the lower (hp_better_score) */
@@ -99,10 +108,31 @@ int hp_prune_halving(double acc, const double *ref, int nref, int eta, int min_t
 /* Whether epoch e is a rung of halving: after * eta^k for some k >= 0. */
 int hp_prune_is_rung(int epoch, int after, int eta);
 
+/* ---- the search's parameters in the results file (search_record.c) ------------------------
+ * /trials keeps lr and weight_decay in their own columns and each other parameter in a column
+ * of its own (results.h, hp_param_column), in search.params order: a number, or a choice of
+ * words as its text; /stage_params has one row per stage and parameter. */
+
+/* The parameter columns a new file gets for this spec; returns the count. */
+int hp_search_param_columns(const hp_spec *spec, hp_param_column cols[HP_MAX_XCOLS]);
+/* Whether a file's columns are this spec's (same names, kinds, order): 0, or -1 naming the first
+ * difference. */
+int hp_search_check_columns(const hp_spec *spec, const hp_param_column *cols, int n, const char *path, hp_err *err);
+/* A trial's values into its /trials row (lr, weight_decay and the parameter columns). */
+void hp_search_values_to_record(const hp_spec *spec, const double *values, hp_trial_record *r);
+/* Back from a /trials row: -1 (err names the trial and column) where a column holds a value the
+ * spec cannot have given (a choice not in its list). */
+int hp_search_values_from_record(const hp_spec *spec, const hp_trial_record *r, double values[HP_MAX_PARAMS],
+                                 hp_err *err);
+/* The /stage_params rows of a planned stage (one per parameter, fixed ones included); returns
+ * the count. */
+int hp_search_stage_param_rows(const hp_spec *spec, const hp_stage_plan *plan, hp_stage_param_record *rows);
+
 /* Total number of trials the spec will run (all stages). */
 int64_t hp_search_total_trials(const hp_spec *spec);
 
-/* Trials in one stage (random: trials; grid: points^(searched parameters)); -1 if no such stage. */
+/* Trials in one stage (random: trials; grid: the product of each searched parameter's points or
+ * choices); -1 if no such stage. */
 int64_t hp_search_stage_trials(const hp_spec *spec, int stage);
 
 /* Global id of the first trial of `stage` (the sum of the trial counts of the stages before). */

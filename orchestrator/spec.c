@@ -19,19 +19,17 @@
 
 /* ---- names ------------------------------------------------------------------------------- */
 static const char *const device_names[] = {"auto", "cpu", "cuda"};
-static const char *const scale_names[] = {"log", "linear"};
 static const char *const method_names[] = {"random", "grid"};
 static const char *const param_names[] = {"lr", "weight_decay"};
 enum { FORMAT_IDX, FORMAT_CIFAR10, FORMAT_COUNT };
 static const char *const format_names[FORMAT_COUNT] = {"idx", "cifar10"};
-_Static_assert(NELEM(param_names) == HP_NPARAMS, "one name per searchable parameter");
+_Static_assert(NELEM(param_names) == HP_NFIXED_PARAMS, "one name per parameter with a short name");
 
 static const char *name_of(const char *const *names, int n, int i) {
     return (i >= 0 && i < n) ? names[i] : "?";
 }
 const char *hp_param_name(hp_param p) { return name_of(param_names, NELEM(param_names), (int)p); }
 const char *hp_device_name(hp_device d) { return name_of(device_names, NELEM(device_names), (int)d); }
-const char *hp_scale_name(hp_scale s) { return name_of(scale_names, NELEM(scale_names), (int)s); }
 const char *hp_method_name(hp_method m) { return name_of(method_names, NELEM(method_names), (int)m); }
 
 static void set_defaults(hp_spec *s) {
@@ -53,9 +51,13 @@ static void set_defaults(hp_spec *s) {
     spec_optim_defaults(&s->optim, HP_OPTIM_SGD);
     spec_train_defaults(&s->train);
     s->has_search = 0;
-    for (int p = 0; p < HP_NPARAMS; p++)
+    s->search.nparams = HP_NFIXED_PARAMS;
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++) {
         s->search.params[p] = (hp_param_range){.enabled = 0, .scale = HP_SCALE_LOG, .bound_low = 0,
                                                .bound_high = INFINITY};
+        snprintf(s->search.params[p].name, sizeof s->search.params[p].name, "%s", param_names[p]);
+        snprintf(s->search.params[p].path, sizeof s->search.params[p].path, "optimizer.%s", param_names[p]);
+    }
     s->search.nstages = 0;
     s->final.ensemble = 1;
     s->search.keep_snapshots = 0;
@@ -143,82 +145,6 @@ static int parse_data(sy_doc *d, yaml_node_t *n, hp_data_spec *ds) {
     return 0;
 }
 
-/* One searched parameter: {low, high, scale, bounds}. */
-static int parse_range(sy_doc *d, yaml_node_t *n, hp_param p, hp_param_range *r) {
-    char where[64], path[80], a[32], b[32], c[32], e[32];
-    snprintf(where, sizeof where, "search.params.%s", hp_param_name(p));
-    int scale = HP_SCALE_LOG;
-    yaml_node_t *bounds = NULL;
-    sy_field f[] = {
-        F_NUM("low", &r->low, -INFINITY, INFINITY, 0),
-        F_NUM("high", &r->high, -INFINITY, INFINITY, 0),
-        F_ENUM("scale", &scale, scale_names, NELEM(scale_names), 0),
-        F_NODE("bounds", &bounds, 0),
-    };
-    f[0].flags = f[1].flags = SY_REQUIRED;
-    if (sy_read_map(d, n, where, f, NELEM(f))) return -1;
-    r->enabled = 1;
-    r->scale = (hp_scale)scale;
-    if (!(r->low < r->high))
-        return sy_fail(d, f[1].mark, "%s: low (%s) must be less than high (%s)", where, sy_fmt_num(r->low, a),
-                       sy_fmt_num(r->high, b));
-    if (p == HP_PARAM_LR && r->low <= 0)
-        return sy_fail(d, f[0].mark, "%s.low: %s is out of range; a learning rate must be > 0", where,
-                       sy_fmt_num(r->low, a));
-    if (r->scale == HP_SCALE_LOG && r->low <= 0)
-        return sy_fail(d, f[0].mark, "%s.low: %s must be > 0 on a log scale (or use scale: linear)", where,
-                       sy_fmt_num(r->low, a));
-    if (p == HP_PARAM_WD && r->low < 0)
-        return sy_fail(d, f[0].mark, "%s.low: %s is out of range; weight decay must be >= 0", where,
-                       sy_fmt_num(r->low, a));
-    /* No bounds given: [0, +inf) on either scale, since neither a learning rate nor a weight
-     * decay can be negative: widening a linear range stops at 0. */
-    r->bound_low = 0;
-    r->bound_high = INFINITY;
-    if (!bounds) return 0;
-    snprintf(path, sizeof path, "%s.bounds", where);
-    if (sy_expect(d, bounds, YAML_SEQUENCE_NODE, path)) return -1;
-    yaml_node_item_t *it = bounds->data.sequence.items.start;
-    ptrdiff_t count = bounds->data.sequence.items.top - it;
-    if (count != 2)
-        return sy_fail(d, bounds->start_mark, "%s: expected a list of two numbers [low, high], got %td item%s",
-                       path, count, count == 1 ? "" : "s");
-    double lo, hi;
-    snprintf(path, sizeof path, "%s.bounds[0]", where);
-    if (sy_read_bound(d, sy_node(d, it[0]), path, &lo)) return -1;
-    snprintf(path, sizeof path, "%s.bounds[1]", where);
-    if (sy_read_bound(d, sy_node(d, it[1]), path, &hi)) return -1;
-    if (!(lo < hi))
-        return sy_fail(d, bounds->start_mark, "%s.bounds: [%s, %s] is empty; the first bound must be the smaller",
-                       where, sy_fmt_num(lo, a), sy_fmt_num(hi, b));
-    if (r->scale == HP_SCALE_LOG && lo < 0)
-        return sy_fail(d, bounds->start_mark, "%s.bounds: the lower bound %s must be >= 0 on a log scale", where,
-                       sy_fmt_num(lo, a));
-    if (lo > r->low || hi < r->high)
-        return sy_fail(d, bounds->start_mark, "%s.bounds: [%s, %s] does not contain the range [%s, %s]", where,
-                       sy_fmt_num(lo, a), sy_fmt_num(hi, b), sy_fmt_num(r->low, c), sy_fmt_num(r->high, e));
-    r->bound_low = lo;
-    r->bound_high = hi;
-    return 0;
-}
-
-static int parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss) {
-    yaml_node_t *node[HP_NPARAMS] = {NULL};
-    sy_field f[HP_NPARAMS];
-    for (int p = 0; p < HP_NPARAMS; p++) f[p] = (sy_field)F_NODE(param_names[p], &node[p], 0);
-    if (sy_read_map(d, n, "search.params", f, HP_NPARAMS)) return -1;
-    int any = 0;
-    for (int p = 0; p < HP_NPARAMS; p++) {
-        if (!node[p]) continue;
-        any = 1;
-        if (parse_range(d, node[p], (hp_param)p, &ss->params[p])) return -1;
-    }
-    if (!any)
-        return sy_fail(d, n->start_mark,
-                       "search.params: no parameter to search; give at least one of lr, weight_decay");
-    return 0;
-}
-
 static const char *const prune_names[] = {"none", "median", "halving"};
 
 const char *hp_prune_rule_name(hp_prune_rule r) {
@@ -243,7 +169,8 @@ static int parse_prune(sy_doc *d, yaml_node_t *n, const char *where, hp_prune_sp
     return 0;
 }
 
-static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_spec *st, yaml_mark_t *epochs_mark) {
+static int parse_stage(sy_doc *d, yaml_node_t *n, int i, const hp_search_spec *ss, hp_stage_spec *st,
+                       yaml_mark_t *epochs_mark) {
     char where[48];
     snprintf(where, sizeof where, "search.stages[%d]", i);
     int method = 0;
@@ -274,15 +201,20 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, int nenabled, hp_stage_
     if (trials->seen)
         return sy_fail(d, trials->key_mark,
                        "%s: a grid stage takes 'points' (values per parameter), not 'trials'", where);
-    if (!points->seen)
+    int any_range = 0; /* a choice gives the grid its listed values: points is for ranges */
+    for (int p = 0; p < ss->nparams; p++) any_range |= ss->params[p].enabled && ss->params[p].scale != HP_SCALE_CHOICE;
+    if (!points->seen && any_range)
         return sy_fail(d, n->start_mark, "%s: a grid stage needs 'points' (values per parameter, >= 2)", where);
-    /* full factorial: points^(searched parameters) trials */
+    if (!points->seen) st->points = 2;
+    /* full factorial: `points` values of each real or int parameter, every value of a choice */
     int64_t total = 1;
-    for (int k = 0; k < nenabled; k++) {
-        total *= st->points;
+    for (int p = 0; p < ss->nparams; p++) {
+        const hp_param_range *r = &ss->params[p];
+        if (!r->enabled) continue;
+        total *= r->scale == HP_SCALE_CHOICE ? r->nchoices : st->points;
         if (total > SPEC_MAX_TRIALS)
-            return sy_fail(d, points->mark, "%s.points: %d points for %d parameters is more than %d trials",
-                           where, st->points, nenabled, SPEC_MAX_TRIALS);
+            return sy_fail(d, points->mark, "%s.points: %d points for the searched parameters is more than %d trials",
+                           where, st->points, SPEC_MAX_TRIALS);
     }
     st->trials = (int)total;
     return 0;
@@ -296,9 +228,7 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_mark
         F_NODE("stages", &stages, SY_REQUIRED),
     };
     if (sy_read_map(d, n, "search", f, NELEM(f))) return -1;
-    if (parse_params(d, params, ss)) return -1;
-    int nenabled = 0;
-    for (int p = 0; p < HP_NPARAMS; p++) nenabled += ss->params[p].enabled;
+    if (spec_parse_params(d, params, ss, mk->param)) return -1;
     if (sy_expect(d, stages, YAML_SEQUENCE_NODE, "search.stages")) return -1;
     yaml_node_item_t *it = stages->data.sequence.items.start;
     ptrdiff_t count = stages->data.sequence.items.top - it;
@@ -310,7 +240,7 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_mark
                        "search.stages: %td stages, more than the %d allowed", count, HP_MAX_STAGES);
     ss->nstages = (int)count;
     for (int i = 0; i < ss->nstages; i++)
-        if (parse_stage(d, sy_node(d, it[i]), i, nenabled, &ss->stages[i], &mk->stage_epochs[i])) return -1;
+        if (parse_stage(d, sy_node(d, it[i]), i, ss, &ss->stages[i], &mk->stage_epochs[i])) return -1;
     return 0;
 }
 
@@ -422,6 +352,7 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
     }
     if (final && parse_final(d, final, s)) return -1;
     if (check_across(d, s, &mk)) return -1;
+    if (s->has_search && spec_check_params(d, s, mk.param)) return -1;
     for (int i = 0; i < s->search.nstages; i++)
         if (s->search.stages[i].epochs == 0) s->search.stages[i].epochs = s->train.epochs;
     return 0;
@@ -429,9 +360,10 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
 
 /* ---- public API ---------------------------------------------------------------------------- */
 
-/* Parse `text` (len bytes, NUL at text[len]), taking ownership of it. */
-static int parse_owned(char *text, size_t len, const char *path, const hp_spec_read_opts *o, hp_spec *out,
-                       hp_err *err) {
+/* Parse `text` (len bytes, NUL at text[len]), taking ownership of it, with the value at each
+ * of paths[0..n) set to values[i] first. */
+static int parse_owned(char *text, size_t len, const char *path, const hp_spec_read_opts *o, int n,
+                       const char *const *paths, const char *const *values, hp_spec *out, hp_err *err) {
     static const hp_spec_read_opts plain;
     if (!o) o = &plain;
     memset(out, 0, sizeof *out);
@@ -442,10 +374,56 @@ static int parse_owned(char *text, size_t len, const char *path, const hp_spec_r
     out->text_len = len;
     sy_doc d;
     int rc = sy_load(&d, path, text, len, err);
+    d.lenient = o->lenient;
+    for (int i = 0; i < n && rc == 0; i++) rc = sy_set_path(&d, paths[i], values[i]);
     if (rc == 0) rc = parse_root(&d, o, out);
     sy_free(&d);
     if (rc) hp_spec_free(out);
     return rc;
+}
+
+int spec_parse_subst(const char *text, size_t len, const char *path, const hp_spec_read_opts *o, int n,
+                     const char *const *paths, const char *const *values, hp_spec *out, hp_err *err) {
+    memset(out, 0, sizeof *out);
+    char *copy = hp_calloc(len + 1, 1, "the spec text", err);
+    if (!copy) return hp_err_prefix(err, "%s", path);
+    if (len) memcpy(copy, text, len);
+    return parse_owned(copy, len, path, o, n, paths, values, out, err);
+}
+
+int hp_spec_for_trial(const hp_spec *base, const double *values, hp_spec *out, hp_err *err) {
+    const hp_search_spec *ss = &base->search;
+    if (ss->nparams <= HP_NFIXED_PARAMS) { /* lr and weight decay only: no need to read the spec again */
+        memcpy(out, base, sizeof *out);
+        out->text = NULL;
+        out->text_len = 0;
+        if (ss->params[HP_PARAM_LR].enabled) out->optim.lr = values[HP_PARAM_LR];
+        if (ss->params[HP_PARAM_WD].enabled) out->optim.weight_decay = values[HP_PARAM_WD];
+        return 0;
+    }
+    if (!base->text) return hp_errf(err, "%s: the spec's text is not at hand to set a trial's values", base->path);
+    const char *paths[HP_MAX_PARAMS], *vals[HP_MAX_PARAMS];
+    char text[HP_MAX_PARAMS][HP_CHOICE_TEXT + 32];
+    int n = 0;
+    for (int p = 0; p < ss->nparams && p < HP_MAX_PARAMS; p++) {
+        if (!ss->params[p].enabled) continue;
+        paths[n] = ss->params[p].path;
+        vals[n] = hp_param_text(&ss->params[p], values[p], text[n], sizeof text[n]);
+        n++;
+    }
+    hp_spec_read_opts o = {.skip_search = 1, .lenient = ss->lenient};
+    hp_spec t;
+    if (spec_parse_subst(base->text, (size_t)base->text_len, base->path, &o, n, paths, vals, &t, err) != 0)
+        return -1;
+    /* What the trial trains with comes from the new reading; the search and the rest stay the base's. */
+    memcpy(out, base, sizeof *out);
+    out->model = t.model;
+    out->optim = t.optim;
+    out->train = t.train;
+    out->text = NULL;
+    out->text_len = 0;
+    hp_spec_free(&t);
+    return 0;
 }
 
 static int too_large(const char *path, hp_err *err) {
@@ -500,7 +478,7 @@ int hp_spec_load_with(const char *path, const hp_spec_read_opts *o, hp_spec *out
         return too_large(path, err);
     }
     buf[n] = '\0';
-    return parse_owned(buf, n, path, o, out, err);
+    return parse_owned(buf, n, path, o, 0, NULL, NULL, out, err);
 }
 
 int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out, hp_err *err) {
@@ -512,7 +490,7 @@ int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out
     char *copy = hp_calloc((size_t)len + 1, 1, "the spec text", err);
     if (!copy) return hp_err_prefix(err, "%s", name);
     if (len) memcpy(copy, text, (size_t)len);
-    return parse_owned(copy, (size_t)len, name, NULL, out, err);
+    return parse_owned(copy, (size_t)len, name, NULL, 0, NULL, NULL, out, err);
 }
 
 int hp_spec_text_synthetic(const char *text, uint64_t len) {

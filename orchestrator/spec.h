@@ -47,18 +47,50 @@ typedef struct hp_data_spec {
 } hp_data_spec;
 
 /* --- search (the staged hyperparameter search) ------------------------------------------ */
-typedef enum hp_param { HP_PARAM_LR = 0, HP_PARAM_WD = 1, HP_NPARAMS = 2 } hp_param;
-const char *hp_param_name(hp_param p); /* "lr", "weight_decay" */
+/* Searched parameters: params[0] is always the learning rate (optimizer.lr, short name lr) and
+ * params[1] the weight decay (optimizer.weight_decay, short name weight_decay), searched or not;
+ * params[2 .. nparams) are the other parameters the spec names by their place in it
+ * ("optimizer.momentum", "model.layers.2.p", "train.batch_size"), always searched. */
+#define HP_MAX_PARAMS 16      /* parameters in search.params, lr and weight_decay included */
+#define HP_MAX_CHOICES 16     /* values of one choice parameter */
+#define HP_CHOICE_TEXT 32     /* bytes of one choice value's text, NUL included */
+typedef enum hp_param { HP_PARAM_LR = 0, HP_PARAM_WD = 1, HP_NFIXED_PARAMS = 2 } hp_param;
+const char *hp_param_name(hp_param p); /* the short names: "lr", "weight_decay" */
 
-typedef enum hp_scale { HP_SCALE_LOG = 0, HP_SCALE_LINEAR = 1 } hp_scale;
+/* log and linear: real values, sampled uniformly in log10(value) or value; int and int_log:
+ * integers, sampled likewise and floored (docs/search.md); choice: one of listed values. */
+typedef enum hp_scale {
+    HP_SCALE_LOG = 0,
+    HP_SCALE_LINEAR = 1,
+    HP_SCALE_INT = 2,
+    HP_SCALE_INT_LOG = 3,
+    HP_SCALE_CHOICE = 4
+} hp_scale;
 
 typedef struct hp_param_range {
-    int enabled;  /* 1 if the search varies this parameter; else the optimizer's value is used */
-    double low, high;   /* initial range, low < high; > 0 on a log scale */
+    int enabled;  /* 1 if the search varies this parameter; else (lr, weight_decay only) the optimizer's value */
+    char name[HP_NAME_MAX];   /* as search.params names it: "lr", "weight_decay", "optimizer.momentum" */
+    char path[HP_NAME_MAX];   /* its place in the spec: "optimizer.lr", "model.layers.2.p" */
+    double low, high;   /* initial range, low < high (int scales: integers, low <= high); > 0 on a log scale;
+                           choice: 0 and nchoices - 1 */
     hp_scale scale;     /* log (default) or linear */
     double bound_low, bound_high; /* hard bounds that widening never crosses; default: none
                                      [0, +inf) on either scale: neither parameter can be negative) */
+    int nchoices;                 /* choice: the listed values, as written */
+    char choices[HP_MAX_CHOICES][HP_CHOICE_TEXT];
+    int numeric_choices;          /* choice: 1 if every listed value is a number (choice_num holds them) */
+    double choice_num[HP_MAX_CHOICES];
 } hp_param_range;
+
+/* A trial's value of parameter r as text, the way it goes into the spec (and to an external
+ * trainer): a choice's listed value, an integer without a fraction, else the shortest decimal
+ * that reads back as the same double. */
+const char *hp_param_text(const hp_param_range *r, double v, char *buf, size_t cap);
+/* The number /trials records for parameter r: the value itself, or a numeric choice's number
+ * (NaN for a choice of words: /trials has its text). */
+double hp_param_number(const hp_param_range *r, double v);
+/* Whether parameter r's /trials column holds text (a choice of words) rather than a number. */
+int hp_param_is_text(const hp_param_range *r);
 
 typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;
 
@@ -79,7 +111,8 @@ typedef struct hp_prune_spec {
 typedef struct hp_stage_spec {
     hp_method method;
     int trials;        /* random: number of trials (> 0) */
-    int points;        /* grid: points per enabled parameter (>= 2); trials = points^nparams */
+    int points;        /* grid: points per searched real or int parameter (>= 2); a choice contributes its
+                          values; trials = the product */
     int epochs;        /* > 0 */
     int top_k;         /* the stage's ranges narrow around the top_k trials of the stage before; default 3 */
     double margin;     /* narrowing margin, in decades on a log scale (fraction of range on linear); default 0.25 */
@@ -89,7 +122,10 @@ typedef struct hp_stage_spec {
 } hp_stage_spec;
 
 typedef struct hp_search_spec {
-    hp_param_range params[HP_NPARAMS];
+    int nparams;              /* entries of params: 2 + the parameters named by their place */
+    hp_param_range params[HP_MAX_PARAMS];
+    int lenient;              /* 1 when a choice picks a variant (a path ending in .type): a trial's spec then
+                                 ignores keys that belong to another variant (momentum with type adam) */
     int nstages;
     hp_stage_spec stages[HP_MAX_STAGES];
     int keep_snapshots; /* keep the best snapshot of the top N finished trials; 0 = all (default) */
@@ -125,7 +161,7 @@ typedef struct hp_spec {
 
 /* Names as written in specs ("auto", "cpu", "cuda"; "log", "linear"; "random", "grid"). */
 const char *hp_device_name(hp_device d);
-const char *hp_scale_name(hp_scale s);
+const char *hp_scale_name(hp_scale s); /* "log", "linear", "int", "int_log", "choice" */
 const char *hp_method_name(hp_method m);
 const char *hp_prune_rule_name(hp_prune_rule r); /* "none", "median" */
 
@@ -139,6 +175,7 @@ typedef struct hp_spec_read_opts {
                         stays 0 and search holds the defaults */
     int epochs;      /* > 0: train.epochs is this (a command-line override), set before the checks
                         across sections, so they judge the epochs that will run */
+    int lenient;     /* keys of another variant are ignored, not refused (a trial's spec; search.lenient) */
 } hp_spec_read_opts;
 int hp_spec_load_with(const char *path, const hp_spec_read_opts *o, hp_spec *out, hp_err *err);
 /* Parse from memory (the spec stored in a results file); `name` is used in messages. */
@@ -148,6 +185,14 @@ int hp_spec_parse(const char *text, uint64_t len, const char *name, hp_spec *out
  * and report use to say why a file has no test result. */
 int hp_spec_text_synthetic(const char *text, uint64_t len);
 void hp_spec_free(hp_spec *s);
+
+/* The spec one trial trains with: `base` with each searched parameter p set to values[p] at its
+ * place (search.params), parsed and checked again; the search: section is not read. With only
+ * lr and weight_decay searched this is a copy with optimizer.lr and weight_decay set. out does
+ * not own base's text: free it with hp_spec_free as usual. A value the spec refuses (it was
+ * checked at load for each parameter's ends and choices, but not for every combination) fails
+ * with the spec's message. */
+int hp_spec_for_trial(const hp_spec *base, const double *values, hp_spec *out, hp_err *err);
 
 /* Write the resolved spec (every default filled in) as YAML that hp_spec_parse reads back
  * to the same values. Returns -1 if writing fails. */

@@ -50,10 +50,19 @@ static void dump_data(const hp_data_spec *d, FILE *f) {
 static void dump_search(const hp_search_spec *ss, FILE *f) {
     char a[32], b[32];
     fputs("search:\n  params:\n", f);
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < ss->nparams; p++) {
         const hp_param_range *r = &ss->params[p];
         if (!r->enabled) continue;
-        fprintf(f, "    %s: {low: %s, ", hp_param_name((hp_param)p), sy_fmt_num(r->low, a));
+        if (r->scale == HP_SCALE_CHOICE) {
+            fprintf(f, "    %s: {choice: [", r->name);
+            for (int i = 0; i < r->nchoices; i++) {
+                if (i) fputs(", ", f);
+                put_str(f, r->choices[i]);
+            }
+            fputs("]}\n", f);
+            continue;
+        }
+        fprintf(f, "    %s: {low: %s, ", r->name, sy_fmt_num(r->low, a));
         fprintf(f, "high: %s, scale: %s, ", sy_fmt_num(r->high, a), hp_scale_name(r->scale));
         fprintf(f, "bounds: [%s, %s]}\n", sy_fmt_num(r->bound_low, a), sy_fmt_num(r->bound_high, b));
     }

@@ -35,6 +35,7 @@ typedef struct spec_marks {
     int epochs_overridden;            /* train.epochs came from hp_spec_read_opts (for messages) */
     yaml_mark_t warmup, min_lr;       /* their values */
     yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
+    yaml_mark_t param[HP_MAX_PARAMS];       /* each searched parameter's name in search.params */
 } spec_marks;
 
 /* Sections (each fills its part of the spec, which holds the defaults on entry). */
@@ -43,6 +44,14 @@ void spec_optim_defaults(hp_optim_spec *o, hp_optim_type type);
 int spec_parse_optim(sy_doc *d, yaml_node_t *n, hp_optim_spec *o);
 void spec_train_defaults(hp_train_spec *t);
 int spec_parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t, spec_marks *mk);
+
+/* search.params (spec_params.c): read them into ss (marks: where each is named); then, once the
+ * whole spec is read, try each parameter's ends and choices in the spec (spec_parse_subst). */
+int spec_parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, yaml_mark_t marks[HP_MAX_PARAMS]);
+int spec_check_params(sy_doc *d, const hp_spec *s, const yaml_mark_t marks[HP_MAX_PARAMS]);
+/* Parse a copy of text with the value at each paths[i] set to values[i] (spec.c). */
+int spec_parse_subst(const char *text, size_t len, const char *path, const hp_spec_read_opts *o, int n,
+                     const char *const *paths, const char *const *values, hp_spec *out, hp_err *err);
 
 /* Writers of the resolved sections for hp_spec_dump, in the form the parsers read back. */
 void spec_dump_layers(const hp_model_spec *m, FILE *f);

@@ -29,12 +29,19 @@ typedef struct sy_doc {
     yaml_document_t doc;
     int loaded;
     hp_err *err;
+    int lenient;        /* sy_read_variant drops keys of another variant instead of refusing them */
 } sy_doc;
 
 /* Parse text (len bytes) into d: exactly one YAML document, nested at most SY_MAX_DEPTH
  * deep. Malformed YAML gives libyaml's problem text at its position. */
 int sy_load(sy_doc *d, const char *path, const char *text, size_t len, hp_err *err);
 void sy_free(sy_doc *d);
+
+/* Set the value at `path` ("optimizer.momentum", "model.layers.2.p": mapping keys and 0-based
+ * list indices, '.'-separated) to the plain scalar `value`, adding the key (and mappings on the
+ * way) where the document lacks it. Fails, naming the path, where a list index is out of range,
+ * a step meets a single value, or the place holds a mapping or a list. */
+int sy_set_path(sy_doc *d, const char *path, const char *value);
 yaml_node_t *sy_root(sy_doc *d); /* never NULL after a successful sy_load */
 yaml_node_t *sy_node(sy_doc *d, int index);
 
@@ -107,7 +114,8 @@ int sy_read_tag(sy_doc *d, yaml_node_t *map, const char *where, sy_field *tag);
 
 /* Read `map` as variant v[chosen] of v[0..nv), against fields[0..nf) (every key of every
  * variant; each variant's keys must have a field). Fills `seen`, `key_mark` and `mark` of the
- * fields read, like sy_read_map. */
+ * fields read, like sy_read_map. With d->lenient, keys of another variant are dropped from the
+ * mapping (a trial's spec where a choice picked the variant). */
 int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *tag, const sy_variant *v,
                     int nv, int chosen, sy_field *fields, int nf);
 

@@ -37,6 +37,14 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
                            const hp_trial_hooks *hooks, hp_trial_result *res, double t0, int *cancelled,
                            hp_err *err) {
     double a = log10(plan->values[HP_PARAM_LR]) + 2.0, b = log10(plan->values[HP_PARAM_WD] + 1e-12) + 4.0;
+    /* Each other searched parameter costs a little away from 30% of its initial range (the first
+     * choice of a list scores best), so that narrowing has something to find. */
+    double extra = 0;
+    for (int p = HP_NFIXED_PARAMS; p < spec->search.nparams; p++) {
+        const hp_param_range *r = &spec->search.params[p];
+        double x = r->high > r->low ? (plan->values[p] - r->low) / (r->high - r->low) : 0;
+        extra += r->scale == HP_SCALE_CHOICE ? 0.01 * x : 0.02 * (x - 0.3) * (x - 0.3);
+    }
     res->initial_loss = log((double)spec->data.nclasses);
     int first = 1;
     if (st->resume && st->resume->epochs_done >= 0 && st->resume->epochs_done <= plan->epochs) {
@@ -53,7 +61,7 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
         hp_epoch_metrics m = {0};
         m.epoch = e;
         m.lr = plan->values[HP_PARAM_LR];
-        m.val_acc = (0.9 - 0.02 * (a * a + 0.25 * b * b)) * (1.0 - 0.5 / (e + 1));
+        m.val_acc = (0.9 - 0.02 * (a * a + 0.25 * b * b) - extra) * (1.0 - 0.5 / (e + 1));
         m.val_loss = 1.0 - m.val_acc;
         m.train_acc = m.val_acc;
         m.train_loss = m.val_loss;
@@ -202,6 +210,10 @@ static int report_result(trial_run *r, hp_err *err) {
                                hp_model_state_size(model), err);
 }
 
+static int run_trainer(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
+                       const hp_trial_start *st, const hp_trial_hooks *hooks, double t0, hp_trial_result res,
+                       int *cancelled, hp_err *err);
+
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
                      const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err) {
     static const hp_trial_start fresh = {0};
@@ -211,9 +223,20 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     hp_trial_result res = new_result(plan);
     if (spec->train.synthetic_ms > 0) return synthetic_trial(spec, plan, st, hooks, &res, t0, cancelled, err);
 
+    /* The trial's own spec: every searched parameter at its value (search.params). */
+    hp_spec tspec;
+    trial_run r = {spec, plan, hooks, *st, t0, NULL, res, NULL, {{0}}};
+    if (hp_spec_for_trial(spec, plan->values, &tspec, &r.terr) != 0) return report_unbuilt(&r, err);
+    int rc = run_trainer(&tspec, data, plan, st, hooks, t0, res, cancelled, err);
+    hp_spec_free(&tspec);
+    return rc;
+}
+
+/* hp_trial_execute with the trial's spec (its values set). */
+static int run_trainer(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
+                       const hp_trial_start *st, const hp_trial_hooks *hooks, double t0, hp_trial_result res,
+                       int *cancelled, hp_err *err) {
     hp_optim_spec optim = spec->optim;
-    optim.lr = plan->values[HP_PARAM_LR];
-    optim.weight_decay = plan->values[HP_PARAM_WD];
     hp_train_spec train = spec->train;
     train.epochs = plan->epochs;
     /* A stage may train on the first N examples of the training split only (cheap coarse stages);

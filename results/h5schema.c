@@ -139,7 +139,7 @@ static void ins_str(hid_t t, const char *name, size_t off, size_t n, int *ok) {
 }
 
 void hp_h5_types_close(hp_h5_types *t) {
-    hid_t *ids[] = {&t->status, &t->trial, &t->curve, &t->stage, &t->final, &t->layout, &t->ckpt};
+    hid_t *ids[] = {&t->status, &t->trial, &t->curve, &t->stage, &t->sparam, &t->final, &t->layout, &t->ckpt};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         if (*ids[i] >= 0) H5Tclose(*ids[i]);
         *ids[i] = -1;
@@ -193,6 +193,66 @@ static void curve_type(hp_h5_types *t, int *ok) {
         ins(t->curve, col, F(hp_curve_record, layer_update_ratio) + (size_t)k * sizeof(float), H5T_NATIVE_FLOAT,
             ok);
     }
+}
+
+/* The compound type of /stage_params rows (hp_stage_param_record). */
+static void sparam_type(hp_h5_types *t, int *ok) {
+    typedef hp_stage_param_record R;
+    if (*ok && (t->sparam = H5Tcreate(H5T_COMPOUND, sizeof(R))) < 0) *ok = 0;
+    ins(t->sparam, "stage", F(R, stage), H5T_NATIVE_INT32, ok);
+    ins_str(t->sparam, "name", F(R, name), sizeof(((R *)0)->name), ok);
+    ins_str(t->sparam, "scale", F(R, scale), sizeof(((R *)0)->scale), ok);
+    ins(t->sparam, "low", F(R, low), H5T_NATIVE_DOUBLE, ok);
+    ins(t->sparam, "high", F(R, high), H5T_NATIVE_DOUBLE, ok);
+    ins_str(t->sparam, "derivation", F(R, derivation), sizeof(((R *)0)->derivation), ok);
+    ins_str(t->sparam, "choices", F(R, choices), sizeof(((R *)0)->choices), ok);
+}
+
+int hp_h5_trial_add_columns(hp_h5_types *t, const hp_param_column *cols, int n, const char *path, hp_err *err) {
+    if (n < 0 || n > HP_MAX_XCOLS)
+        return hp_errf(err, "results file %s: %d parameter columns, more than the %d a file holds", path, n,
+                       HP_MAX_XCOLS);
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        if (cols[i].text)
+            ins_str(t->trial, cols[i].name, F(hp_trial_record, xcol) + (size_t)i * sizeof(hp_param_value), HP_XTEXT,
+                    &ok);
+        else
+            ins(t->trial, cols[i].name, F(hp_trial_record, xcol) + (size_t)i * sizeof(hp_param_value), H5T_NATIVE_DOUBLE,
+                &ok);
+    }
+    if (!ok) return hp_h5_fail(err, path, "adding the parameter columns to the /trials type");
+    return 0;
+}
+
+int hp_h5_trial_find_columns(const hp_h5_types *t, hid_t ds, hp_param_column cols[HP_MAX_XCOLS], const char *path,
+                             hp_err *err) {
+    hid_t ft = H5Dget_type(ds);
+    if (ft < 0) return hp_h5_fail(err, path, "reading the type of " HP_DS_TRIALS);
+    int n = 0, rc = 0, nm = H5Tget_class(ft) == H5T_COMPOUND ? H5Tget_nmembers(ft) : 0;
+    for (int i = 0; i < nm && rc == 0; i++) {
+        char *name = H5Tget_member_name(ft, (unsigned)i);
+        if (!name) {
+            rc = hp_h5_fail(err, path, "reading a member name of " HP_DS_TRIALS);
+            break;
+        }
+        H5E_BEGIN_TRY { rc = H5Tget_member_index(t->trial, name) >= 0 ? 1 : 0; }
+        H5E_END_TRY;
+        if (rc == 1) {
+            rc = 0;
+        } else if (n == HP_MAX_XCOLS || strlen(name) >= sizeof cols[0].name) {
+            rc = hp_errf(err, "results file %s: %s has a column '%.64s' beyond the %d parameter columns (of names "
+                         "under %zu bytes) this build reads", path, HP_DS_TRIALS, name, HP_MAX_XCOLS,
+                         sizeof cols[0].name);
+        } else {
+            snprintf(cols[n].name, sizeof cols[n].name, "%s", name);
+            cols[n].text = H5Tget_member_class(ft, (unsigned)i) == H5T_STRING;
+            n++;
+        }
+        H5free_memory(name);
+    }
+    H5Tclose(ft);
+    return rc ? -1 : n;
 }
 
 /* The compound type of /stages rows (hp_stage_record). */
@@ -270,7 +330,7 @@ static void ckpt_type(hp_h5_types *t, int *ok) {
 #undef F
 
 int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
-    t->status = t->trial = t->curve = t->stage = t->final = t->layout = t->ckpt = -1;
+    t->status = t->trial = t->curve = t->stage = t->sparam = t->final = t->layout = t->ckpt = -1;
     int ok = 1;
 
     t->status = H5Tenum_create(H5T_NATIVE_INT32);
@@ -281,6 +341,7 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err) {
     trial_type(t, &ok);
     curve_type(t, &ok);
     stage_type(t, &ok);
+    sparam_type(t, &ok);
     final_type(t, &ok);
     layout_type(t, &ok);
     ckpt_type(t, &ok);

@@ -12,11 +12,13 @@
 #include <stdint.h>
 
 #include "hp_err.h"
+#include "results.h"
 
 /* Object names in the file. */
 #define HP_DS_TRIALS "/trials"
 #define HP_DS_CURVES "/curves"
 #define HP_DS_STAGES "/stages"
+#define HP_DS_STAGE_PARAMS "/stage_params"
 #define HP_DS_LAYOUT "/model/layout"
 #define HP_DS_SNAP "/snapshots/state"
 #define HP_DS_FINAL "/final"
@@ -39,6 +41,7 @@ typedef struct hp_h5_types {
     hid_t trial;  /* hp_trial_record */
     hid_t curve;  /* hp_curve_record */
     hid_t stage;  /* hp_stage_record */
+    hid_t sparam; /* hp_stage_param_record */
     hid_t final;  /* hp_final_record */
     hid_t layout; /* hp_tensor_info */
     hid_t ckpt;   /* hp_checkpoint_record */
@@ -46,6 +49,13 @@ typedef struct hp_h5_types {
 
 /* Build every memory type. On failure all are closed and err says why. */
 int hp_h5_types_create(hp_h5_types *t, hp_err *err);
+/* Add a file's parameter columns to t->trial: column i is member cols[i].name at
+ * hp_trial_record.xcol[i] (.num, a double, or .text, a string). */
+int hp_h5_trial_add_columns(hp_h5_types *t, const hp_param_column *cols, int n, const char *path, hp_err *err);
+/* The parameter columns of a /trials dataset: its members that t->trial (without columns) lacks,
+ * in the file's order; a string member is a text column. Returns the count, or -1. */
+int hp_h5_trial_find_columns(const hp_h5_types *t, hid_t ds, hp_param_column cols[HP_MAX_XCOLS], const char *path,
+                             hp_err *err);
 void hp_h5_types_close(hp_h5_types *t);
 
 /* Replace HDF5's automatic error printing by a handler that only remembers why the last

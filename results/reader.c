@@ -10,15 +10,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/stat.h>
 
 #include "h5schema.h"
 #include "hp_checked.h"
 #include "results.h"
 
-enum { RD_TRIALS, RD_CURVES, RD_STAGES, RD_FINAL, RD_SNAP, RD_LAYOUT, RD_COUNT };
-static const char *const rd_names[RD_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,
-                                               HP_DS_FINAL,  HP_DS_SNAP,   HP_DS_LAYOUT};
+/* RD_SPARAMS last: the one table a file may lack (version 2 and older). */
+enum { RD_TRIALS, RD_CURVES, RD_STAGES, RD_FINAL, RD_SNAP, RD_LAYOUT, RD_SPARAMS, RD_COUNT };
+static const char *const rd_names[RD_COUNT] = {HP_DS_TRIALS, HP_DS_CURVES, HP_DS_STAGES,      HP_DS_FINAL,
+                                               HP_DS_SNAP,   HP_DS_LAYOUT, HP_DS_STAGE_PARAMS};
 
 struct hp_results_reader {
     char *path;
@@ -33,7 +35,14 @@ struct hp_results_reader {
     int64_t state_size;
     hid_t ck_index, ck_state; /* /checkpoints, -1 when the file has none (older builds) */
     int64_t ck_width;
+    int nxcols;               /* /trials' parameter columns */
+    hp_param_column xcols[HP_MAX_XCOLS];
 };
+
+int hp_results_reader_param_columns(const hp_results_reader *r, const hp_param_column **cols) {
+    *cols = r->xcols;
+    return r->nxcols;
+}
 
 void hp_results_close_read(hp_results_reader *r) {
     if (!r) return;
@@ -270,7 +279,10 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
  * recorded") with device "" (unknown) is what they mean. */
 static void trials_v1_defaults(void *rows, int64_t n) {
     hp_trial_record *t = rows;
-    for (int64_t i = 0; i < n; i++) t[i].gpu = -1; /* device: "" from the zeroed buffer */
+    for (int64_t i = 0; i < n; i++) {
+        t[i].gpu = -1; /* device: "" from the zeroed buffer */
+        for (int k = 0; k < HP_MAX_XCOLS; k++) t[i].xcol[k].num = NAN;
+    }
 }
 
 int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t *n, hp_err *err) {
@@ -281,6 +293,8 @@ int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t
         TERM(t[i].host);
         TERM(t[i].device);
         TERM(t[i].message);
+        for (int k = 0; k < r->nxcols; k++)
+            if (r->xcols[k].text) TERM(t[i].xcol[k].text);
         if (t[i].status < HP_TRIAL_PENDING || t[i].status > HP_TRIAL_PRUNED) {
             hp_errf(err, "results file %s: row %lld of %s has an unknown status %d", r->path,
                     (long long)i, HP_DS_TRIALS, (int)t[i].status);
@@ -308,6 +322,23 @@ int hp_results_read_stages(hp_results_reader *r, hp_stage_record **rows, int64_t
         TERM(s[i].method);
         TERM(s[i].lr_derivation);
         TERM(s[i].wd_derivation);
+    }
+    *rows = s;
+    return 0;
+}
+
+int hp_results_read_stage_params(hp_results_reader *r, hp_stage_param_record **rows, int64_t *n, hp_err *err) {
+    *rows = NULL;
+    *n = 0;
+    if (r->ds[RD_SPARAMS] < 0) return 0;
+    void *buf;
+    if (read_table(r, RD_SPARAMS, r->t.sparam, sizeof **rows, NULL, &buf, n, err) < 0) return -1;
+    hp_stage_param_record *s = buf;
+    for (int64_t i = 0; i < *n; i++) {
+        TERM(s[i].name);
+        TERM(s[i].scale);
+        TERM(s[i].derivation);
+        TERM(s[i].choices);
     }
     *rows = s;
     return 0;
@@ -436,9 +467,18 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     H5Pclose(fapl);
     int ok = hp_h5_check_format(r->file, path, &r->header.format_version, err) == 0 &&
              read_header(r, err) == 0 && hp_h5_types_create(&r->t, err) == 0;
-    const hid_t mtypes[RD_COUNT] = {r->t.trial, r->t.curve, r->t.stage,
-                                    r->t.final, -1,         r->t.layout};
+    const hid_t mtypes[RD_COUNT] = {r->t.trial, r->t.curve, r->t.stage, r->t.final, -1, r->t.layout, r->t.sparam};
+    /* The parameter columns /trials has (none before version 3). */
+    if (ok) {
+        hid_t tr = H5Dopen2(r->file, HP_DS_TRIALS, H5P_DEFAULT);
+        int n = tr >= 0 ? hp_h5_trial_find_columns(&r->t, tr, r->xcols, path, err)
+                        : hp_h5_fail(err, path, "opening " HP_DS_TRIALS);
+        if (tr >= 0) H5Dclose(tr);
+        ok = n >= 0 && hp_h5_trial_add_columns(&r->t, r->xcols, n, path, err) == 0;
+        r->nxcols = n > 0 ? n : 0;
+    }
     for (int i = 0; ok && i < RD_COUNT; i++) {
+        if (i == RD_SPARAMS && H5Lexists(r->file, rd_names[i], H5P_DEFAULT) <= 0) continue;
         const char *const *optional = i == RD_TRIALS ? hp_h5_trial_optional(r->header.format_version) : NULL;
         r->ds[i] = hp_h5_open_table_opt(r->file, rd_names[i], mtypes[i], i == RD_SNAP ? 2 : 1, optional,
                                         path, err);

@@ -24,14 +24,18 @@ static int copy_rows(hp_results_reader *rd, hp_results *w, hp_err *err) {
     hp_stage_record *st = NULL;
     hp_curve_record *cv = NULL;
     hp_final_record *fr = NULL;
+    hp_stage_param_record *sp = NULL;
     float *state = NULL;
-    int64_t nt = 0, ns = 0, nc = 0, nf = 0;
+    int64_t nt = 0, ns = 0, nc = 0, nf = 0, nsp = 0;
     int ok = hp_results_read_trials(rd, &tr, &nt, err) == 0 && hp_results_read_stages(rd, &st, &ns, err) == 0 &&
              hp_results_read_curves(rd, &cv, &nc, err) == 0 && hp_results_read_final(rd, &fr, &nf, err) == 0 &&
              copy_table(w, DS_TRIALS, w->t.trial, nt, tr, "copying " HP_DS_TRIALS, err) == 0 &&
              copy_table(w, DS_STAGES, w->t.stage, ns, st, "copying " HP_DS_STAGES, err) == 0 &&
              copy_table(w, DS_CURVES, w->t.curve, nc, cv, "copying " HP_DS_CURVES, err) == 0 &&
-             copy_table(w, DS_FINAL, w->t.final, nf, fr, "copying " HP_DS_FINAL, err) == 0;
+             copy_table(w, DS_FINAL, w->t.final, nf, fr, "copying " HP_DS_FINAL, err) == 0 &&
+             hp_results_read_stage_params(rd, &sp, &nsp, err) == 0 &&
+             hp_results_write_table(w, w->sp_ds, &w->sp_rows, w->t.sparam, 0, nsp, sp, "copying " HP_DS_STAGE_PARAMS,
+                                    err) == 0;
     int64_t nsnap = ok ? hp_results_read_nsnapshots(rd, err) : -1;
     if (nsnap < 0) ok = 0;
     if (ok && nsnap > 0) {
@@ -45,6 +49,7 @@ static int copy_rows(hp_results_reader *rd, hp_results *w, hp_err *err) {
     free(st);
     free(cv);
     free(fr);
+    free(sp);
     free(state);
     return ok ? 0 : -1;
 }
@@ -78,7 +83,12 @@ int hp_results_recover(const char *path, hp_err *err) {
         return -1;
     }
     hp_results *w = NULL;
-    int rc = hp_results_create_file(tmp, &h->meta, h->created_utc, layout, nt, &w, err);
+    /* The same parameter columns as the file has. */
+    hp_results_meta meta = h->meta;
+    const hp_param_column *cols = NULL;
+    meta.nxcols = hp_results_reader_param_columns(rd, &cols);
+    for (int i = 0; i < meta.nxcols; i++) meta.xcols[i] = cols[i];
+    int rc = hp_results_create_file(tmp, &meta, h->created_utc, layout, nt, &w, err);
     if (rc == 0 && w->state_size != hp_results_reader_state_size(rd))
         rc = hp_errf(err, "results file %s: its layout does not cover its snapshot rows", path);
     if (rc == 0) rc = copy_rows(rd, w, err);

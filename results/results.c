@@ -48,8 +48,9 @@ static hp_results *results_alloc(const char *path, hp_err *err) {
     r->dxpl = -1;
     r->ck_index = r->ck_state = -1;
     r->lock_fd = -1;
+    r->sp_ds = -1;
     for (int i = 0; i < DS_COUNT; i++) r->ds[i] = -1;
-    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = r->t.ckpt = -1;
+    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.sparam = r->t.final = r->t.layout = r->t.ckpt = -1;
     size_t n = strlen(path);
     r->path = hp_calloc(n + 1, 1, "the results file name", err);
     if (!r->path) {
@@ -82,6 +83,7 @@ static int results_release(hp_results *r, hp_err *err) {
             snprintf(what, sizeof what, "closing %s", ds_names[i]);
             rc = hp_h5_fail(err, r->path, what);
         }
+    if (r->sp_ds >= 0 && H5Dclose(r->sp_ds) < 0 && rc == 0) rc = hp_h5_fail(err, r->path, "closing " HP_DS_STAGE_PARAMS);
     if (hp_results_ckpt_release(r, rc == 0 ? err : NULL) < 0 && rc == 0) rc = -1;
     hp_h5_types_close(&r->t);
     if (r->dxpl >= 0) H5Pclose(r->dxpl);
@@ -285,6 +287,7 @@ static int create_tables(hp_results *r, int ntensors, hp_err *err) {
     if ((r->ds[DS_TRIALS] = hp_results_create_table(r, HP_DS_TRIALS, r->t.trial, 0, HP_CHUNK_TRIALS, 1, err)) < 0 ||
         (r->ds[DS_CURVES] = hp_results_create_table(r, HP_DS_CURVES, r->t.curve, 0, HP_CHUNK_CURVES, 1, err)) < 0 ||
         (r->ds[DS_STAGES] = hp_results_create_table(r, HP_DS_STAGES, r->t.stage, 0, HP_CHUNK_STAGES, 1, err)) < 0 ||
+        (r->sp_ds = hp_results_create_table(r, HP_DS_STAGE_PARAMS, r->t.sparam, 0, HP_CHUNK_STAGES, 1, err)) < 0 ||
         (r->ds[DS_FINAL] = hp_results_create_table(r, HP_DS_FINAL, r->t.final, 0, HP_CHUNK_FINAL, 1, err)) < 0 ||
         (r->ds[DS_LAYOUT] =
              hp_results_create_table(r, HP_DS_LAYOUT, r->t.layout, (hsize_t)ntensors, 0, 0, err)) < 0)
@@ -313,8 +316,16 @@ static int write_layout(hp_results *r, const hp_tensor_info *layout, int ntensor
  * change. */
 static int fill_file(hp_results *r, const char *tmp, const hp_results_meta *meta, const char *created_utc,
                      const hp_tensor_info *layout, int ntensors, hp_err *err) {
+    if (meta->nxcols < 0 || meta->nxcols > HP_MAX_XCOLS)
+        return hp_errf(err, "results file %s: %d parameter columns, more than the %d a file holds", r->path,
+                       (int)meta->nxcols, HP_MAX_XCOLS);
+    r->nxcols = meta->nxcols;
+    for (int i = 0; i < r->nxcols; i++) {
+        r->xcols[i] = meta->xcols[i];
+        CLEAN(r->xcols[i].name);
+    }
     if (hp_results_lock(tmp, &r->lock_fd, err) != 0 || hp_h5_types_create(&r->t, err) != 0 ||
-        xfer_init(r, err) != 0 || write_root_attrs(r, meta, created_utc, err) != 0 ||
+        hp_h5_trial_add_columns(&r->t, r->xcols, r->nxcols, r->path, err) != 0 || xfer_init(r, err) != 0 || write_root_attrs(r, meta, created_utc, err) != 0 ||
         make_group(r, "/model", err) != 0 || make_group(r, "/snapshots", err) != 0 ||
         create_tables(r, ntensors, err) != 0 || create_snapshots(r, err) < 0 ||
         hp_results_ckpt_create(r, meta->checkpoint_width, err) < 0 || write_layout(r, layout, ntensors, err) != 0)
@@ -394,10 +405,50 @@ static int check_status(const hp_results *r, const hp_trial_record *t, hp_err *e
     return 0;
 }
 
-static void clean_trial(hp_trial_record *t) {
+static void clean_trial(const hp_results *r, hp_trial_record *t) {
     CLEAN(t->host);
     CLEAN(t->device);
     CLEAN(t->message);
+    for (int i = 0; i < r->nxcols; i++)
+        if (r->xcols[i].text) CLEAN(t->xcol[i].text);
+}
+
+const char *hp_param_column_title(const hp_param_column *cols, int n, int k) {
+    const char *dot = strrchr(cols[k].name, '.'), *tail = dot ? dot + 1 : cols[k].name;
+    for (int j = 0; j < n; j++) {
+        if (j == k) continue;
+        const char *d = strrchr(cols[j].name, '.');
+        if (!strcmp(d ? d + 1 : cols[j].name, tail)) return cols[k].name;
+    }
+    return tail;
+}
+
+int hp_results_param_columns(const hp_results *r, const hp_param_column **cols) {
+    *cols = r->xcols;
+    return r->nxcols;
+}
+
+int hp_results_add_stage_params(hp_results *r, const hp_stage_param_record *rows, int n, hp_err *err) {
+    if (n < 0 || (n > 0 && !rows))
+        return hp_errf(err, "results file %s: add_stage_params needs %d rows", r->path, n);
+    if (r->sp_ds < 0 || n == 0) return 0;
+    if (hp_results_check_usable(r, err) < 0) return -1;
+    hp_stage_param_record copy[32];
+    for (int done = 0; done < n;) {
+        int k = n - done < 32 ? n - done : 32;
+        for (int i = 0; i < k; i++) {
+            copy[i] = rows[done + i];
+            CLEAN(copy[i].name);
+            CLEAN(copy[i].scale);
+            CLEAN(copy[i].derivation);
+            CLEAN(copy[i].choices);
+        }
+        if (hp_results_write_table(r, r->sp_ds, &r->sp_rows, r->t.sparam, r->sp_rows, k, copy,
+                                   "appending rows to " HP_DS_STAGE_PARAMS, err) < 0)
+            return -1;
+        done += k;
+    }
+    return 0;
 }
 
 int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_trial_record *trials,
@@ -417,7 +468,7 @@ int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_t
         if (!copy) return -1;
         for (int i = 0; i < ntrials; i++) {
             copy[i] = trials[i];
-            clean_trial(&copy[i]);
+            clean_trial(r, &copy[i]);
         }
         /* Trials first, then the stage row: a reader that sees a stage finds its trials. */
         int rc = write_rows(r, DS_TRIALS, r->t.trial, r->rows[DS_TRIALS], ntrials, copy,
@@ -440,7 +491,7 @@ int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *e
                        (long long)r->rows[DS_TRIALS] - 1);
     if (check_status(r, rec, err) < 0) return -1;
     hp_trial_record t = *rec;
-    clean_trial(&t);
+    clean_trial(r, &t);
     return write_rows(r, DS_TRIALS, r->t.trial, t.id, 1, &t, "updating a row of " HP_DS_TRIALS,
                       err);
 }
@@ -589,6 +640,19 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
     }
     int version = 0, ok = hp_h5_check_format(r->file, path, &version, err) == 0 &&
                           hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0;
+    /* The parameter columns /trials has (none before version 3), then /stage_params if any. */
+    if (ok) {
+        hid_t tr = H5Dopen2(r->file, HP_DS_TRIALS, H5P_DEFAULT);
+        int n = tr >= 0 ? hp_h5_trial_find_columns(&r->t, tr, r->xcols, path, err)
+                        : hp_h5_fail(err, path, "opening " HP_DS_TRIALS);
+        if (tr >= 0) H5Dclose(tr);
+        ok = n >= 0 && hp_h5_trial_add_columns(&r->t, r->xcols, n, path, err) == 0;
+        r->nxcols = n > 0 ? n : 0;
+    }
+    if (ok && H5Lexists(r->file, HP_DS_STAGE_PARAMS, H5P_DEFAULT) > 0) {
+        r->sp_ds = hp_h5_open_table(r->file, HP_DS_STAGE_PARAMS, r->t.sparam, 1, path, err);
+        ok = r->sp_ds >= 0 && (r->sp_rows = hp_h5_rows(r->sp_ds, HP_DS_STAGE_PARAMS, path, err)) >= 0;
+    }
     const hid_t mtypes[DS_COUNT] = {r->t.trial, r->t.curve, r->t.stage, r->t.layout, -1, r->t.final};
     for (int i = 0; ok && i < DS_COUNT; i++) {
         /* A version-1 /trials has no gpu and device: rows updated in it keep that layout. */

@@ -1,4 +1,4 @@
-/* results.h - the hpsweep results file (HDF5, format version 2): schema, writer, reader.
+/* results.h - the hpsweep results file (HDF5, format version 3): schema, writer, reader.
  * (`hpsweep show`, the summary built on the reader, is in show.h.)
  *
  * One file per sweep, written only by the coordinator (serial HDF5), readable by other
@@ -10,6 +10,8 @@
  *   /trials           compound, extendible; one row per trial (hp_trial_record), updated in place
  *   /curves           compound, extendible; one row per trial and epoch (hp_curve_record)
  *   /stages           compound, extendible; one row per planned stage (hp_stage_record)
+ *   /stage_params     compound, extendible; one row per stage and searched parameter
+ *                     (hp_stage_param_record): its range or choice set and how it was derived
  *   /model/layout     compound; name, ndim, shape, offset, size, is_buffer of each state tensor
  *   /snapshots/state  float32 [n, state_size], extendible; best-on-validation states;
  *                     /trials.snapshot_row points into it (-1: none kept)
@@ -23,7 +25,10 @@
  *   checkpoint_every. Files without /checkpoints (older builds) read and resume fine; their
  *   running trials restart.
  *
- * Versions: 2 added /trials.gpu and /trials.device (the device a trial ran on).
+ * Versions: 2 added /trials.gpu and /trials.device (the device a trial ran on). 3 added one
+ * /trials column per searched parameter other than lr and weight_decay (named as search.params
+ * names it: "optimizer.momentum"; a number, or the text of a choice of words), and
+ * /stage_params; a version-2 file reads as one with no such columns.
  * Version-1 files are still read (gpu -1, device "" for every trial) and continued: rows
  * written into them keep the version-1 layout (HDF5 writes the members the file has and skips
  * the others), so the file stays version 1; a recovered one (hp_results_recover) is rewritten
@@ -43,7 +48,28 @@
 #include "layer_spec.h"
 
 #define HP_FORMAT_NAME "hpsweep"
-#define HP_FORMAT_VERSION 2
+#define HP_FORMAT_VERSION 3
+
+/* Searched parameters beyond lr and weight_decay: one /trials column each (orchestrator/spec.h's
+ * HP_MAX_PARAMS - 2). */
+#define HP_MAX_XCOLS 14
+#define HP_XTEXT 32 /* bytes of a text column's value, NUL included */
+typedef struct hp_param_column {
+    char name[64];             /* the column's name: the parameter as search.params names it */
+    int32_t text;              /* 1: the column holds text (hp_param_value.text), 0: a number (.num) */
+} hp_param_column;
+
+/* A column's short title for tables and logs: the last step of its name ("momentum" for
+ * optimizer.momentum), or the whole name where another of the n columns ends the same way
+ * (optimizer.type and model.layers.1.type). */
+const char *hp_param_column_title(const hp_param_column *cols, int n, int k);
+
+/* One parameter column's value in a /trials row. The columns follow one another in the row, so
+ * the file lists them in their order whatever their kinds. */
+typedef union hp_param_value {
+    double num;
+    char text[HP_XTEXT];
+} hp_param_value;
 
 typedef enum hp_trial_status {
     HP_TRIAL_PENDING = 0,
@@ -77,6 +103,9 @@ typedef struct hp_trial_record {
     char device[64];           /* the GPU's name, or "cpu"; "" before it ran, or in a version-1 file */
     int64_t snapshot_row;      /* row in /snapshots/state, -1 if none kept */
     char message[128];         /* why it failed or diverged */
+    /* The file's parameter columns (hp_param_column, in the file's order): column i is
+     * xcol[i].num or xcol[i].text as its kind says (a number NaN where a file lacks it). */
+    hp_param_value xcol[HP_MAX_XCOLS];
 } hp_trial_record;
 
 /* Whether the spec stored in a file (text, len bytes) describes a synthetic sweep
@@ -132,6 +161,16 @@ typedef struct hp_stage_record {
     char wd_derivation[16];
 } hp_stage_record;
 
+/* One searched parameter of one stage (/stage_params). */
+typedef struct hp_stage_param_record {
+    int32_t stage;
+    char name[64];             /* as search.params names it ("lr", "optimizer.momentum") */
+    char scale[16];            /* "log", "linear", "int", "int_log", "choice" */
+    double low, high;          /* the stage's range (a fixed parameter: its value twice; a choice: NaN) */
+    char derivation[16];       /* "initial", "narrowed", "widened_low", "widened_high", "kept", "fixed" */
+    char choices[256];         /* a choice: the stage's set, comma-separated; else "" */
+} hp_stage_param_record;
+
 typedef struct hp_final_record {
     char kind[16];             /* "best" (the best trial's best snapshot; trial: its id), or "ensemble:K" (the
                                   K best trials' snapshots, probabilities averaged: final.ensemble; trial -1) */
@@ -171,6 +210,8 @@ typedef struct hp_results_meta {
                                   under this name, so defaults derived from it match */
     int32_t checkpoint_every;  /* checkpoint interval in epochs the sweep started with (0 = off) */
     int64_t checkpoint_width;  /* floats per /checkpoints/state row; 0: 1 (no vectors) */
+    int32_t nxcols;            /* /trials' parameter columns (<= HP_MAX_XCOLS) */
+    hp_param_column xcols[HP_MAX_XCOLS];
 } hp_results_meta;
 
 typedef struct hp_results hp_results;
@@ -189,6 +230,12 @@ int hp_results_create(const char *path, const hp_results_meta *meta, const hp_te
  * reader that sees a stage finds its trials. */
 int hp_results_add_stage(hp_results *r, const hp_stage_record *stage, const hp_trial_record *trials,
                          int ntrials, hp_err *err);
+/* Append the rows of a stage's searched parameters; call before hp_results_add_stage, so that a
+ * reader that sees the stage finds them. A file without /stage_params (version 2, continued)
+ * takes none: 0. */
+int hp_results_add_stage_params(hp_results *r, const hp_stage_param_record *rows, int n, hp_err *err);
+/* The file's parameter columns (/trials), as created or as found when reopened. */
+int hp_results_param_columns(const hp_results *r, const hp_param_column **cols);
 /* Overwrite trial row `rec->id`. */
 int hp_results_update_trial(hp_results *r, const hp_trial_record *rec, hp_err *err);
 int hp_results_append_curve(hp_results *r, const hp_curve_record *rec, hp_err *err);
@@ -272,6 +319,10 @@ int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t
 int hp_results_read_curves(hp_results_reader *r, hp_curve_record **rows, int64_t *n, hp_err *err);
 int hp_results_read_stages(hp_results_reader *r, hp_stage_record **rows, int64_t *n, hp_err *err);
 int hp_results_read_final(hp_results_reader *r, hp_final_record **rows, int64_t *n, hp_err *err);
+/* /stage_params (NULL, 0 in a file without it: version 2 and older). */
+int hp_results_read_stage_params(hp_results_reader *r, hp_stage_param_record **rows, int64_t *n, hp_err *err);
+/* The file's parameter columns in /trials (owned by the reader); returns the count. */
+int hp_results_reader_param_columns(const hp_results_reader *r, const hp_param_column **cols);
 /* /model/layout, read and checked at open (owned by the reader); returns the count. */
 int hp_results_read_layout(const hp_results_reader *r, const hp_tensor_info **tensors);
 int64_t hp_results_reader_state_size(const hp_results_reader *r);

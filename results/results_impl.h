@@ -29,6 +29,10 @@ struct hp_results {
     int64_t nck, ck_cap;
     int64_t ck_state_rows;       /* rows of /checkpoints/state (>= slots that ever held a vector) */
     int lock_fd;                 /* the writer's lock on the file (hp_results_lock), -1: none */
+    hid_t sp_ds;                 /* /stage_params, -1 in a file without it (version 2 and older) */
+    int64_t sp_rows;
+    int nxcols;                  /* /trials' parameter columns (t.trial has them) */
+    hp_param_column xcols[HP_MAX_XCOLS];
     int failed;                  /* a write failed: the file was detached (hp_results_io_failed) */
 };
 

@@ -38,6 +38,11 @@ static void trial_device(const hp_trial_record *t, char *buf, size_t n) {
     else snprintf(buf, n, "%s", t->device);
 }
 
+static int col_width(const hp_summary *s, int k) {
+    int n = (int)strlen(hp_param_column_title(s->cols, s->ncols, k));
+    return n > 10 ? n : 10;
+}
+
 static void print_text(const hp_summary *s, int top_n, FILE *o) {
     const hp_results_header *h = s->h;
     fprintf(o, "hpsweep results: %s\n", s->path);
@@ -59,6 +64,22 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
                 st->trials, st->epochs, lr, st->lr_derivation, wd, st->wd_derivation);
     }
 
+    /* The other searched parameters, stage by stage (lr and weight decay are above). */
+    int header = 0;
+    for (int64_t i = 0; i < s->nsparams; i++) {
+        const hp_stage_param_record *sp = &s->sparams[i];
+        if (!strcmp(sp->name, "lr") || !strcmp(sp->name, "weight_decay")) continue;
+        if (!header++)
+            fprintf(o, "\nsearched parameters (besides lr and weight_decay)\n  %-5s  %-28s  %-8s  %-27s  %s\n", "stage",
+                    "parameter", "scale", "range or choices", "derivation");
+        char range[300];
+        if (!strcmp(sp->scale, "choice")) snprintf(range, sizeof range, "{%s}", sp->choices);
+        else if (!strcmp(sp->scale, "int") || !strcmp(sp->scale, "int_log"))
+            snprintf(range, sizeof range, "[%.0f, %.0f]", sp->low, sp->high);
+        else snprintf(range, sizeof range, "[%.3g, %.3g]", sp->low, sp->high);
+        fprintf(o, "  %-5d  %-28s  %-8s  %-27s  %s\n", sp->stage, sp->name, sp->scale, range, sp->derivation);
+    }
+
     fprintf(o, "\ntrials    %lld total: %lld done, %lld diverged, %lld failed, %lld pruned, "
                "%lld running, %lld pending\n",
             (long long)s->ntrials, (long long)s->counts[HP_TRIAL_DONE],
@@ -69,15 +90,20 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
     int64_t shown = s->nranked < top_n ? s->nranked : top_n;
     fprintf(o, "\ntop %lld of %lld scored trials, by best validation accuracy\n", (long long)shown,
             (long long)s->nranked);
-    fprintf(o, "  %4s  %6s  %5s  %10s  %12s  %12s  %10s  %9s  %-8s  %s\n", "#", "trial", "stage", "lr",
-            "weight_decay", "best_val_acc", "best_epoch", "seconds", "status", "device");
+    fprintf(o, "  %4s  %6s  %5s  %10s  %12s", "#", "trial", "stage", "lr", "weight_decay");
+    for (int k = 0; k < s->ncols; k++) fprintf(o, "  %*s", col_width(s, k), hp_param_column_title(s->cols, s->ncols, k));
+    fprintf(o, "  %12s  %10s  %9s  %-8s  %s\n", "best_val_acc", "best_epoch", "seconds", "status", "device");
     for (int64_t i = 0; i < shown; i++) {
         const hp_trial_record *t = s->ranked[i];
         char device[96];
         trial_device(t, device, sizeof device);
-        fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e  %12.4f  %10d  %9.1f  %-8s  %s\n",
-                (long long)(i + 1), (long long)t->id, t->stage, t->lr, t->weight_decay,
-                t->best_val_acc, t->best_epoch, t->seconds,
+        fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e", (long long)(i + 1), (long long)t->id, t->stage, t->lr,
+                t->weight_decay);
+        for (int k = 0; k < s->ncols; k++) {
+            if (s->cols[k].text) fprintf(o, "  %*s", col_width(s, k), t->xcol[k].text);
+            else fprintf(o, "  %*.4g", col_width(s, k), t->xcol[k].num);
+        }
+        fprintf(o, "  %12.4f  %10d  %9.1f  %-8s  %s\n", t->best_val_acc, t->best_epoch, t->seconds,
                 hp_trial_status_name((hp_trial_status)t->status), device);
     }
 
@@ -161,6 +187,36 @@ static void js_stages(const hp_summary *s, FILE *o) {
     fputc(']', o);
 }
 
+/* "stage_params": every searched parameter of every stage (/stage_params; [] in older files). */
+static void js_stage_params(const hp_summary *s, FILE *o) {
+    fputc('[', o);
+    for (int64_t i = 0; i < s->nsparams; i++) {
+        const hp_stage_param_record *sp = &s->sparams[i];
+        int g = 1;
+        fputs(i ? ", {" : "{", o);
+        js_key(o, "stage", &g), fprintf(o, "%d", sp->stage);
+        js_key(o, "name", &g), js_str(o, sp->name);
+        js_key(o, "scale", &g), js_str(o, sp->scale);
+        js_key(o, "low", &g), js_num(o, sp->low);
+        js_key(o, "high", &g), js_num(o, sp->high);
+        js_key(o, "derivation", &g), js_str(o, sp->derivation);
+        js_key(o, "choices", &g), fputc('[', o);
+        /* the comma-separated set as a list of strings */
+        const char *c = sp->choices;
+        for (int first = 1; *c; first = 0) {
+            size_t n = strcspn(c, ",");
+            char item[HP_XTEXT + 1];
+            snprintf(item, sizeof item, "%.*s", (int)(n < HP_XTEXT ? n : HP_XTEXT), c);
+            fputs(first ? "" : ", ", o);
+            js_str(o, item);
+            c += n;
+            if (*c == ',') c++;
+        }
+        fputs("]}", o);
+    }
+    fputc(']', o);
+}
+
 /* "counts": {status: n, ..., "total": n}. */
 static void js_counts(const hp_summary *s, FILE *o) {
     fputc('{', o);
@@ -185,6 +241,14 @@ static void js_top(const hp_summary *s, int top_n, FILE *o) {
         js_key(o, "status", &g), js_str(o, hp_trial_status_name((hp_trial_status)t->status));
         js_key(o, "lr", &g), js_num(o, t->lr);
         js_key(o, "weight_decay", &g), js_num(o, t->weight_decay);
+        js_key(o, "params", &g), fputc('{', o);
+        int q = 1;
+        for (int k = 0; k < s->ncols; k++) {
+            js_key(o, s->cols[k].name, &q);
+            if (s->cols[k].text) js_str(o, t->xcol[k].text);
+            else js_num(o, t->xcol[k].num);
+        }
+        fputc('}', o);
         js_key(o, "best_val_acc", &g), js_num(o, t->best_val_acc);
         js_key(o, "best_val_loss", &g), js_num(o, t->best_val_loss);
         js_key(o, "best_epoch", &g), fprintf(o, "%d", t->best_epoch);
@@ -227,6 +291,7 @@ static void print_json(const hp_summary *s, int top_n, FILE *o) {
     js_key(o, "seed", &f), fprintf(o, "%llu", (unsigned long long)h->meta.seed);
     js_key(o, "spec_sha256", &f), js_str(o, h->meta.spec_sha256);
     js_key(o, "stages", &f), js_stages(s, o);
+    js_key(o, "stage_params", &f), js_stage_params(s, o);
     js_key(o, "counts", &f), js_counts(s, o);
     js_key(o, "top", &f), js_top(s, top_n, o);
     js_key(o, "final", &f), js_final(s, o);

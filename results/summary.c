@@ -147,8 +147,10 @@ int hp_summary_read(hp_results_reader *rd, const char *path, hp_spec_synthetic_f
     else spec_name(s->h->meta.spec_yaml, s->name, sizeof s->name);
     if (hp_results_read_trials(rd, &s->trials, &s->ntrials, err) < 0 ||
         hp_results_read_stages(rd, &s->stages, &s->nstages, err) < 0 ||
-        hp_results_read_final(rd, &s->final, &s->nfinal, err) < 0)
+        hp_results_read_final(rd, &s->final, &s->nfinal, err) < 0 ||
+        hp_results_read_stage_params(rd, &s->sparams, &s->nsparams, err) < 0)
         return -1;
+    s->ncols = hp_results_reader_param_columns(rd, &s->cols);
     s->ranked = hp_calloc((size_t)s->ntrials, sizeof *s->ranked, "the trial ranking", err);
     if (!s->ranked) return -1;
     for (int64_t i = 0; i < s->ntrials; i++) {
@@ -171,6 +173,7 @@ void hp_summary_free(hp_summary *s) {
     free(s->trials);
     free(s->stages);
     free(s->final);
+    free(s->sparams);
     free(s->ranked);
 }
 

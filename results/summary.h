@@ -23,6 +23,10 @@ typedef struct hp_summary {
     int64_t nstages;
     hp_final_record *final;
     int64_t nfinal;
+    hp_stage_param_record *sparams;     /* /stage_params (none in a version-2 file) */
+    int64_t nsparams;
+    const hp_param_column *cols;        /* /trials' parameter columns (the reader's) */
+    int ncols;
     int64_t counts[HP_TRIAL_PRUNED + 1];
     const hp_trial_record **ranked; /* done and running trials with a score, best first */
     int64_t nranked;

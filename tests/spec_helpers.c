@@ -105,7 +105,7 @@ static void same_train(const hp_train_spec *a, const hp_train_spec *b, const cha
 }
 
 static void same_search(const hp_search_spec *a, const hp_search_spec *b, const char *label) {
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++) {
         SAME(params[p].enabled, "%d");
         SAME(params[p].low, "%.17g");
         SAME(params[p].high, "%.17g");

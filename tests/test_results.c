@@ -270,7 +270,7 @@ static void test_reject_files(void) {
     CHECK(sample_copy_file(SAMPLE, "results_v99.h5") == 0, "copy sample");
     CHECK(poke_attr("results_v99.h5", "format_version", 99, NULL) == 0, "poke version");
     expect_open_fails("results_v99.h5",
-                      "written by a newer hpsweep (format version 99; this build reads 2); "
+                      "written by a newer hpsweep (format version 99; this build reads 3); "
                       "upgrade hpsweep", "format_version 99");
 
     CHECK(sample_copy_file(SAMPLE, "results_other.h5") == 0, "copy sample");

@@ -39,7 +39,7 @@ static void test_text(void) {
     has(t, "hpsweep results: " FILE_H5);
     has(t, "name      results-test\n");
     has(t, "seed      7\n");
-    has(t, "format version 2");
+    has(t, "format version 3");
     has(t, "stages (2)");
     has(t, "grid");
     has(t, "widened_high");

@@ -24,7 +24,10 @@ static void base_spec(hp_spec *s) {
     s->optim.lr = 0.1;
     s->optim.weight_decay = 5e-4;
     s->has_search = 1;
+    s->search.nparams = 2;
     hp_param_range *lr = &s->search.params[HP_PARAM_LR], *wd = &s->search.params[HP_PARAM_WD];
+    snprintf(lr->name, sizeof lr->name, "lr");
+    snprintf(wd->name, sizeof wd->name, "weight_decay");
     lr->enabled = 1, lr->low = 1e-5, lr->high = 1.0, lr->scale = HP_SCALE_LOG;
     lr->bound_low = 0, lr->bound_high = INFINITY;
     wd->enabled = 1, wd->low = 1e-6, wd->high = 1e-1, wd->scale = HP_SCALE_LOG;
@@ -72,7 +75,7 @@ static void test_random_log_uniform(void) {
     s.search.stages[0].trials = NKS;
     static double v[NKS], x[NKS];
     double crit = KS_C_001 / sqrt((double)NKS);
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++) {
         const hp_param_range *r = &s.search.params[p];
         draw_stage0(&s, p, v);
         int inside = 1;
@@ -261,7 +264,7 @@ static void test_narrowing(void) {
     CHECK_CLOSE(p1.high[0], pow(10.0, log10(3e-3) + 0.25), 0, 1e-12, "lr high = 10^(log10 3e-3 + 0.25)");
     CHECK_CLOSE(p1.low[1], pow(10.0, -5.25), 0, 1e-12, "wd low = 10^(-5 - 0.25)");
     CHECK_CLOSE(p1.high[1], pow(10.0, -3.75), 0, 1e-12, "wd high = 10^(-4 + 0.25)");
-    for (int p = 0; p < HP_NPARAMS; p++) {
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++) {
         CHECK(p1.low[p] >= p0.low[p] && p1.high[p] <= p0.high[p], "param %d: new range inside the old", p);
         CHECK(log10(p1.high[p] / p1.low[p]) < log10(p0.high[p] / p0.low[p]), "param %d: narrower", p);
         for (int i = 18; i < 21; i++)
@@ -284,7 +287,7 @@ static void test_narrowing(void) {
         hp_trial_plan t;
         hp_search_trial(&s, &p1, i, &t);
         inside &= t.id == 24 + i && t.stage == 1;
-        for (int p = 0; p < HP_NPARAMS; p++) inside &= t.values[p] >= p1.low[p] && t.values[p] <= p1.high[p];
+        for (int p = 0; p < HP_NFIXED_PARAMS; p++) inside &= t.values[p] >= p1.low[p] && t.values[p] <= p1.high[p];
     }
     CHECK(inside, "stage 1 trials inside the narrowed range with ids 24..31");
 
@@ -406,7 +409,7 @@ static void test_kept_fixed_collapse(void) {
     for (int i = 0; i < n; i++) o[i].usable = 0;
     hp_stage_plan p0, p1;
     plan_two(&s, o, n, &p0, &p1, 0);
-    for (int p = 0; p < HP_NPARAMS; p++)
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++)
         CHECK(p1.derivation[p] == HP_DERIV_KEPT && p1.low[p] == p0.low[p] && p1.high[p] == p0.high[p],
               "no usable outcome: param %d kept", p);
     plan_two(&s, NULL, 0, &p0, &p1, 0);

@@ -191,7 +191,7 @@ static void check_defaults(const hp_spec *s, const char *name) {
     CHECK(t->augment.flip == 0 && t->augment.shift == 0 && t->augment.cutout == 0 && t->augment.mixup == 0,
           "no augmentation by default");
     CHECK(s->has_search == 0 && s->search.nstages == 0, "no search");
-    for (int p = 0; p < HP_NPARAMS; p++)
+    for (int p = 0; p < HP_NFIXED_PARAMS; p++)
         CHECK(s->search.params[p].enabled == 0, "param %d not searched", p);
 }
 
@@ -489,7 +489,7 @@ static const bad_case inline_cases[] = {
     {"search without params", MODEL "search:\n  params: {}\n  stages: [{method: random, trials: 2}]\n",
      {"x.yaml:5:11:", "search.params: no parameter to search"}},
     {"unknown param", MODEL "search:\n  params:\n    momentum: {low: 0.1, high: 0.9}\n  stages: [{method: random, trials: 2}]\n",
-     {"x.yaml:6:5:", "unknown key 'momentum' in search.params; valid keys: lr, weight_decay"}},
+     {"x.yaml:6:5:", "search.params: 'momentum' is not in a section a trial can vary; a searched parameter lives under model., optimizer. or train."}},
     {"missing high", MODEL "search:\n  params:\n    lr: {low: 0.1}\n  stages: [{method: random, trials: 2}]\n",
      {"x.yaml:6:9:", "search.params.lr: missing required key 'high'"}},
     {"low not below high", MODEL "search:\n  params:\n    lr: {low: 0.1, high: 0.01}\n  stages: [{method: random, trials: 2}]\n",

@@ -36,7 +36,7 @@ path = sys.argv[1]
 # The way docs/design.md says a reader follows a live sweep; works on a closed file too.
 with h5py.File(path, "r", libver="latest", swmr=True) as f:
     check(f.attrs["format"] == b"hpsweep", f"format attribute {f.attrs['format']!r}")
-    check(int(f.attrs["format_version"]) == 2, "format_version 2")
+    check(int(f.attrs["format_version"]) == 3, "format_version 3")
     check(int(f.attrs["seed"]) == 7, "seed 7")
     check(int(f.attrs["data_hash_train"]) == 0xFEDCBA9876543210, "data_hash_train as uint64")
     check(f.attrs["spec_yaml"].decode().startswith("# results test spec\n"), "spec_yaml text")

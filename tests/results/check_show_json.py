@@ -22,7 +22,7 @@ for key in ["file", "name", "format_version", "hpsweep_version", "created_utc", 
             "spec_sha256", "stages", "counts", "top", "final", "warnings", "elapsed"]:
     check(key in d, f"key {key}")
 check(d.get("name") == "results-test", f"name {d.get('name')}")
-check(d.get("seed") == 7 and d.get("format_version") == 2, "seed 7, format 2")
+check(d.get("seed") == 7 and d.get("format_version") == 3, "seed 7, format 3")
 check(d.get("counts") == {"pending": 0, "running": 0, "done": 4, "diverged": 1, "failed": 1,
                           "pruned": 1, "total": 7}, f"counts {d.get('counts')}")
 stages = d.get("stages", [])
