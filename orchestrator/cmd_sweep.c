@@ -194,16 +194,18 @@ static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
 }
 
 /* A searched model.* parameter may change the model's settings (dropout, activation) but not its
- * size: every snapshot and checkpoint of a file has one layout. Each such parameter is tried at
- * its ends and choices (the others at their lowest), against the spec's own model. */
-static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_t base_size, hp_err *err) {
+ * size: every snapshot of a file has one layout. Each searched parameter is tried at its ends
+ * and choices (the others at their lowest): model.* ones against the spec's own model; and the
+ * checkpoint width grows to the largest trainer state any of them gives (optimizer.type: adam
+ * keeps two moments where sgd keeps one), when ckpt_width is not NULL. */
+static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_t base_size, int64_t *ckpt_width,
+                              hp_err *err) {
     const hp_search_spec *ss = &spec->search;
     double values[HP_MAX_PARAMS];
     for (int p = 0; p < ss->nparams; p++)
         values[p] = ss->params[p].enabled ? ss->params[p].low : p == HP_PARAM_LR ? spec->optim.lr : spec->optim.weight_decay;
     for (int p = HP_NFIXED_PARAMS; p < ss->nparams; p++) {
         const hp_param_range *r = &ss->params[p];
-        if (strncmp(r->path, "model.", 6) != 0) continue;
         int nv = r->scale == HP_SCALE_CHOICE ? r->nchoices : 2;
         for (int i = 0; i < nv; i++) {
             double v = r->scale == HP_SCALE_CHOICE ? i : i ? r->high : r->low;
@@ -212,8 +214,12 @@ static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_
             hp_spec t;
             hp_model *m = NULL;
             int rc = hp_spec_for_trial(spec, values, &t, err);
+            int64_t width = 0;
             if (rc == 0) {
                 rc = hp_model_create(&t.model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err);
+                if (rc == 0 && ckpt_width)
+                    rc = hp_trainer_checkpoint_size_for(&t.model, &t.optim, data->train.c, data->train.h,
+                                                        data->train.w, spec->data.nclasses, &width, err);
                 hp_spec_free(&t);
             }
             values[p] = keep;
@@ -223,6 +229,7 @@ static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_
                 return hp_err_prefix(err, "%s: search.params.%s = %s", spec->path, r->name, text);
             int64_t size = hp_model_state_size(m);
             hp_model_free(m);
+            if (ckpt_width && width > *ckpt_width) *ckpt_width = width;
             if (size != base_size)
                 return hp_errf(err, "%s: search.params.%s: the value %s gives the model %lld parameters and buffers "
                                "where the spec's model has %lld; a search may vary a model's settings (dropout, "
@@ -248,10 +255,6 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
                                                                                        : HP_EXIT_USAGE;
     const hp_tensor_info *layout = NULL;
     int ntensors = hp_model_layout(m, &layout);
-    if (spec->has_search && check_model_params(spec, data, hp_model_state_size(m), err) != 0) {
-        hp_model_free(m);
-        return HP_EXIT_USAGE;
-    }
     hp_results_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.nxcols = spec->has_search ? hp_search_param_columns(spec, meta.xcols) : 0;
@@ -269,6 +272,12 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     if (s->checkpoint_every > 0)
         rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
                                             spec->data.nclasses, &meta.checkpoint_width, err);
+    if (rc == 0 && spec->has_search &&
+        check_model_params(spec, data, hp_model_state_size(m), s->checkpoint_every > 0 ? &meta.checkpoint_width : NULL,
+                           err) != 0) {
+        hp_model_free(m);
+        return HP_EXIT_USAGE;
+    }
     /* --force removes the old file only now, when everything that can be checked was. */
     struct stat sb;
     if (rc == 0 && a->force && stat(s->path, &sb) == 0 && (rc = hp_results_remove(s->path, err)) != 0)

@@ -320,6 +320,9 @@ static int setup(coord *c, hp_err *err) {
                                        spec->data.nclasses, &c->ckpt.floats, err) != 0)
         return -1;
     int64_t width = hp_results_checkpoint_width(c->res);
+    /* A searched optimizer.type may give trials a larger state than the spec's own optimizer: the
+     * file's rows were sized for the largest (cmd_sweep.c), and so is the receiving buffer. */
+    if (width > c->ckpt.floats) c->ckpt.floats = width;
     c->ckpt.every = c->opts->checkpoint_every;
     if (c->ckpt.every > 0 && (width == 0 || (spec->train.synthetic_ms == 0 && width < c->ckpt.floats))) {
         if (!c->opts->quiet)

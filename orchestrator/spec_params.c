@@ -59,7 +59,9 @@ static int check_path(sy_doc *d, yaml_mark_t m, const char *name) {
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-        if (!ok || (c == '.' && (i == 0 || i + 1 == n || name[i + 1] == '.')))
+        /* a list index is written without leading zeros, so one place has one name */
+        int zero_lead = c == '0' && (i == 0 || name[i - 1] == '.') && i + 1 < n && name[i + 1] >= '0' && name[i + 1] <= '9';
+        if (!ok || zero_lead || (c == '.' && (i == 0 || i + 1 == n || name[i + 1] == '.')))
             return sy_fail(d, m, "search.params: '%s' is not a place in the spec; write lr, weight_decay, or keys and "
                            "list indices joined by '.' (optimizer.momentum, model.layers.2.p, train.batch_size)", name);
     }
@@ -152,8 +154,9 @@ static int parse_range(sy_doc *d, yaml_node_t *n, int slot, hp_param_range *r) {
         if (!choice) return sy_fail(d, n->start_mark, "%s: scale choice needs 'choice: [values]'", where);
         r->scale = HP_SCALE_CHOICE;
         if (parse_choices(d, choice, where, r)) return -1;
-        if (slot >= 0 && !r->numeric_choices)
-            return sy_fail(d, choice->start_mark, "%s: the choices must be numbers", where);
+        if (slot >= 0)
+            return sy_fail(d, choice->start_mark, "%s: a choice is for other parameters; %s takes a range (low, high; "
+                           "a grid stage places `points` values in it)", where, r->name);
         return 0;
     }
     if (!f[0].seen || !f[1].seen)

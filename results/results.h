@@ -168,7 +168,7 @@ typedef struct hp_stage_param_record {
     char scale[16];            /* "log", "linear", "int", "int_log", "choice" */
     double low, high;          /* the stage's range (a fixed parameter: its value twice; a choice: NaN) */
     char derivation[16];       /* "initial", "narrowed", "widened_low", "widened_high", "kept", "fixed" */
-    char choices[256];         /* a choice: the stage's set, comma-separated; else "" */
+    char choices[528];         /* a choice: the stage's set, comma-separated; else "" */
 } hp_stage_param_record;
 
 typedef struct hp_final_record {

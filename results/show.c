@@ -72,7 +72,7 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
         if (!header++)
             fprintf(o, "\nsearched parameters (besides lr and weight_decay)\n  %-5s  %-28s  %-8s  %-27s  %s\n", "stage",
                     "parameter", "scale", "range or choices", "derivation");
-        char range[300];
+        char range[560];
         if (!strcmp(sp->scale, "choice")) snprintf(range, sizeof range, "{%s}", sp->choices);
         else if (!strcmp(sp->scale, "int") || !strcmp(sp->scale, "int_log"))
             snprintf(range, sizeof range, "[%.0f, %.0f]", sp->low, sp->high);

@@ -5,6 +5,9 @@ hp_add_test(test_results_swmr SOURCES test_results_swmr.c LIBS hp_results)
 hp_add_test(test_results_show SOURCES test_results_show.c ${HP_RESULTS_SAMPLE} LIBS hp_results)
 # Format version 1 files (no /trials gpu, device): read, shown, continued, recovered.
 hp_add_test(test_results_v1 SOURCES test_results_v1.c ${HP_RESULTS_SAMPLE} LIBS hp_results)
+# Format version 3's parameter columns in /trials and /stage_params: written, read, appended,
+# recovered; files with none (and version 2) read as having none.
+hp_add_test(test_results_params SOURCES test_results_params.c LIBS hp_results)
 # test_results leaves results_sample.h5, test_results_show leaves results_show.json.
 set_tests_properties(test_results PROPERTIES FIXTURES_SETUP results_sample)
 set_tests_properties(test_results_show PROPERTIES FIXTURES_SETUP results_show_json)

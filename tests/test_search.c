@@ -544,6 +544,382 @@ static void test_prune_halving(void) {
           "rungs of after 2, eta 2: 2, 4, 8, not 1 or 6");
 }
 
+/* ---- other parameters: int, int_log, choice ------------------------------------------------- */
+
+/* Chi-square critical values at alpha = 0.001 by degrees of freedom (1, 2, 6, 26). */
+#define CHI2_001_DF1 10.828
+#define CHI2_001_DF2 13.816
+#define CHI2_001_DF6 22.458
+#define CHI2_001_DF26 54.052
+#define NDRAW 20000
+
+/* Append a searched parameter (as the spec parser would: default bounds = its range). */
+static int add_param(hp_spec *s, const char *name, hp_scale scale, double lo, double hi) {
+    int p = s->search.nparams++;
+    hp_param_range *r = &s->search.params[p];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->path, sizeof r->path, "%s", name);
+    r->enabled = 1, r->scale = scale, r->low = lo, r->high = hi;
+    r->bound_low = lo, r->bound_high = hi;
+    return p;
+}
+
+static int add_choice(hp_spec *s, const char *name, int n) {
+    int p = add_param(s, name, HP_SCALE_CHOICE, 0, n - 1);
+    hp_param_range *r = &s->search.params[p];
+    r->nchoices = n;
+    for (int i = 0; i < n; i++) snprintf(r->choices[i], sizeof r->choices[i], "c%d", i);
+    r->bound_low = r->bound_high = 0;
+    return p;
+}
+
+/* Pearson's chi-square of counts against expected counts. */
+static double chi2(const double *count, const double *expect, int n) {
+    double x = 0;
+    for (int i = 0; i < n; i++) x += (count[i] - expect[i]) * (count[i] - expect[i]) / expect[i];
+    return x;
+}
+
+/* NDRAW trials of stage 0 (random); parameter p's values into v. */
+static void draw_many(hp_spec *s, int p, double *v) {
+    s->search.stages[0].trials = NDRAW;
+    hp_stage_plan plan;
+    hp_err err = {{0}};
+    CHECK(hp_search_plan_stage(s, 0, NULL, NULL, 0, &plan, &err) == 0, "plan %d draws: %s", NDRAW, err.msg);
+    for (int i = 0; i < NDRAW; i++) {
+        hp_trial_plan t;
+        hp_search_trial(s, &plan, i, &t);
+        v[i] = t.values[p];
+    }
+}
+
+/* int [3, 9]: integers, each of the 7 equally likely. */
+static void test_int_uniform(void) {
+    hp_spec s;
+    base_spec(&s);
+    int p = add_param(&s, "train.batch_size", HP_SCALE_INT, 3, 9);
+    static double v[NDRAW];
+    draw_many(&s, p, v);
+    double count[7] = {0}, expect[7];
+    int ok = 1;
+    for (int i = 0; i < NDRAW; i++) {
+        ok &= v[i] == floor(v[i]) && v[i] >= 3 && v[i] <= 9;
+        if (v[i] >= 3 && v[i] <= 9) count[(int)v[i] - 3]++;
+    }
+    CHECK(ok, "int [3, 9]: every draw an integer in range");
+    for (int k = 0; k < 7; k++) expect[k] = NDRAW / 7.0;
+    double x = chi2(count, expect, 7);
+    printf("int [3, 9]: counts %g %g %g %g %g %g %g, chi2 %.3f (critical %.3f)\n", count[0], count[1], count[2],
+           count[3], count[4], count[5], count[6], x, CHI2_001_DF6);
+    CHECK(x < CHI2_001_DF6, "int [3, 9] uniform over 7 values: chi2 %.3f, critical %.3f", x, CHI2_001_DF6);
+    CHECK(count[0] > 0 && count[6] > 0, "both ends drawn (3: %g, 9: %g)", count[0], count[6]);
+}
+
+/* int_log [1, 1000]: floor(10^u), u uniform in [0, log10 1001): P(v = k) = log10((k+1)/k) / log10 1001.
+ * Bins: 1..9 singly, then tens 10-19 .. 90-99, then hundreds 100-199 .. 900-1000 (27 bins). */
+static void int_log_bins(const double *v, int n, double *count, double *expect) {
+    int lo[27], hi[27];
+    for (int b = 0; b < 9; b++) lo[b] = hi[b] = b + 1;
+    for (int b = 0; b < 9; b++) lo[9 + b] = 10 * (b + 1), hi[9 + b] = 10 * (b + 1) + 9;
+    for (int b = 0; b < 9; b++) lo[18 + b] = 100 * (b + 1), hi[18 + b] = 100 * (b + 1) + 99;
+    hi[26] = 1000;
+    for (int b = 0; b < 27; b++) {
+        count[b] = 0;
+        expect[b] = n * (log10(hi[b] + 1.0) - log10((double)lo[b])) / log10(1001.0);
+    }
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 27; b++)
+            if (v[i] >= lo[b] && v[i] <= hi[b]) count[b]++;
+}
+
+static void test_int_log_uniform(void) {
+    hp_spec s;
+    base_spec(&s);
+    int p = add_param(&s, "model.layers.0.units", HP_SCALE_INT_LOG, 1, 1000);
+    static double v[NDRAW];
+    draw_many(&s, p, v);
+    int ok = 1;
+    double below10 = 0;
+    for (int i = 0; i < NDRAW; i++) {
+        ok &= v[i] == floor(v[i]) && v[i] >= 1 && v[i] <= 1000;
+        below10 += v[i] < 10;
+    }
+    CHECK(ok, "int_log [1, 1000]: every draw an integer in range");
+    double count[27], expect[27];
+    int_log_bins(v, NDRAW, count, expect);
+    double x = chi2(count, expect, 27);
+    printf("int_log [1, 1000]: %g of %d below 10 (1/3 expected), chi2 %.3f over 27 bins (critical %.3f)\n", below10,
+           NDRAW, x, CHI2_001_DF26);
+    CHECK(x < CHI2_001_DF26, "int_log draws follow floor(10^uniform): chi2 %.3f, critical %.3f", x, CHI2_001_DF26);
+    /* a third of the draws below 10 (1 decade of 3.0004): within 5 standard deviations */
+    double want = NDRAW / log10(1001.0), sd = sqrt(NDRAW * (1 / log10(1001.0)) * (1 - 1 / log10(1001.0)));
+    CHECK(fabs(below10 - want) < 5 * sd, "int_log: %g draws below 10, want %.0f +- %.0f", below10, want, 5 * sd);
+
+    /* Control: int (linear) draws on the same range fail the same test. */
+    s.search.params[p].scale = HP_SCALE_INT;
+    draw_many(&s, p, v);
+    int_log_bins(v, NDRAW, count, expect);
+    x = chi2(count, expect, 27);
+    CHECK(x > CHI2_001_DF26, "control: linear int draws fail the int_log test (chi2 %.1f)", x);
+}
+
+/* A choice of 3: indices 0..2, uniform; a stage set {0, 2} draws only those, uniformly. */
+static void test_choice_uniform(void) {
+    hp_spec s;
+    base_spec(&s);
+    int p = add_choice(&s, "optimizer.type", 3);
+    static double v[NDRAW];
+    draw_many(&s, p, v);
+    double count[3] = {0}, expect[3] = {NDRAW / 3.0, NDRAW / 3.0, NDRAW / 3.0};
+    int ok = 1;
+    for (int i = 0; i < NDRAW; i++) {
+        ok &= v[i] == 0 || v[i] == 1 || v[i] == 2;
+        if (v[i] >= 0 && v[i] <= 2) count[(int)v[i]]++;
+    }
+    CHECK(ok, "choice of 3: every value an index 0, 1 or 2");
+    double x = chi2(count, expect, 3);
+    printf("choice of 3: counts %g %g %g, chi2 %.3f (critical %.3f)\n", count[0], count[1], count[2], x, CHI2_001_DF2);
+    CHECK(x < CHI2_001_DF2, "choice of 3 uniform: chi2 %.3f, critical %.3f", x, CHI2_001_DF2);
+
+    hp_stage_plan plan;
+    hp_err err = {{0}};
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0, "plan: %s", err.msg);
+    CHECK(plan.choices[p] == 7u && plan.derivation[p] == HP_DERIV_INITIAL && plan.low[p] == 0 && plan.high[p] == 2,
+          "stage 0 of a choice of 3: set 0x%x, [%g, %g]", plan.choices[p], plan.low[p], plan.high[p]);
+    plan.choices[p] = 5u; /* {0, 2} */
+    double c2[2] = {0}, e2[2] = {NDRAW / 2.0, NDRAW / 2.0};
+    ok = 1;
+    for (int i = 0; i < NDRAW; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &plan, i, &t);
+        ok &= t.values[p] == 0 || t.values[p] == 2;
+        c2[t.values[p] == 2]++;
+    }
+    x = chi2(c2, e2, 2);
+    CHECK(ok && x < CHI2_001_DF1, "set {0, 2}: only 0 and 2 (%d), uniform: chi2 %.3f (counts %g %g)", ok, x, c2[0],
+          c2[1]);
+}
+
+/* Draw p of a trial's stream is parameter p's: adding parameters leaves lr and weight decay (and
+ * the trial seeds) bit for bit as they were, and a third parameter as it was when a fourth comes. */
+static void test_params_added(void) {
+    enum { N = 500 };
+    hp_spec s;
+    base_spec(&s);
+    s.search.stages[0].trials = N;
+    hp_stage_plan plan;
+    hp_err err = {{0}};
+    static hp_trial_plan two[N], three[N];
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0, "plan: %s", err.msg);
+    for (int i = 0; i < N; i++) hp_search_trial(&s, &plan, i, &two[i]);
+    int p2 = add_param(&s, "optimizer.momentum", HP_SCALE_LINEAR, 0.5, 0.99);
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0, "plan with 3: %s", err.msg);
+    int same = 0, inside = 0;
+    for (int i = 0; i < N; i++) {
+        hp_search_trial(&s, &plan, i, &three[i]);
+        same += memcmp(two[i].values, three[i].values, 2 * sizeof(double)) == 0 && two[i].seed == three[i].seed;
+        inside += three[i].values[p2] >= 0.5 && three[i].values[p2] <= 0.99;
+    }
+    CHECK(same == N, "a third parameter leaves lr, wd and seed bit-identical (%d of %d)", same, N);
+    CHECK(inside == N, "third parameter within [0.5, 0.99] (%d of %d)", inside, N);
+    add_choice(&s, "optimizer.type", 4);
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0, "plan with 4: %s", err.msg);
+    same = 0;
+    for (int i = 0; i < N; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &plan, i, &t);
+        same += memcmp(t.values, three[i].values, 3 * sizeof(double)) == 0;
+    }
+    CHECK(same == N, "a fourth parameter leaves the first three bit-identical (%d of %d)", same, N);
+}
+
+/* Grid: lr (3 points), an int [1, 4] (3 points: 1, 2.5 rounded to 3, 4) and a choice of 2, weight
+ * decay fixed: 3 * 3 * 2 = 18 trials in mixed radix order, the last parameter fastest. */
+static void test_grid_mixed(void) {
+    hp_spec s;
+    base_spec(&s);
+    s.search.params[HP_PARAM_LR].low = 1e-4, s.search.params[HP_PARAM_LR].high = 1e-2;
+    s.search.params[HP_PARAM_WD].enabled = 0;
+    s.search.stages[0] = (hp_stage_spec){.method = HP_METHOD_GRID, .points = 3, .epochs = 2};
+    int pc = add_choice(&s, "optimizer.type", 2);
+    hp_stage_plan plan;
+    hp_err err = {{0}};
+    CHECK(hp_search_stage_trials(&s, 0) == 6, "lr 3 points x choice of 2 = 6 (got %lld)",
+          (long long)hp_search_stage_trials(&s, 0));
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0 && plan.ntrials == 6, "plan: %s", err.msg);
+    static const double lr3[3] = {1e-4, 1e-3, 1e-2};
+    int exact = 0;
+    for (int i = 0; i < 6; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &plan, i, &t);
+        int ok = t.values[0] == lr3[i / 2] && t.values[1] == 5e-4 && t.values[pc] == i % 2;
+        if (!ok)
+            CHECK(0, "grid 3x2 trial %d: (%.17g, %g, %g), want (%g, 5e-4, %d)", i, t.values[0], t.values[1],
+                  t.values[pc], lr3[i / 2], i % 2);
+        exact += ok;
+    }
+    CHECK(exact == 6, "grid 3x2: %d of 6 exact, choice fastest", exact);
+
+    /* an int between them */
+    s.search.nparams = HP_NFIXED_PARAMS;
+    int pi = add_param(&s, "model.layers.0.units", HP_SCALE_INT, 1, 4);
+    pc = add_choice(&s, "optimizer.type", 2);
+    CHECK(hp_search_stage_trials(&s, 0) == 18, "3 x 3 x 2 = 18 (got %lld)", (long long)hp_search_stage_trials(&s, 0));
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0 && plan.ntrials == 18, "plan: %s", err.msg);
+    static const double int3[3] = {1, 3, 4};
+    exact = 0;
+    for (int i = 0; i < 18; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &plan, i, &t);
+        int ok = t.values[0] == lr3[i / 6] && t.values[pi] == int3[(i / 2) % 3] && t.values[pc] == i % 2 &&
+                 t.index == i && t.id == i;
+        if (!ok)
+            CHECK(0, "grid 3x3x2 trial %d: (%.17g, %g, %g), want (%g, %g, %d)", i, t.values[0], t.values[pi],
+                  t.values[pc], lr3[i / 6], int3[(i / 2) % 3], i % 2);
+        exact += ok;
+    }
+    CHECK(exact == 18, "grid 3x3x2: %d of 18 exact in mixed radix order", exact);
+
+    /* A narrowed choice set {0, 2} of 3 fills the 3 grid slots with 0, 2, 0. */
+    s.search.nparams = HP_NFIXED_PARAMS;
+    s.search.params[HP_PARAM_LR].enabled = 0;
+    pc = add_choice(&s, "optimizer.type", 3);
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &plan, &err) == 0 && plan.ntrials == 3, "plan: %s", err.msg);
+    plan.choices[pc] = 5u;
+    static const double slots[3] = {0, 2, 0};
+    exact = 0;
+    for (int i = 0; i < 3; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &plan, i, &t);
+        exact += t.values[pc] == slots[i] && t.values[0] == 0.1;
+    }
+    CHECK(exact == 3, "grid of a narrowed set {0, 2}: slots 0, 2, 0 (%d of 3)", exact);
+}
+
+/* Stage 1 after outcomes whose top 3 (scores 0.9, 0.8, 0.7) have the given values of parameter p;
+ * filler outcomes below them take filler[i]. */
+static void narrow_with(hp_spec *s, int p, const double *top, const double *filler, int nfill, hp_stage_plan *p0,
+                        hp_stage_plan *p1) {
+    hp_trial_outcome o[16];
+    memset(o, 0, sizeof o);
+    int n = 0;
+    for (int i = 0; i < 3 + nfill; i++, n++) {
+        o[n].values[0] = 1e-3 * (1 + i % 3); /* interior lr */
+        o[n].values[1] = 1e-4;
+        o[n].values[p] = i < 3 ? top[i] : filler[i - 3];
+        o[n].score = i < 3 ? 0.9 - 0.1 * i : 0.1;
+        o[n].usable = 1;
+        o[n].trial = i;
+    }
+    plan_two(s, o, n, p0, p1, 0);
+}
+
+static void test_narrow_choice(void) {
+    hp_spec s;
+    base_spec(&s);
+    int p = add_choice(&s, "optimizer.type", 4);
+    hp_stage_plan p0, p1, p2;
+    const double filler[4] = {0, 2, 0, 2};
+    narrow_with(&s, p, (const double[]){1, 3, 1}, filler, 4, &p0, &p1);
+    CHECK(p0.choices[p] == 0xfu, "stage 0: all 4 (0x%x)", p0.choices[p]);
+    CHECK(p1.choices[p] == 0xau && p1.derivation[p] == HP_DERIV_NARROWED && p1.low[p] == 0 && p1.high[p] == 3,
+          "top-3 values {1, 3}: set 0x%x (want 0xa), %s", p1.choices[p], hp_derivation_name(p1.derivation[p]));
+    int ok = 1;
+    for (int i = 0; i < p1.ntrials; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &p1, i, &t);
+        ok &= t.values[p] == 1 || t.values[p] == 3;
+    }
+    CHECK(ok, "stage 1 draws only 1 and 3");
+
+    /* top 3 covering the whole set: kept */
+    narrow_with(&s, p, (const double[]){3, 0, 2}, (const double[]){1}, 1, &p0, &p1);
+    CHECK(p1.choices[p] == 0xdu && p1.derivation[p] == HP_DERIV_NARROWED, "{3, 0, 2}: 0x%x", p1.choices[p]);
+    s.search.stages[1].top_k = 4;
+    narrow_with(&s, p, (const double[]){3, 0, 2}, (const double[]){1}, 1, &p0, &p1);
+    CHECK(p1.choices[p] == 0xfu && p1.derivation[p] == HP_DERIV_KEPT, "top 4 cover all: 0x%x, %s", p1.choices[p],
+          hp_derivation_name(p1.derivation[p]));
+    s.search.stages[1].top_k = 3;
+
+    /* a further stage narrows within the set; values outside it keep the set */
+    s.search.nstages = 3;
+    s.search.stages[2] = s.search.stages[1];
+    narrow_with(&s, p, (const double[]){1, 3, 1}, filler, 4, &p0, &p1);
+    hp_trial_outcome o2[3] = {{{1e-3, 1e-4}, 0.9, 1, 40}, {{2e-3, 1e-4}, 0.8, 1, 41}, {{3e-3, 1e-4}, 0.7, 1, 42}};
+    for (int i = 0; i < 3; i++) o2[i].values[p] = 3;
+    hp_err err = {{0}};
+    CHECK(hp_search_plan_stage(&s, 2, &p1, o2, 3, &p2, &err) == 0, "stage 2: %s", err.msg);
+    CHECK(p2.choices[p] == 0x8u && p2.derivation[p] == HP_DERIV_NARROWED, "stage 2 top all 3: set 0x%x (want 0x8)",
+          p2.choices[p]);
+    for (int i = 0; i < 3; i++) o2[i].values[p] = 0; /* not in {1, 3} */
+    CHECK(hp_search_plan_stage(&s, 2, &p1, o2, 3, &p2, &err) == 0, "stage 2: %s", err.msg);
+    CHECK(p2.choices[p] == 0xau && p2.derivation[p] == HP_DERIV_KEPT, "values outside the set: kept 0x%x, %s",
+          p2.choices[p], hp_derivation_name(p2.derivation[p]));
+}
+
+static void test_narrow_int(void) {
+    hp_spec s;
+    base_spec(&s);
+    s.search.stages[1].margin = 0.033; /* 3.3 on [0, 100] */
+    int p = add_param(&s, "train.batch_size", HP_SCALE_INT, 0, 100);
+    hp_stage_plan p0, p1;
+    const double filler[3] = {5, 80, 95};
+    narrow_with(&s, p, (const double[]){47, 40, 55}, filler, 3, &p0, &p1);
+    printf("int narrowing: [%g, %g] %s\n", p1.low[p], p1.high[p], hp_derivation_name(p1.derivation[p]));
+    CHECK(p1.low[p] == 36 && p1.high[p] == 59 && p1.derivation[p] == HP_DERIV_NARROWED,
+          "int [0, 100], top {47, 40, 55}, margin 3.3: [36.7, 58.3] rounded out to [36, 59] (got [%.17g, %.17g] %s)",
+          p1.low[p], p1.high[p], hp_derivation_name(p1.derivation[p]));
+    int ok = 1;
+    for (int i = 0; i < p1.ntrials; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &p1, i, &t);
+        ok &= t.values[p] == floor(t.values[p]) && t.values[p] >= 36 && t.values[p] <= 59;
+    }
+    CHECK(ok, "stage 1 int draws are integers in [36, 59]");
+
+    /* all three the same, margin 0: the 1% minimum width, rounded out to two integers about it */
+    s.search.stages[1].margin = 0;
+    narrow_with(&s, p, (const double[]){50, 50, 50}, filler, 3, &p0, &p1);
+    CHECK(p1.low[p] == 49 && p1.high[p] == 51, "int top {50, 50, 50}, margin 0: [49.5, 50.5] rounded out to [49, 51] "
+          "(got [%g, %g])", p1.low[p], p1.high[p]);
+    /* best 5 within 5% of the low end on the bound 0: that side runs to the old edge */
+    narrow_with(&s, p, (const double[]){5, 5, 5}, filler, 3, &p0, &p1);
+    CHECK(p1.low[p] == 0 && p1.high[p] == 5 && p1.derivation[p] == HP_DERIV_NARROWED,
+          "int top {5, 5, 5} at the low edge: [0, 5] (got [%g, %g] %s)", p1.low[p], p1.high[p],
+          hp_derivation_name(p1.derivation[p]));
+
+    /* best on the high bound: no widening past the default bounds (the range) */
+    s.search.stages[1].margin = 0.033;
+    narrow_with(&s, p, (const double[]){99, 40, 55}, filler, 3, &p0, &p1);
+    CHECK(p1.low[p] == 36 && p1.high[p] == 100 && p1.derivation[p] == HP_DERIV_NARROWED,
+          "int best 99 at the bound 100: [36, 100] narrowed (got [%g, %g] %s)", p1.low[p], p1.high[p],
+          hp_derivation_name(p1.derivation[p]));
+}
+
+static void test_narrow_int_log(void) {
+    hp_spec s;
+    base_spec(&s);
+    s.search.stages[1].margin = 0.1; /* decades */
+    int p = add_param(&s, "model.layers.0.units", HP_SCALE_INT_LOG, 1, 1000);
+    hp_stage_plan p0, p1;
+    const double filler[3] = {2, 300, 900};
+    narrow_with(&s, p, (const double[]){30, 20, 50}, filler, 3, &p0, &p1);
+    printf("int_log narrowing: [%g, %g] %s\n", p1.low[p], p1.high[p], hp_derivation_name(p1.derivation[p]));
+    /* 10^(log10 20 - 0.1) = 15.89 -> 15; 10^(log10 50 + 0.1) = 62.95 -> 63 */
+    CHECK(p1.low[p] == 15 && p1.high[p] == 63 && p1.derivation[p] == HP_DERIV_NARROWED,
+          "int_log [1, 1000], top {30, 20, 50}, 0.1 decades: [15.89, 62.95] rounded out to [15, 63] (got [%.17g, "
+          "%.17g] %s)",
+          p1.low[p], p1.high[p], hp_derivation_name(p1.derivation[p]));
+    int ok = 1;
+    for (int i = 0; i < p1.ntrials; i++) {
+        hp_trial_plan t;
+        hp_search_trial(&s, &p1, i, &t);
+        ok &= t.values[p] == floor(t.values[p]) && t.values[p] >= 15 && t.values[p] <= 63;
+    }
+    CHECK(ok, "stage 1 int_log draws are integers in [15, 63]");
+}
+
 int main(void) {
     test_prune_median();
     test_prune_halving();
@@ -555,5 +931,13 @@ int main(void) {
     test_kept_fixed_collapse();
     test_totals();
     test_doc_example();
+    test_int_uniform();
+    test_int_log_uniform();
+    test_choice_uniform();
+    test_params_added();
+    test_grid_mixed();
+    test_narrow_choice();
+    test_narrow_int();
+    test_narrow_int_log();
     return hp_check_summary("test_search");
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Integration (issue 13, "any hyperparameter"): a sweep that searches lr, weight decay, momentum,
+# dropout and the optimizer's type gives identical trials alone and under mpirun -np 3, resumes
+# after kill -9 (alone and of a trainer rank) to the same file an uninterrupted run writes,
+# reads in pandas with a column per parameter, and show --json lists the parameters.
+# usage: params.sh HPSWEEP_BINARY TESTS_DIR
+set -uo pipefail
+bin=$1; tests=$2
+. "$tests/integration/lib_resume.sh"
+setup_data 3000
+cp "$tests/integration/params.yaml" params.yaml
+
+"$bin" run params.yaml -o alone.h5 --quiet > alone.log 2>&1 && ok "alone run" || { fail "alone run"; cat alone.log; }
+mpi 3 "$bin" run params.yaml -o np3.h5 --quiet > np3.log 2>&1 && ok "mpirun -np 3" || { fail "mpirun -np 3"; cat np3.log; }
+$py "$tests/integration/compare_runs.py" alone.h5 np3.h5 && ok "alone == mpirun -np 3 (every column)" \
+  || fail "alone != mpirun -np 3"
+
+# Killed (the lone process; a trainer rank under mpirun) once a few trials finished, resumed.
+"$bin" run params.yaml -o k1.h5 --quiet > k1.log 2>&1 & pid=$!
+wait_finished k1.h5 3 60 && kill -KILL $pid; wait $pid 2>/dev/null
+"$bin" resume k1.h5 --quiet > r1.log 2>&1 && $py "$tests/integration/compare_runs.py" alone.h5 k1.h5 \
+  && ok "kill -9 alone, resumed == uninterrupted" || { fail "kill -9 alone, resume"; cat r1.log; }
+mpi_bg 3 "$bin" run params.yaml -o k2.h5 --quiet > k2.log 2>&1 & pid=$!
+if wait_finished k2.h5 3 60; then p=$(rank_pid $pid 1); [ -n "$p" ] && kill -KILL $p; fi
+wait $pid 2>/dev/null
+for i in $(seq 100); do pgrep -f -- "-o k2.h5 " > /dev/null || break; sleep 0.05; done
+mpi 3 "$bin" resume k2.h5 --quiet > r2.log 2>&1 && $py "$tests/integration/compare_runs.py" alone.h5 k2.h5 \
+  && ok "kill -9 of a trainer rank, resumed under mpirun == uninterrupted" || { fail "kill -9 rank, resume"; cat r2.log; }
+
+$py - alone.h5 <<'PY' && ok "pandas: a column per parameter, /stage_params" || fail "pandas columns"
+import sys
+import h5py, pandas as pd
+with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
+    t = pd.DataFrame(f["trials"][:])
+    sp = pd.DataFrame(f["stage_params"][:])
+    version = int(f.attrs["format_version"])
+bad = []
+for col in ["lr", "weight_decay", "optimizer.momentum", "model.layers.2.p", "optimizer.type"]:
+    if col not in t.columns: bad.append("no column " + col)
+if not bad:
+    if not t["optimizer.momentum"].between(0.5, 0.95).all(): bad.append("momentum out of range")
+    if not t["model.layers.2.p"].between(0.0, 0.5).all(): bad.append("dropout out of range")
+    kinds = set(t["optimizer.type"].str.decode("ascii"))
+    if not kinds <= {"sgd", "adam"} or len(kinds) != 2: bad.append(f"optimizer types {kinds}")
+    if t["optimizer.momentum"].nunique() != len(t): bad.append("momentum values repeat")
+    # the second stage narrows each parameter inside the first's range
+    s1 = sp[sp.stage == 1].set_index(sp[sp.stage == 1]["name"].str.decode("ascii"))
+    m = s1.loc["optimizer.momentum"]
+    if not (0.5 <= m["low"] < m["high"] <= 0.95): bad.append(f"stage 1 momentum range {m['low']}, {m['high']}")
+    if len(sp) != 2 * 5: bad.append(f"{len(sp)} /stage_params rows, want 10")
+if version != 3: bad.append(f"format_version {version}")
+print("\n".join(bad) if bad else f"{len(t)} trials, columns {list(t.columns[-3:])}")
+sys.exit(1 if bad else 0)
+PY
+
+"$bin" show alone.h5 --json > show.json 2> show.err && $py - show.json <<'PY' && ok "show --json lists the parameters" || fail "show --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = {p["name"] for p in d["stage_params"]}
+want = {"lr", "weight_decay", "optimizer.momentum", "model.layers.2.p", "optimizer.type"}
+top = d["top"][0]["params"]
+ok = names == want and set(top) == want - {"lr", "weight_decay"} and top["optimizer.type"] in ("sgd", "adam")
+print(names, top)
+sys.exit(0 if ok else 1)
+PY
+"$bin" show alone.h5 > show.txt 2>&1 && grep -q "searched parameters" show.txt && grep -q "momentum" show.txt \
+  && ok "show lists the parameters" || { fail "show text"; cat show.txt; }
+
+# A spec whose value the spec refuses is refused at load with the parameter's line (exit 2).
+sed 's/high: 0.5, scale: linear}/high: 1.0, scale: linear}/' params.yaml > bad.yaml
+"$bin" run bad.yaml -o bad.h5 --quiet > bad.log 2>&1; rc=$?
+[ $rc -eq 2 ] && [ ! -e bad.h5 ] && grep -q "bad.yaml:25:5: search.params.model.layers.2.p: the value 1 (high)" bad.log \
+  && ok "dropout 1.0 refused at load: exit 2, line:col" || { fail "bad dropout: exit $rc"; cat bad.log; }
+summary params
