@@ -15,7 +15,7 @@ def expect(cond, what):
         errors.append(what)
 
 expect(f.attrs["format"] in (b"hpsweep", "hpsweep"), "format attribute")
-expect(int(f.attrs["format_version"]) == 2, "format_version")
+expect(int(f.attrs["format_version"]) == 3, "format_version")
 trials = pd.DataFrame(f["trials"][:])
 expect(len(trials) == 9, f"9 trials (5 random + 2x2 grid), got {len(trials)}")
 status = trials["status"].map(lambda s: int(s))
