@@ -35,6 +35,7 @@ typedef struct spec_marks {
     int epochs_overridden;            /* train.epochs came from hp_spec_read_opts (for messages) */
     yaml_mark_t warmup, min_lr;       /* their values */
     yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
+    yaml_mark_t stage_method[HP_MAX_STAGES]; /* each stage's method value */
 } spec_marks;
 
 /* Sections (each fills its part of the spec, which holds the defaults on entry). */

@@ -271,6 +271,7 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
 static void trials_v1_defaults(void *rows, int64_t n) {
     hp_trial_record *t = rows;
     for (int64_t i = 0; i < n; i++) t[i].gpu = -1; /* device: "" from the zeroed buffer */
+    for (int64_t i = 0; i < n; i++) t[i].parent = -1; /* a file without the column: no promoted trials */
 }
 
 int hp_results_read_trials(hp_results_reader *r, hp_trial_record **rows, int64_t *n, hp_err *err) {
