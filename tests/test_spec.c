@@ -526,6 +526,20 @@ static const bad_case inline_cases[] = {
      {"x.yaml:9:19:", "final.ensemble: 3 needs the snapshots of the 3 best trials", "keep_snapshots keeps 2"}},
     {"negative margin", MODEL SEARCH_LR "  stages: [{method: random, trials: 2, margin: -0.1}]\n",
      {"x.yaml:7:48:", "search.stages[0].margin: '-0.1' is out of range; it must be >= 0"}},
+    /* promote stages (docs/search.md, "Promotion") */
+    {"promote stage 0", MODEL SEARCH_LR "  stages:\n    - {method: promote, epochs: 2}\n",
+     {"x.yaml:8:16:", "search.stages[0].method: 'promote'", "stage 0 has none"}},
+    {"promote with trials", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2, trials: 3}\n",
+     {"x.yaml:9:36:", "search.stages[1]: 'trials' is not a key of a promote stage", "top_k, epochs and train_subset"}},
+    {"promote with prune", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2, prune: {rule: median}}\n",
+     {"x.yaml:9:36:", "'prune' is not a key of a promote stage"}},
+    {"promote without epochs", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, top_k: 2}\n",
+     {"x.yaml:9:7:", "search.stages[1]: a promote stage needs 'epochs'"}},
+    {"promote top_k 0", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, top_k: 0, epochs: 2}\n",
+     {"x.yaml:9:32:", "search.stages[1].top_k: '0' is out of range"}},
+    {"promote with cosine", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2}\n"
+     "train: {epochs: 2, schedule: {type: cosine}}\n",
+     {"x.yaml:9:16:", "search.stages[1].method", "'cosine' already annealed to min_lr", "constant, step"}},
 };
 
 static void test_bad_inline(void) { spec_run_bad(inline_cases, sizeof inline_cases / sizeof inline_cases[0]); }
