@@ -592,6 +592,22 @@ static void test_final(void) {
     }
 }
 
+/* A promote stage: read (top_k, epochs, train_subset), and round trip through the dump. */
+static void test_promote(void) {
+    hp_spec s;
+    if (spec_parse_ok(MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n"
+                                      "    - {method: promote, top_k: 2, epochs: 3, train_subset: 100}\n",
+                      &s, "promote") == 0) {
+        const hp_stage_spec *st = &s.search.stages[1];
+        CHECK(s.search.nstages == 2 && st->method == HP_METHOD_PROMOTE && st->top_k == 2 && st->epochs == 3 &&
+                  st->train_subset == 100 && st->prune.rule == HP_PRUNE_NONE,
+              "promote stage read: top_k 2, epochs 3, train_subset 100");
+        hp_spec back;
+        if (spec_roundtrip(&s, &back, "promote round trip") == 0) hp_spec_free(&back);
+        hp_spec_free(&s);
+    }
+}
+
 static void test_read_opts(void) {
     const char *path = "test_spec_read_opts.yaml";
     FILE *f = fopen(path, "w");
@@ -642,5 +658,6 @@ int main(void) {
     test_limits();
     test_read_opts();
     test_final();
+    test_promote();
     return hp_check_summary("test_spec");
 }
