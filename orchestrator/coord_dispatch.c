@@ -169,7 +169,8 @@ int hp_coord_run_stage_lanes(coord *c, hp_err *err) {
             if (hp_trial_finished(c->plan.recs[p->id].status)) continue;
             hp_train_ckpt ck;
             hp_trial_start start;
-            if (trial_start(c, p, &ck, &start, err) != 0 || hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
+            if (trial_start(c, p, &ck, &start, err) != 0 ||
+                hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
                 hp_lanes_start(c->lanes.set, p, &start, err) != 0) {
                 rc = -1;
                 c->lanes.cancel = 1;

@@ -68,7 +68,8 @@ int hp_coord_promote_plan(coord *c, const hp_stage_plan *prev, hp_trial_plan **o
         o[i].usable = promotable(r);
         done[i] = r->epochs_done;
     }
-    if (rc == 0 && hp_search_promote(c->spec, &c->plan.stage, c->plan.trials, o, done, n, t, c->promote.parent, err) < 0)
+    if (rc == 0 &&
+        hp_search_promote(c->spec, &c->plan.stage, c->plan.trials, o, done, n, t, c->promote.parent, err) < 0)
         rc = -1;
     free(o);
     free(done);
