@@ -12,12 +12,6 @@
 #include "mpi_util.h"
 #include "trial.h"
 
-/* The checkpoint a trial continues from on resume, or NULL. */
-static const hp_resume_ckpt *resume_ckpt(const coord *c, int64_t id) {
-    if (!c->resume.ckpt || id >= c->resume.ntrials || c->resume.ckpt[id].rec.trial != id) return NULL;
-    return &c->resume.ckpt[id];
-}
-
 static void ckpt_from_record(const hp_checkpoint_record *r, hp_train_ckpt *ck) {
     memset(ck, 0, sizeof *ck);
     ck->version = r->version;
@@ -73,10 +67,13 @@ void hp_coord_describe_self(coord *c) {
     hp_device_describe(own_gpu(c), me->device, sizeof me->device);
 }
 
-/* How trial p starts: from its checkpoint on resume (ck is filled then), else from the start. */
-static hp_trial_start trial_start(const coord *c, const hp_trial_plan *p, hp_train_ckpt *ck) {
+/* How trial p starts: from its checkpoint on resume, or a promoted trial from its parent's final
+ * state (ck is filled then), else from the start. -1 if that state cannot be read. */
+static int trial_start(coord *c, const hp_trial_plan *p, hp_train_ckpt *ck, hp_trial_start *out, hp_err *err) {
     hp_trial_start start = {c->ckpt.every, NULL, NULL, 0, 0, c->opts->stop, own_gpu(c)};
-    const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
+    int failed = 0;
+    const hp_resume_ckpt *rc = hp_coord_start_ckpt(c, p->id, &failed, err);
+    if (failed) return -1;
     if (rc) {
         ckpt_from_record(&rc->rec, ck);
         start.resume = ck;
@@ -84,7 +81,8 @@ static hp_trial_start trial_start(const coord *c, const hp_trial_plan *p, hp_tra
         start.resume_n = rc->n;
         start.seconds_before = rc->rec.seconds;
     }
-    return start;
+    *out = start;
+    return 0;
 }
 
 int hp_coord_run_stage_alone(coord *c, hp_err *err) {
@@ -94,7 +92,8 @@ int hp_coord_run_stage_alone(coord *c, hp_err *err) {
         if (hp_trial_finished(c->plan.recs[p->id].status)) continue;
         if (hp_coord_stop_requested(c)) return 0;
         hp_train_ckpt ck;
-        hp_trial_start start = trial_start(c, p, &ck);
+        hp_trial_start start;
+        if (trial_start(c, p, &ck, &start, err) != 0) return -1;
         if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0) return -1;
         int cancelled = 0;
         if (hp_trial_execute(c->spec, c->data, p, &start, &hooks, &cancelled, err) != 0) return -1;
@@ -169,8 +168,9 @@ int hp_coord_run_stage_lanes(coord *c, hp_err *err) {
             const hp_trial_plan *p = &c->plan.trials[next++];
             if (hp_trial_finished(c->plan.recs[p->id].status)) continue;
             hp_train_ckpt ck;
-            hp_trial_start start = trial_start(c, p, &ck);
-            if (hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
+            hp_trial_start start;
+            if (trial_start(c, p, &ck, &start, err) != 0 ||
+                hp_coord_start_trial(c, p, 0, &c->slots[0].info, err) != 0 ||
                 hp_lanes_start(c->lanes.set, p, &start, err) != 0) {
                 rc = -1;
                 c->lanes.cancel = 1;
@@ -244,7 +244,9 @@ static int send_trial(coord *c, const hp_trial_plan *p, int rank, hp_err *err) {
     memset(&msg, 0, sizeof msg);
     msg.plan = *p;
     msg.checkpoint_every = c->ckpt.every;
-    const hp_resume_ckpt *rc = resume_ckpt(c, p->id);
+    int failed = 0;
+    const hp_resume_ckpt *rc = hp_coord_start_ckpt(c, p->id, &failed, err);
+    if (failed) return -1;
     if (rc) {
         msg.has_checkpoint = 1;
         ckpt_from_record(&rc->rec, &msg.ckpt);

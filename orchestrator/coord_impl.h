@@ -108,6 +108,18 @@ typedef struct coord_prune {
     int cond_made;
 } coord_prune;
 
+/* Promotion (coord_promote.c; docs/search.md, "Promotion"): the final states kept in /checkpoints
+ * for a promote stage, and the running promote stage's parents. */
+typedef struct coord_promote {
+    int64_t *parent;         /* [stage trials] the running stage's parents when it is a promote stage
+                                (-1: nothing to promote); NULL otherwise */
+    int64_t *kept;           /* [cap] finished trials of the running stage whose final state is kept
+                                (the next stage promotes cap = its slot count of them) */
+    int nkept, cap;
+    hp_resume_ckpt from;     /* a parent's checkpoint read back to start its promoted trial; from.vec
+                                [ckpt.floats] */
+} coord_promote;
+
 typedef struct coord {
     const hp_spec *spec;
     const hp_splits *data;
@@ -124,6 +136,7 @@ typedef struct coord {
     coord_fault fault;
     coord_lanes lanes;
     coord_prune prune;
+    coord_promote promote;
 
     int stopping;            /* a stop was requested: the signal number, or -1 (a rank said BYE) */
     int no_result;           /* no trial finished with a snapshot: nothing for the test split */
@@ -168,6 +181,25 @@ int hp_coord_record_checkpoint(coord *c, int64_t trial, const hp_train_ckpt *ck,
                                double seconds, hp_err *err);
 int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const float *snapshot, int64_t n,
                            hp_err *err);
+
+/* coord_promote.c: promotion (docs/search.md, "Promotion"). */
+int hp_coord_promote_setup(coord *c, hp_err *err);   /* a spec with a promote stage needs checkpoints */
+/* Whether finished trial r's final checkpoint stays in /checkpoints for the promote stage after its
+ * own (resume keeps it; hp_coord_promote_begin then drops all but the promoted ones). */
+int hp_coord_promote_keeps(const coord *c, const hp_trial_record *r);
+/* Planning a promote stage (c->plan.stage planned, c->plan.trials still the stage before's): its
+ * trials into *out (allocated) and c->promote.parent; for another stage *out = NULL, parent NULL. */
+int hp_coord_promote_plan(coord *c, const hp_stage_plan *prev, hp_trial_plan **out, hp_err *err);
+/* A planned stage starts: drop the final states no promotion will use, and (when the next stage
+ * promotes) rebuild the kept set from the stage's finished trials. */
+int hp_coord_promote_begin(coord *c, hp_err *err);
+/* Trial r's result is recorded: free its checkpoint slot, or keep its final state when it is among
+ * the best `cap` of the stage so far (freeing the one it displaces); a promoted trial's parent's. */
+int hp_coord_promote_after_result(coord *c, const hp_trial_record *r, hp_err *err);
+/* The checkpoint trial id starts from: its own (resume), else its parent's final state for a
+ * promoted trial, read back from the file; NULL for a fresh start. -1 in *rc on error. */
+const hp_resume_ckpt *hp_coord_start_ckpt(coord *c, int64_t id, int *rc, hp_err *err);
+void hp_coord_promote_free(coord *c);
 
 /* coord_prune.c: the pruning rule of the running stage (docs/search.md, "Pruning"). */
 #define HP_VERDICT_WAIT 3 /* internal: the verdict needs lower-id trials' epochs not reported yet */

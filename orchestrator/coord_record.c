@@ -7,7 +7,8 @@
  *   epoch:      /curves row (appended, or rewritten in place when the epoch ran before an
  *               interruption), then /trials epochs_done
  *   checkpoint: /checkpoints vector, its index row, the previous slot freed (results.h)
- *   result:     snapshot row, /trials row -> final status, then the checkpoint slot freed
+ *   result:     snapshot row, /trials row -> final status, then the checkpoint slot freed (or kept as
+ *               the final state a promote stage continues: coord_promote.c)
  */
 #include <math.h>
 #include <signal.h>
@@ -217,7 +218,7 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     hp_coord_fault(c, HP_FAULT_RESULT);
     /* Only after the final status is recorded: a kill in between leaves a done trial with a
      * stale checkpoint, which resume ignores. */
-    if (hp_results_checkpoint_width(c->res) > 0 && hp_results_drop_checkpoint(c->res, id, err) != 0) return -1;
+    if (hp_results_checkpoint_width(c->res) > 0 && hp_coord_promote_after_result(c, r, err) != 0) return -1;
     if (snapshot && res->status == HP_TRIAL_DONE &&
         (c->snap.best_trial < 0 || hp_trial_better(r, &c->plan.recs[c->snap.best_trial]))) {
         memcpy(c->snap.best_state, snapshot, (size_t)n * sizeof(float));

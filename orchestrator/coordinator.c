@@ -70,7 +70,7 @@ static int write_stage(coord *c, const hp_stage_record *sr, hp_err *err) {
 static void stage_record(const coord *c, int s, hp_stage_record *sr) {
     memset(sr, 0, sizeof *sr);
     sr->stage = s;
-    snprintf(sr->method, sizeof sr->method, "%s", c->plan.stage.method == HP_METHOD_GRID ? "grid" : "random");
+    snprintf(sr->method, sizeof sr->method, "%s", hp_method_name(c->plan.stage.method));
     sr->trials = c->plan.stage.ntrials;
     sr->epochs = c->plan.stage.epochs;
     sr->first_trial = c->plan.stage.first_trial_id;
@@ -114,13 +114,27 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         return hp_errf(err, "stage %d starts at trial %lld but %lld trials were planned before it", s,
                        (long long)c->plan.stage.first_trial_id, (long long)c->plan.nrecs);
 
+    hp_trial_plan *promoted = NULL; /* a promote stage's trials (coord_promote.c) */
+    if (hp_coord_promote_plan(c, &prev, &promoted, err) != 0) return -1;
     free(c->plan.trials);
     c->plan.trials = hp_calloc((size_t)c->plan.stage.ntrials, sizeof *c->plan.trials, "trial plans", err);
-    if (!c->plan.trials) return -1;
+    if (!c->plan.trials) {
+        free(promoted);
+        return -1;
+    }
     for (int i = 0; i < c->plan.stage.ntrials; i++) {
         hp_trial_plan *p = &c->plan.trials[i];
-        hp_search_trial(c->spec, &c->plan.stage, i, p);
+        if (promoted) *p = promoted[i];
+        else hp_search_trial(c->spec, &c->plan.stage, i, p);
         hp_trial_record *r = &c->plan.recs[p->id];
+        int64_t parent = promoted ? c->promote.parent[i] : -1;
+        if (replay && r->parent != parent) {
+            free(promoted);
+            return hp_errf(err,
+                           "results file %s: trial %lld continues trial %lld in the file, but this hpsweep promotes "
+                           "trial %lld into that slot; continue the file with the hpsweep version that started it",
+                           c->opts->path, (long long)p->id, (long long)r->parent, (long long)parent);
+        }
         if (replay) {
             double v[HP_MAX_PARAMS];
             int same = hp_search_values_from_record(c->spec, r, v, err) == 0;
@@ -138,6 +152,7 @@ static int plan_stage(coord *c, int s, hp_err *err) {
             continue;
         }
         memset(r, 0, sizeof *r);
+        r->parent = parent;
         r->id = p->id;
         r->stage = s;
         r->status = HP_TRIAL_PENDING;
@@ -151,7 +166,15 @@ static int plan_stage(coord *c, int s, hp_err *err) {
         r->rank = -1;
         r->gpu = -1; /* device "": not run yet */
         r->snapshot_row = -1;
+        if (promoted && parent < 0) { /* fewer trials of the stage before finished every epoch than slots */
+            r->status = HP_TRIAL_FAILED;
+            snprintf(r->message, sizeof r->message, "nothing to promote: stage %d has fewer trials that trained "
+                     "every planned epoch than this stage's top_k", s - 1);
+            c->prog.done++;
+            c->prog.epochs_total -= c->plan.stage.epochs;
+        }
     }
+    free(promoted);
     if (!replay) c->plan.nrecs += c->plan.stage.ntrials;
 
     hp_stage_record sr;
@@ -279,8 +302,11 @@ static int setup_resume(coord *c, const hp_resume *rs, hp_err *err) {
             c->prog.done++;
             c->prog.epochs_done += r->epochs_done;
             c->prog.epochs_total -= r->epochs_planned - r->epochs_done;
-            /* A kill between recording the result and freeing the checkpoint leaves a stale one. */
-            if (hp_results_checkpoint_width(c->res) > 0 && hp_results_drop_checkpoint(c->res, i, err) != 0) return -1;
+            /* A kill between recording the result and freeing the checkpoint leaves a stale one; a
+             * final state kept for a promote stage stays (hp_coord_promote_begin sorts them). */
+            if (hp_results_checkpoint_width(c->res) > 0 && !hp_coord_promote_keeps(c, r) &&
+                hp_results_drop_checkpoint(c->res, i, err) != 0)
+                return -1;
         } else if (r->epochs_planned > 0) {
             c->resume.curve_rows[i] = hp_calloc((size_t)r->epochs_planned + 1, sizeof(int64_t), "curve rows", err);
             if (!c->resume.curve_rows[i]) return -1;
@@ -342,6 +368,7 @@ static int setup(coord *c, hp_err *err) {
         return -1;
 
     c->plan.trial_rows = hp_results_ntrials(c->res);
+    if (hp_coord_promote_setup(c, err) != 0) return -1;
     return c->opts->resume ? setup_resume(c, c->opts->resume, err) : 0;
 }
 
@@ -412,6 +439,7 @@ static void coord_free(coord *c) {
     }
     if (c->lanes.mu_made) pthread_mutex_destroy(&c->lanes.mu);
     hp_coord_prune_free(c);
+    hp_coord_promote_free(c);
     hp_coord_clear_status(c);
     if (c->resume.curve_rows)
         for (int64_t i = 0; i < c->prog.total; i++) free(c->resume.curve_rows[i]);
@@ -452,7 +480,8 @@ int hp_coordinate(const hp_spec *spec, const hp_splits *data, hp_results **res, 
     c.timing.t0 = hp_now_seconds();
     int64_t done_before = c.prog.done;
     for (int s = 0; s < spec->search.nstages && !hp_coord_stop_requested(&c); s++) {
-        if (plan_stage(&c, s, err) != 0 || hp_coord_prune_begin(&c, err) != 0) goto done;
+        if (plan_stage(&c, s, err) != 0 || hp_coord_prune_begin(&c, err) != 0 || hp_coord_promote_begin(&c, err) != 0)
+            goto done;
         int stage_rc = opts->nworkers > 0 ? hp_coord_run_stage_mpi(&c, err)
                        : c.lanes.set      ? hp_coord_run_stage_lanes(&c, err)
                                           : hp_coord_run_stage_alone(&c, err);

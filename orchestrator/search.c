@@ -96,6 +96,10 @@ int64_t hp_search_stage_trials(const hp_spec *spec, int stage) {
     if (stage < 0 || stage >= s->nstages || stage >= HP_MAX_STAGES) return -1;
     const hp_stage_spec *st = &s->stages[stage];
     if (st->method == HP_METHOD_RANDOM) return st->trials;
+    if (st->method == HP_METHOD_PROMOTE) { /* top_k slots, at most the stage before's trials */
+        int64_t before = stage > 0 ? hp_search_stage_trials(spec, stage - 1) : 0;
+        return before < st->top_k ? (before > 0 ? before : 0) : st->top_k;
+    }
     int64_t n = 1;
     for (int p = 0; p < s->nparams && p < HP_MAX_PARAMS; p++)
         if (s->params[p].enabled) {
@@ -153,9 +157,12 @@ static int check_spec(const hp_spec *spec, int stage, hp_err *err) {
                            spec->path, pname(spec, p), r->low, r->high, r->bound_low, r->bound_high);
     }
     const hp_stage_spec *st = &s->stages[stage];
-    if (st->method != HP_METHOD_RANDOM && st->method != HP_METHOD_GRID)
-        return hp_errf(err, "%s: search.stages[%d].method %d is unknown; use random or grid", spec->path, stage,
-                       (int)st->method);
+    if (st->method != HP_METHOD_RANDOM && st->method != HP_METHOD_GRID && st->method != HP_METHOD_PROMOTE)
+        return hp_errf(err, "%s: search.stages[%d].method %d is unknown; use random, grid or promote", spec->path,
+                       stage, (int)st->method);
+    if (st->method == HP_METHOD_PROMOTE && stage == 0)
+        return hp_errf(err, "%s: search.stages[0].method is promote, but stage 0 has no stage before it to promote "
+                            "from; start with a random or grid stage", spec->path);
     if (st->method == HP_METHOD_RANDOM && st->trials < 1)
         return hp_errf(err, "%s: search.stages[%d].trials is %d; give at least 1", spec->path, stage, st->trials);
     if (st->method == HP_METHOD_GRID && st->points < 2)
@@ -331,6 +338,15 @@ int hp_search_plan_stage(const hp_spec *spec, int stage, const hp_stage_plan *pr
     if (n < 0 || (n > 0 && !outcomes))
         return hp_errf(err, "%s: planning stage %d: %d outcomes given without an array", spec->path, stage, n);
     plan.first_trial_id = prev->first_trial_id + prev->ntrials;
+    if (st->method == HP_METHOD_PROMOTE) { /* no new values: the ranges carry over (hp_search_promote) */
+        for (int p = 0; p < s->nparams; p++) {
+            plan.low[p] = prev->low[p], plan.high[p] = prev->high[p];
+            plan.choices[p] = prev->choices[p];
+            plan.derivation[p] = s->params[p].enabled ? HP_DERIV_KEPT : HP_DERIV_FIXED;
+        }
+        *out = plan;
+        return 0;
+    }
 
     /* Usable outcomes, best first. One allocation per planned stage. */
     hp_trial_outcome *best = NULL;

@@ -97,6 +97,21 @@ int hp_search_plan_stage(const hp_spec *spec, int stage, const hp_stage_plan *pr
 /* The index-th trial of a planned stage (0 <= index < plan->ntrials). */
 void hp_search_trial(const hp_spec *spec, const hp_stage_plan *plan, int index, hp_trial_plan *out);
 
+/* Promotion (docs/search.md, "Promotion"): the trials of a promote stage continue the best
+ * trials of the stage before from their final state. cand[i] (n of them, any order) is a trial
+ * of stage plan->stage - 1 as planned (values, seed, id), outcome[i] its outcome and
+ * epochs_done[i] the epochs it trained; a candidate is promotable when outcome[i].usable (the
+ * caller's rule: it finished every planned epoch, done) with a finite score and epochs_done >= 1.
+ * Promotable candidates are ranked best first by hp_better_score (higher score, ties to the
+ * lower id); trial i of the stage (i < plan->ntrials) continues the i-th: out[i] is its plan (the
+ * values array copied whole, the same seed) with id plan->first_trial_id + i, stage
+ * plan->stage, index i and epochs = epochs_done + the stage's epochs, and parent[i] its id.
+ * Slots past the promotable candidates get parent -1, epochs 0, seed and values 0 (the caller
+ * records them as failed: nothing to promote). Returns how many were promoted, or -1. */
+int hp_search_promote(const hp_spec *spec, const hp_stage_plan *plan, const hp_trial_plan *cand,
+                      const hp_trial_outcome *outcome, const int *epochs_done, int n, hp_trial_plan *out,
+                      int64_t *parent, hp_err *err);
+
 /* The median pruning rule (docs/search.md, "Pruning"): 1 (stop the trial) when at least
  * min_trials reference accuracies are given and acc is below their median (the mean of the two
  * middle ones for an even count); else 0. ref is reordered. */

@@ -19,7 +19,7 @@
 
 /* ---- names ------------------------------------------------------------------------------- */
 static const char *const device_names[] = {"auto", "cpu", "cuda"};
-static const char *const method_names[] = {"random", "grid"};
+static const char *const method_names[] = {"random", "grid", "promote"};
 static const char *const param_names[] = {"lr", "weight_decay"};
 enum { FORMAT_IDX, FORMAT_CIFAR10, FORMAT_COUNT };
 static const char *const format_names[FORMAT_COUNT] = {"idx", "cifar10"};
@@ -169,8 +169,24 @@ static int parse_prune(sy_doc *d, yaml_node_t *n, const char *where, hp_prune_sp
     return 0;
 }
 
+/* A promote stage: {method: promote, top_k, epochs, train_subset}; what it refuses (docs/spec.md). */
+static int check_promote_stage(sy_doc *d, yaml_node_t *n, int i, const char *where, const sy_field *f) {
+    if (i == 0)
+        return sy_fail(d, f[0].mark, "%s.method: 'promote' continues trials of the stage before, and stage 0 has "
+                       "none; start with a random or grid stage", where);
+    static const int refused[] = {1, 2, 5, 7}; /* trials, points, margin, prune */
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++)
+        if (f[refused[k]].seen)
+            return sy_fail(d, f[refused[k]].key_mark, "%s: '%s' is not a key of a promote stage (it takes top_k, "
+                           "epochs and train_subset); remove it", where, f[refused[k]].key);
+    if (!f[3].seen)
+        return sy_fail(d, n->start_mark, "%s: a promote stage needs 'epochs' (the epochs added to each promoted "
+                       "trial, >= 1)", where);
+    return 0;
+}
+
 static int parse_stage(sy_doc *d, yaml_node_t *n, int i, const hp_search_spec *ss, hp_stage_spec *st,
-                       yaml_mark_t *epochs_mark) {
+                       yaml_mark_t *epochs_mark, yaml_mark_t *method_mark) {
     char where[48];
     snprintf(where, sizeof where, "search.stages[%d]", i);
     int method = 0;
@@ -189,7 +205,9 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, const hp_search_spec *s
     if (sy_read_map(d, n, where, f, NELEM(f))) return -1;
     if (prune && parse_prune(d, prune, where, &st->prune)) return -1;
     *epochs_mark = f[3].seen ? f[3].mark : n->start_mark;
+    *method_mark = f[0].mark;
     st->method = (hp_method)method;
+    if (st->method == HP_METHOD_PROMOTE) return check_promote_stage(d, n, i, where, f);
     const sy_field *trials = &f[1], *points = &f[2];
     if (st->method == HP_METHOD_RANDOM) {
         if (points->seen)
@@ -240,7 +258,8 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_mark
                        "search.stages: %td stages, more than the %d allowed", count, HP_MAX_STAGES);
     ss->nstages = (int)count;
     for (int i = 0; i < ss->nstages; i++)
-        if (parse_stage(d, sy_node(d, it[i]), i, ss, &ss->stages[i], &mk->stage_epochs[i])) return -1;
+        if (parse_stage(d, sy_node(d, it[i]), i, ss, &ss->stages[i], &mk->stage_epochs[i], &mk->stage_method[i]))
+            return -1;
     return 0;
 }
 
@@ -269,6 +288,16 @@ static int check_across(sy_doc *d, const hp_spec *s, const spec_marks *mk) {
                        mk->epochs_overridden ? ", given on the command line" : "");
     for (int i = 0; i < s->search.nstages; i++) {
         int e = s->search.stages[i].epochs ? s->search.stages[i].epochs : s->train.epochs;
+        if (s->search.stages[i].method == HP_METHOD_PROMOTE) {
+            /* A promoted trial continues its schedule (docs/search.md, "Promotion"): cosine and
+             * linear annealed to min_lr over the parent's epochs, so they have no continuation. */
+            if (sc->type == HP_SCHED_COSINE || sc->type == HP_SCHED_LINEAR)
+                return sy_fail(d, mk->stage_method[i], "search.stages[%d].method: a promoted trial continues its "
+                               "learning-rate schedule, but train.schedule.type '%s' already annealed to min_lr at "
+                               "the parent's last epoch; use constant, step, multistep, inv_sqrt or plateau, or "
+                               "drop the promote stage", i, hp_sched_type_name(sc->type));
+            continue; /* its trials train on from the parent's epochs: the warm-up lies behind them */
+        }
         if (sc->warmup_epochs >= e) /* hp_sched_create would refuse every trial of the stage */
             return sy_fail(d, mk->stage_epochs[i], "search.stages[%d].epochs: %d epochs is not more than "
                            "train.schedule.warmup_epochs (%d): the stage's trials would be all warm-up; give it more "

@@ -92,7 +92,9 @@ double hp_param_number(const hp_param_range *r, double v);
 /* Whether parameter r's /trials column holds text (a choice of words) rather than a number. */
 int hp_param_is_text(const hp_param_range *r);
 
-typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1 } hp_method;
+/* promote: continue the top_k trials of the stage before from their final state for `epochs` more
+ * epochs (docs/search.md, "Promotion"); never stage 0. */
+typedef enum hp_method { HP_METHOD_RANDOM = 0, HP_METHOD_GRID = 1, HP_METHOD_PROMOTE = 2 } hp_method;
 
 #define HP_MAX_STAGES 16
 
@@ -113,8 +115,9 @@ typedef struct hp_stage_spec {
     int trials;        /* random: number of trials (> 0) */
     int points;        /* grid: points per searched real or int parameter (>= 2); a choice contributes its
                           values; trials = the product */
-    int epochs;        /* > 0 */
-    int top_k;         /* the stage's ranges narrow around the top_k trials of the stage before; default 3 */
+    int epochs;        /* > 0; promote: the epochs added to each promoted trial (required) */
+    int top_k;         /* the stage's ranges narrow around the top_k trials of the stage before; default 3;
+                          promote: how many of the stage before's best trials continue */
     double margin;     /* narrowing margin, in decades on a log scale (fraction of range on linear); default 0.25 */
     int64_t train_subset; /* > 0: this stage's trials train on only the first N examples of the training
                              split (cheap coarse stages); 0 (default) = data.train_subset's choice */
@@ -162,7 +165,7 @@ typedef struct hp_spec {
 /* Names as written in specs ("auto", "cpu", "cuda"; "log", "linear"; "random", "grid"). */
 const char *hp_device_name(hp_device d);
 const char *hp_scale_name(hp_scale s); /* "log", "linear", "int", "int_log", "choice" */
-const char *hp_method_name(hp_method m);
+const char *hp_method_name(hp_method m); /* "random", "grid", "promote" */
 const char *hp_prune_rule_name(hp_prune_rule r); /* "none", "median" */
 
 /* Parse and validate a spec file. On error returns -1 with "PATH:LINE:COL: ..." in err.

@@ -69,6 +69,11 @@ static void dump_search(const hp_search_spec *ss, FILE *f) {
     fprintf(f, "  keep_snapshots: %d\n  stages:\n", ss->keep_snapshots);
     for (int i = 0; i < ss->nstages; i++) {
         const hp_stage_spec *st = &ss->stages[i];
+        if (st->method == HP_METHOD_PROMOTE) {
+            fprintf(f, "    - {method: promote, top_k: %d, epochs: %d, train_subset: %lld}\n", st->top_k, st->epochs,
+                    (long long)st->train_subset);
+            continue;
+        }
         if (st->method == HP_METHOD_GRID)
             fprintf(f, "    - {method: grid, points: %d, ", st->points);
         else

@@ -36,6 +36,7 @@ typedef struct spec_marks {
     yaml_mark_t warmup, min_lr;       /* their values */
     yaml_mark_t stage_epochs[HP_MAX_STAGES]; /* each stage's epochs value (or the stage) */
     yaml_mark_t param[HP_MAX_PARAMS];       /* each searched parameter's name in search.params */
+    yaml_mark_t stage_method[HP_MAX_STAGES]; /* each stage's method value */
 } spec_marks;
 
 /* Sections (each fills its part of the spec, which holds the defaults on entry). */

@@ -29,6 +29,16 @@ static int checkpoint_due(const hp_trial_start *st, const hp_trial_plan *plan, c
            epoch < plan->epochs;
 }
 
+/* Whether the trial's final state is kept for a promote stage after its own (docs/search.md,
+ * "Promotion"): a checkpoint after its last epoch too, when it finished every planned epoch. */
+static int final_checkpoint_due(const hp_spec *spec, const hp_trial_plan *plan, const hp_trial_start *st,
+                                const hp_trial_hooks *hooks, int status, int epochs_done) {
+    int next = plan->stage + 1;
+    return hooks->on_checkpoint && st->checkpoint_every > 0 && spec->has_search && next < spec->search.nstages &&
+           next < HP_MAX_STAGES && spec->search.stages[next].method == HP_METHOD_PROMOTE &&
+           status == HP_TRIAL_DONE && epochs_done == plan->epochs;
+}
+
 /* The synthetic trainer (train.synthetic_ms > 0): each epoch sleeps that long and reports an
  * accuracy that is a smooth function of log10(lr) and log10(wd), peaking at lr 1e-2, wd 1e-4.
  * It exercises dispatch, recording and narrowing without training anything (benchmarks and
@@ -99,6 +109,19 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
                 0)
                 return -1;
         }
+    }
+    if (final_checkpoint_due(spec, plan, st, hooks, res->status, res->epochs_done)) {
+        hp_train_ckpt ck;
+        memset(&ck, 0, sizeof ck);
+        ck.version = HP_TRAIN_CKPT_VERSION;
+        ck.epochs_done = res->epochs_done;
+        ck.best_epoch = res->best_epoch;
+        ck.best_val_acc = res->best_val_acc;
+        ck.best_val_loss = res->best_val_loss;
+        ck.initial_loss = res->initial_loss;
+        ck.lr = plan->values[HP_PARAM_LR];
+        if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + hp_now_seconds() - t0, err) != 0)
+            return -1;
     }
     res->seconds = st->seconds_before + hp_now_seconds() - t0;
     /* No model, so no snapshot: the coordinator skips the test evaluation of synthetic sweeps. */
@@ -256,6 +279,8 @@ static int run_trainer(const hp_spec *spec, const hp_splits *data, const hp_tria
     hp_trainer_set_cancel(r.t, st->cancel);
     r.res.initial_loss = hp_trainer_initial_loss(r.t);
     int rc = train_epochs(&r, cancelled, err);
+    if (rc == 0 && final_checkpoint_due(spec, plan, &r.eff, hooks, r.res.status, hp_trainer_epochs_done(r.t)))
+        rc = send_checkpoint(r.t, plan, &r.eff, hooks, &r.vec, t0, err); /* for the promote stage after this one */
     if (rc == 0) rc = report_result(&r, err);
     else if (rc > 0) rc = 0; /* cancelled: nothing to report */
     free(r.vec);

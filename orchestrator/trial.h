@@ -7,7 +7,9 @@
  * and the best-on-validation snapshot to `on_result`, before the trainer's memory is freed.
  *
  * Checkpoints: after every checkpoint_every-th epoch that the verdict lets continue
- * (and that is not the trial's last), the trainer's checkpoint goes to `on_checkpoint`. A trial
+ * (and that is not the trial's last), the trainer's checkpoint goes to `on_checkpoint`; when the
+ * next stage is a promote stage, also after the last epoch of a trial that trained every planned
+ * epoch (its final state, which a promoted trial continues from). A trial
  * can start from such a checkpoint and then runs exactly as if it had never stopped. A
  * cancellation flag (a signal) stops the trial at the next batch; nothing is reported then:
  * the trial is left to its last checkpoint.

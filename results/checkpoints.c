@@ -166,6 +166,33 @@ int hp_results_drop_checkpoint(hp_results *r, int64_t trial, hp_err *err) {
     return 0;
 }
 
+int hp_results_get_checkpoint(hp_results *r, int64_t trial, hp_checkpoint_record *rec, float *vec, int64_t cap,
+                              hp_err *err) {
+    if (hp_results_check_usable(r, err) < 0) return -1;
+    if (r->ck_index < 0) return 0;
+    int64_t slot = -1; /* a kill mid-write can leave two slots for a trial: the later one counts */
+    for (int64_t i = 0; i < r->nck; i++)
+        if (r->ck[i].trial == trial && (slot < 0 || r->ck[i].epochs_done > r->ck[slot].epochs_done)) slot = i;
+    if (slot < 0) return 0;
+    *rec = r->ck[slot];
+    int64_t n = -1;
+    if (hp_checked_muladd(rec->model_floats, 2, rec->optim_floats, &n) != 0 || n < 0 || n > cap || n > r->ck_width ||
+        (n > 0 && slot >= r->ck_state_rows))
+        return hp_errf(err, "results file %s: checkpoint slot %lld of trial %lld holds %lld model and %lld optimizer "
+                            "floats, which do not fit its row (%lld floats) or this model (%lld); damaged file?",
+                       r->path, (long long)slot, (long long)trial, (long long)rec->model_floats,
+                       (long long)rec->optim_floats, (long long)r->ck_width, (long long)cap);
+    if (n == 0) return 1;
+    hsize_t off[2] = {(hsize_t)slot, 0}, cnt[2] = {1, (hsize_t)n};
+    hid_t fspace = H5Dget_space(r->ck_state), mspace = H5Screate_simple(2, cnt, NULL);
+    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+             H5Dread(r->ck_state, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, vec) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) return hp_h5_fail(err, r->path, "reading a row of " HP_DS_CKPT_STATE);
+    return 1;
+}
+
 /* ---- recovery ------------------------------------------------------------------------------ */
 
 int hp_results_ckpt_copy(hp_results_reader *rd, hp_results *w, hp_err *err) {

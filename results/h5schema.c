@@ -173,6 +173,7 @@ static void trial_type(hp_h5_types *t, int *ok) {
     ins(t->trial, "snapshot_row", F(hp_trial_record, snapshot_row), H5T_NATIVE_INT64, ok);
     ins_str(t->trial, "message", F(hp_trial_record, message),
             sizeof(((hp_trial_record *)0)->message), ok);
+    ins(t->trial, "parent", F(hp_trial_record, parent), H5T_NATIVE_INT64, ok); /* optional (results.h) */
 }
 
 /* The compound type of /curves rows (hp_curve_record). */
@@ -555,8 +556,9 @@ static int is_optional(const char *const *optional, const char *member) {
 }
 
 const char *const *hp_h5_trial_optional(int version) {
-    static const char *const added_in_2[] = {"gpu", "device", NULL};
-    return version < 2 ? added_in_2 : NULL;
+    static const char *const added_in_2[] = {"gpu", "device", "parent", NULL};
+    static const char *const added_later[] = {"parent", NULL}; /* no version change: results.h */
+    return version < 2 ? added_in_2 : added_later;
 }
 
 /* Every member of the memory compound type must exist in the file type with the same class

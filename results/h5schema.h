@@ -114,7 +114,7 @@ hid_t hp_h5_open_table(hid_t file, const char *name, hid_t mtype, int rank, cons
 hid_t hp_h5_open_table_opt(hid_t file, const char *name, hid_t mtype, int rank,
                            const char *const *optional, const char *path, hp_err *err);
 /* Members of /trials that a file of format `version` may lack, because a later version added
- * them (NULL-terminated; NULL when the version has them all): gpu and device before 2. */
+ * them (NULL-terminated): gpu and device before 2; parent in every version (results.h). */
 const char *const *hp_h5_trial_optional(int version);
 /* Number of rows (dimension 0) of a dataset; -1 on error. */
 int64_t hp_h5_rows(hid_t ds, const char *name, const char *path, hp_err *err);

@@ -280,7 +280,8 @@ static int read_table(hp_results_reader *r, int which, hid_t mtype, size_t rowsi
 static void trials_v1_defaults(void *rows, int64_t n) {
     hp_trial_record *t = rows;
     for (int64_t i = 0; i < n; i++) {
-        t[i].gpu = -1; /* device: "" from the zeroed buffer */
+        t[i].gpu = -1;     /* device: "" from the zeroed buffer */
+        t[i].parent = -1;  /* a file without the column: no promoted trials */
         for (int k = 0; k < HP_MAX_XCOLS; k++) t[i].xcol[k].num = NAN;
     }
 }

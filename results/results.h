@@ -29,6 +29,9 @@
  * /trials column per searched parameter other than lr and weight_decay (named as search.params
  * names it: "optimizer.momentum"; a number, or the text of a choice of words), and
  * /stage_params; a version-2 file reads as one with no such columns.
+ * /trials.parent (promotion) came without a version change: it is optional in every version
+ * (older builds ignore it; a file without it reads parent -1 for every trial, and rows written
+ * into such a file keep its layout).
  * Version-1 files are still read (gpu -1, device "" for every trial) and continued: rows
  * written into them keep the version-1 layout (HDF5 writes the members the file has and skips
  * the others), so the file stays version 1; a recovered one (hp_results_recover) is rewritten
@@ -103,6 +106,9 @@ typedef struct hp_trial_record {
     char device[64];           /* the GPU's name, or "cpu"; "" before it ran, or in a version-1 file */
     int64_t snapshot_row;      /* row in /snapshots/state, -1 if none kept */
     char message[128];         /* why it failed or diverged */
+    int64_t parent;            /* a promoted trial (search method promote): the trial it continues, whose
+                                  /curves rows precede its own; -1 for every other trial, and in files
+                                  written before the column existed (it is optional in every version) */
     /* The file's parameter columns (hp_param_column, in the file's order): column i is
      * xcol[i].num or xcol[i].text as its kind says (a number NaN where a file lacks it). */
     hp_param_value xcol[HP_MAX_XCOLS];
@@ -251,6 +257,12 @@ int hp_results_write_checkpoint(hp_results *r, const hp_checkpoint_record *rec, 
                                 int64_t n, hp_err *err);
 /* Free the slot(s) of a trial (when it finished). */
 int hp_results_drop_checkpoint(hp_results *r, int64_t trial, hp_err *err);
+/* Read back the checkpoint of `trial` (the latest if a kill left two) through the writer: its
+ * index row into *rec and its vector (2 * model_floats + optim_floats floats, at most cap) into
+ * vec. Returns 1 if found, 0 if the file holds none for it, -1 on error. A promoted trial starts
+ * from its parent's final checkpoint this way (docs/search.md, "Promotion"). */
+int hp_results_get_checkpoint(hp_results *r, int64_t trial, hp_checkpoint_record *rec, float *vec, int64_t cap,
+                              hp_err *err);
 /* Floats per checkpoint vector; 0 if the file has no /checkpoints (written by an older build). */
 int64_t hp_results_checkpoint_width(const hp_results *r);
 /* Append a snapshot row (state_size floats); returns its row index in *row. */

@@ -97,14 +97,16 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
         const hp_trial_record *t = s->ranked[i];
         char device[96];
         trial_device(t, device, sizeof device);
+        char from[48] = ""; /* a promoted trial: its epochs continue its parent's */
+        if (t->parent >= 0) snprintf(from, sizeof from, "  (continues trial %lld)", (long long)t->parent);
         fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e", (long long)(i + 1), (long long)t->id, t->stage, t->lr,
                 t->weight_decay);
         for (int k = 0; k < s->ncols; k++) {
             if (s->cols[k].text) fprintf(o, "  %*s", col_width(s, k), t->xcol[k].text);
             else fprintf(o, "  %*.4g", col_width(s, k), t->xcol[k].num);
         }
-        fprintf(o, "  %12.4f  %10d  %9.1f  %-8s  %s\n", t->best_val_acc, t->best_epoch, t->seconds,
-                hp_trial_status_name((hp_trial_status)t->status), device);
+        fprintf(o, "  %12.4f  %10d  %9.1f  %-8s  %s%s\n", t->best_val_acc, t->best_epoch, t->seconds,
+                hp_trial_status_name((hp_trial_status)t->status), device, from);
     }
 
     fprintf(o, "\nwarnings (%d)\n", s->nwarn);
@@ -255,6 +257,7 @@ static void js_top(const hp_summary *s, int top_n, FILE *o) {
         js_key(o, "seconds", &g), js_num(o, t->seconds);
         js_key(o, "gpu", &g), fprintf(o, "%d", (int)t->gpu);
         js_key(o, "device", &g), js_str(o, t->device);
+        js_key(o, "parent", &g), fprintf(o, "%lld", (long long)t->parent); /* -1: not promoted */
         fputc('}', o);
     }
     fputc(']', o);

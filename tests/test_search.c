@@ -920,7 +920,75 @@ static void test_narrow_int_log(void) {
     CHECK(ok, "stage 1 int_log draws are integers in [15, 63]");
 }
 
+/* Promotion (hp_search_promote): the top_k promotable trials of the stage before, best first by
+ * hp_better_score (ties to the lower id), each a new trial continuing the id sequence with its
+ * parent's values and seed and parent epochs + the stage's epochs; slots past the promotable ones
+ * empty (parent -1); a promote stage keeps the ranges and counts min(top_k, trials before). */
+static void test_promote(void) {
+    hp_spec s;
+    base_spec(&s);
+    s.search.stages[0].trials = 6;
+    s.search.nstages = 3;
+    s.search.stages[1] = (hp_stage_spec){.method = HP_METHOD_PROMOTE, .epochs = 2, .top_k = 3};
+    s.search.stages[2] = (hp_stage_spec){.method = HP_METHOD_PROMOTE, .epochs = 4, .top_k = 5};
+    CHECK(hp_search_stage_trials(&s, 1) == 3 && hp_search_stage_trials(&s, 2) == 3,
+          "promote stages hold min(top_k, trials before): 3 and 3 (got %lld, %lld)",
+          (long long)hp_search_stage_trials(&s, 1), (long long)hp_search_stage_trials(&s, 2));
+    CHECK(hp_search_total_trials(&s) == 12 && hp_search_first_trial_id(&s, 2) == 9, "total 12, stage 2 at id 9");
+    hp_err err = {{0}};
+    hp_stage_plan p0, p1;
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &p0, &err) == 0, "%s", err.msg);
+    hp_trial_plan cand[6], out[3];
+    hp_trial_outcome o[6];
+    int done[6];
+    double score[6] = {0.5, 0.8, NAN, 0.8, 0.9, 0.7}; /* trial 2 diverged; 1 and 3 tie; 4 best */
+    for (int i = 0; i < 6; i++) {
+        hp_search_trial(&s, &p0, i, &cand[i]);
+        o[i] = (hp_trial_outcome){{0}, score[i], 1, cand[i].id};
+        done[i] = 1;
+    }
+    o[2].usable = 0;
+    CHECK(hp_search_plan_stage(&s, 1, &p0, NULL, 0, &p1, &err) == 0, "%s", err.msg);
+    CHECK(p1.method == HP_METHOD_PROMOTE && p1.ntrials == 3 && p1.first_trial_id == 6 && p1.epochs == 2 &&
+              p1.low[HP_PARAM_LR] == p0.low[HP_PARAM_LR] && p1.high[HP_PARAM_WD] == p0.high[HP_PARAM_WD] &&
+              p1.derivation[HP_PARAM_LR] == HP_DERIV_KEPT,
+          "the promote stage's plan: 3 trials from id 6, ranges kept");
+    int64_t parent[3];
+    int k = hp_search_promote(&s, &p1, cand, o, done, 6, out, parent, &err);
+    CHECK(k == 3 && parent[0] == 4 && parent[1] == 1 && parent[2] == 3,
+          "promoted 3: trials 4, 1, 3 (best first, the tie to the lower id); got %d: %lld %lld %lld", k,
+          (long long)parent[0], (long long)parent[1], (long long)parent[2]);
+    for (int i = 0; i < 3; i++) {
+        const hp_trial_plan *p = &out[i], *q = &cand[parent[i]];
+        CHECK(p->id == 6 + i && p->stage == 1 && p->index == i && p->epochs == 1 + 2 && p->seed == q->seed &&
+                  memcmp(p->values, q->values, sizeof p->values) == 0,
+              "promoted trial %d: id %lld, stage 1, parent's values and seed, 3 epochs", i, (long long)p->id);
+    }
+    /* Only two promotable (the others did not train every epoch: epochs_done 0 marks them): one empty slot. */
+    for (int i = 0; i < 6; i++) o[i].usable = i == 0 || i == 5;
+    done[5] = 4; /* a longer parent: its promoted trial plans 4 + 2 */
+    k = hp_search_promote(&s, &p1, cand, o, done, 6, out, parent, &err);
+    CHECK(k == 2 && parent[0] == 5 && parent[1] == 0 && parent[2] == -1 && out[0].epochs == 6 && out[2].id == 8 &&
+              out[2].epochs == 0 && out[2].seed == 0,
+          "two promotable: 5 then 0, slot 3 empty (got %d: %lld %lld %lld)", k, (long long)parent[0],
+          (long long)parent[1], (long long)parent[2]);
+    /* The same answer whatever order the candidates come in. */
+    hp_trial_plan rc[6];
+    hp_trial_outcome ro[6];
+    int rd[6];
+    for (int i = 0; i < 6; i++) rc[i] = cand[5 - i], ro[i] = o[5 - i], rd[i] = done[5 - i];
+    int64_t parent2[3];
+    hp_trial_plan out2[3];
+    CHECK(hp_search_promote(&s, &p1, rc, ro, rd, 6, out2, parent2, &err) == 2 && parent2[0] == 5 && parent2[1] == 0,
+          "order of the candidates does not matter");
+    /* Stage 0 cannot promote. */
+    s.search.stages[0] = (hp_stage_spec){.method = HP_METHOD_PROMOTE, .epochs = 2, .top_k = 3};
+    CHECK(hp_search_plan_stage(&s, 0, NULL, NULL, 0, &p0, &err) == -1 && strstr(err.msg, "stage 0"),
+          "a promote stage 0 is refused: %s", err.msg);
+}
+
 int main(void) {
+    test_promote();
     test_prune_median();
     test_prune_halving();
     test_random_log_uniform();

@@ -592,6 +592,20 @@ static const bad_case inline_cases[] = {
      {"x.yaml:11:18:", "search.params.lr: a choice is for other parameters; lr takes a range"}},
     {"index with a leading zero", PHEAD "    model.layers.02.p: {low: 0.1, high: 0.2, scale: linear}\n" PTAIL,
      {"x.yaml:11:5:", "'model.layers.02.p' is not a place in the spec"}},
+    /* promote stages (docs/search.md, "Promotion") */
+    {"promote stage 0", MODEL SEARCH_LR "  stages:\n    - {method: promote, epochs: 2}\n",
+     {"x.yaml:8:16:", "search.stages[0].method: 'promote'", "stage 0 has none"}},
+    {"promote with trials", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2, trials: 3}\n",
+     {"x.yaml:9:36:", "search.stages[1]: 'trials' is not a key of a promote stage", "top_k, epochs and train_subset"}},
+    {"promote with prune", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2, prune: {rule: median}}\n",
+     {"x.yaml:9:36:", "'prune' is not a key of a promote stage"}},
+    {"promote without epochs", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, top_k: 2}\n",
+     {"x.yaml:9:7:", "search.stages[1]: a promote stage needs 'epochs'"}},
+    {"promote top_k 0", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, top_k: 0, epochs: 2}\n",
+     {"x.yaml:9:32:", "search.stages[1].top_k: '0' is out of range"}},
+    {"promote with cosine", MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n    - {method: promote, epochs: 2}\n"
+     "train: {epochs: 2, schedule: {type: cosine}}\n",
+     {"x.yaml:9:16:", "search.stages[1].method", "'cosine' already annealed to min_lr", "constant, step"}},
 };
 
 static void test_bad_inline(void) { spec_run_bad(inline_cases, sizeof inline_cases / sizeof inline_cases[0]); }
@@ -761,6 +775,22 @@ static void test_params(void) {
     }
 }
 
+/* A promote stage: read (top_k, epochs, train_subset), and round trip through the dump. */
+static void test_promote(void) {
+    hp_spec s;
+    if (spec_parse_ok(MODEL SEARCH_LR "  stages:\n    - {method: random, trials: 4}\n"
+                                      "    - {method: promote, top_k: 2, epochs: 3, train_subset: 100}\n",
+                      &s, "promote") == 0) {
+        const hp_stage_spec *st = &s.search.stages[1];
+        CHECK(s.search.nstages == 2 && st->method == HP_METHOD_PROMOTE && st->top_k == 2 && st->epochs == 3 &&
+                  st->train_subset == 100 && st->prune.rule == HP_PRUNE_NONE,
+              "promote stage read: top_k 2, epochs 3, train_subset 100");
+        hp_spec back;
+        if (spec_roundtrip(&s, &back, "promote round trip") == 0) hp_spec_free(&back);
+        hp_spec_free(&s);
+    }
+}
+
 /* hp_spec_for_trial: each value lands at its place, the base stays as it was. */
 static void test_for_trial(void) {
     hp_spec base;
@@ -894,5 +924,6 @@ int main(void) {
     test_final();
     test_params();
     test_for_trial();
+    test_promote();
     return hp_check_summary("test_spec");
 }

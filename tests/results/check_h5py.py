@@ -18,7 +18,7 @@ except ImportError as e:
 TRIAL_COLUMNS = ["id", "stage", "status", "lr", "weight_decay", "seed", "epochs_planned",
                  "epochs_done", "best_val_acc", "best_val_loss", "best_epoch", "initial_loss",
                  "update_ratio", "seconds", "rank", "host", "gpu", "device", "snapshot_row",
-                 "message"]
+                 "message", "parent"]
 CURVE_COLUMNS = ["trial", "epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
                  "seconds", "update_ratio"] + ["layer_update_ratio_%02d" % k for k in range(16)]
 STATUS = {"pending": 0, "running": 1, "done": 2, "diverged": 3, "failed": 4, "pruned": 5}

@@ -28,6 +28,7 @@ static hp_trial_record planned(int64_t id, int stage, double lr, double wd, int 
     t.initial_loss = NAN;
     t.gpu = -1; /* device "": not run yet */
     t.snapshot_row = -1;
+    t.parent = -1; /* not promoted */
     return t;
 }
 
