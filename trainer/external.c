@@ -558,7 +558,7 @@ static int parse_line(const char *s, size_t n, const char *objective, ext_line *
                 jp_ws(&p);
                 if (jp_value(&p, &kind, &v) != 0) { rc = -1; break; }
                 if (!kind && strcmp(key, objective) == 0) {
-                    snprintf(p.why, sizeof p.why, "the objective \"%s\" is not a number", key);
+                    snprintf(p.why, sizeof p.why, "the objective \"%.60s\" is not a number", key);
                     rc = -1;
                     break;
                 }
@@ -572,7 +572,7 @@ static int parse_line(const char *s, size_t n, const char *objective, ext_line *
                                        &L->e.val_acc, &L->test_loss, &L->test_acc};
                     if (which >= 0) {
                         if (seen & (1u << which)) {
-                            snprintf(p.why, sizeof p.why, "key \"%s\" given twice", key);
+                            snprintf(p.why, sizeof p.why, "key \"%.60s\" given twice", key);
                             rc = -1;
                             break;
                         }
@@ -697,6 +697,15 @@ static void fault(ext_run *r, const char *fmt, ...) {
     vsnprintf(r->out->message, sizeof r->out->message, fmt, ap);
     va_end(ap);
     r->verdict = HP_EXT_FAILED;
+}
+
+/* out->message, cut to its size (the last stderr line may be long) */
+static void msgf(hp_ext_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msgf(hp_ext_result *out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
 }
 
 static void take_line(ext_run *r, const char *s, size_t n) {
@@ -1133,7 +1142,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
     int verdict = r->verdict, got_test = r->got_test;
     free(r);
     if (verdict == -1) {
-        snprintf(out->message, sizeof out->message, "ended: the caller aborted");
+        msgf(out, "ended: the caller aborted");
         goto fail;
     }
     if (verdict == HP_EXT_STOPPED || verdict == HP_EXT_CANCELLED) {
@@ -1145,16 +1154,16 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
         stderr_tail(errlog, err_from, tail, sizeof tail);
         const char *sep = tail[0] ? ": " : "";
         if (status == -1) {
-            snprintf(out->message, sizeof out->message, "its exit status was lost (is SIGCHLD ignored?)");
+            msgf(out, "its exit status was lost (is SIGCHLD ignored?)");
         } else if (WIFSIGNALED(status)) {
             int sig = WTERMSIG(status);
-            snprintf(out->message, sizeof out->message, "killed by signal %d (%s)%s%s", sig, signame(sig), sep, tail);
+            msgf(out, "killed by signal %d (%s)%s%s", sig, signame(sig), sep, tail);
         } else if (WEXITSTATUS(status) != 0) {
-            snprintf(out->message, sizeof out->message, "exited with status %d%s%s", WEXITSTATUS(status), sep, tail);
+            msgf(out, "exited with status %d%s%s", WEXITSTATUS(status), sep, tail);
         } else if (test_mode && !got_test) {
-            snprintf(out->message, sizeof out->message, "reported no test metrics");
+            msgf(out, "reported no test metrics");
         } else if (!test_mode && out->epochs_reported == 0) {
-            snprintf(out->message, sizeof out->message, "reported no epoch");
+            msgf(out, "reported no epoch");
         } else {
             out->status = HP_EXT_DONE;
         }
@@ -1166,7 +1175,7 @@ spawn_setup:
     hp_errf(err, "trainer program '%s', trial %lld: setting up the start failed: %s", prog, tid, strerror(e));
 fail:
     rc = -1;
-    if (!out->message[0]) snprintf(out->message, sizeof out->message, "not started: see the error");
+    if (!out->message[0]) msgf(out, "not started: see the error");
 done:
     if (fa_ok) posix_spawn_file_actions_destroy(&fa);
     if (at_ok) posix_spawnattr_destroy(&at);
