@@ -533,6 +533,51 @@ static void test_check_placeholders(void) {
           "env name: %s", en);
 }
 
+/* The example trainer (examples/external/toy_trainer.py with hpsweep_report.py) through the
+ * runner: the Python side of the protocol agrees with the C side. */
+static void test_toy_example(void) {
+    const char *py = "/usr/bin/python3";
+    if (access(py, X_OK) != 0) {
+        fprintf(stderr, "test_toy_example: no %s, skipped\n", py);
+        return;
+    }
+    char *argv[] = {(char *)py, HP_TEST_DIR "/../examples/external/toy_trainer.py", "--lr", "{lr}", "--seconds",
+                    "0.01", NULL};
+    hp_ext_command cmd = {.argc = 6, .argv = argv, .epoch_timeout_s = 20};
+    hp_ext_param ps[] = {{"lr", "0.01"}, {"weight_decay", "1e-4"}};
+    hp_ext_trial t = {.id = 8, .seed = 3, .epochs = 3, .workdir = wdir("toy"), .nparams = 2, .params = ps};
+    rec r = {0};
+    hp_ext_result res;
+    hp_err err = {{0}};
+    int rc = hp_ext_run(&cmd, &t, on_epoch, &r, NULL, &res, &err);
+    CHECK(rc == 0 && res.status == HP_EXT_DONE && r.n == 3, "toy: DONE, 3 epochs (%d: %s / %s)", res.status,
+          res.message, err.msg);
+    CHECK(r.n == 3 && r.e[0].val_acc < r.e[2].val_acc && r.e[2].val_acc > 0.5 && r.e[2].val_acc <= 1,
+          "toy: val_acc rises (%g .. %g)", r.e[0].val_acc, r.n == 3 ? r.e[2].val_acc : 0);
+    double third = r.n == 3 ? r.e[2].val_acc : -1;
+    /* resume after epoch 2 (its checkpoint says 3): epoch 3 replayed from the checkpoint, the same */
+    t.resume_epoch = 2;
+    memset(&r, 0, sizeof r);
+    rc = hp_ext_run(&cmd, &t, on_epoch, &r, NULL, &res, &err);
+    CHECK(rc == 0 && res.status == HP_EXT_DONE && r.n == 1 && r.e[0].epoch == 3 && r.e[0].val_acc == third,
+          "toy resume: epoch 3 again, same value (%d: %s)", res.status, res.message);
+    /* test mode on its snapshot */
+    t.mode = "test";
+    rc = hp_ext_run(&cmd, &t, NULL, NULL, NULL, &res, &err);
+    CHECK(rc == 0 && res.status == HP_EXT_DONE && res.test_acc > 0.5 && res.test_acc < third,
+          "toy test: %g (%d: %s)", res.test_acc, res.status, res.message);
+    /* divergence: NaN losses pass through, the caller stops it */
+    ps[0].value = "3";
+    t.mode = NULL;
+    t.resume_epoch = 0;
+    t.workdir = wdir("toy_nan");
+    memset(&r, 0, sizeof r);
+    r.stop_at = 1;
+    rc = hp_ext_run(&cmd, &t, on_epoch, &r, NULL, &res, &err);
+    CHECK(rc == 0 && res.status == HP_EXT_STOPPED && r.n == 1 && isnan(r.e[0].train_loss),
+          "toy lr 3: NaN loss, stopped (%d: %s)", res.status, res.message);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/hp_test_external_XXXXXX");
     if (!mkdtemp(dir)) return hp_check_skip("cannot make a temporary folder");
@@ -545,6 +590,7 @@ int main(void) {
     test_mode_test();
     test_not_startable();
     test_check_placeholders();
+    test_toy_example();
     int fds1 = count_fds();
     CHECK(fds0 > 0 && fds1 == fds0, "no fd leaked: %d open before, %d after", fds0, fds1);
     char cmdline[400];
