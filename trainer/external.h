@@ -54,7 +54,7 @@ typedef struct hp_ext_trial {
     int64_t id;            /* the trial's id (>= 0) */
     uint64_t seed;         /* the trial's seed */
     int epochs;            /* planned epochs (>= 1); a line with a later epoch is a fault */
-    int resume_epoch;      /* epochs hpsweep already recorded (0 = fresh, < epochs); the program
+    int resume_epoch;      /* epochs hpsweep already recorded (0 = fresh; < epochs in mode train); the program
                               continues from its checkpoint if it can; lines for epochs up to this
                               are ignored */
     const char *workdir;   /* the trial's folder: created if missing (mode 0755; its parent must
