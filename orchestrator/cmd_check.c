@@ -160,6 +160,12 @@ int hp_cmd_check(int argc, char **argv) {
         hp_spec_free(&spec);
         return rc;
     }
+    if (spec.ext.enabled) { /* nothing of hpsweep's own to train: the program is checked when a sweep starts */
+        printf("spec: %s is valid (an external trainer: %s%s)\n", a.path, spec.ext.argv[0],
+               spec.has_search ? ", with a search" : ", no search: section");
+        hp_spec_free(&spec);
+        return HP_EXIT_OK;
+    }
     printf("spec: %s is valid (%d layers%s)\n", a.path, spec.model.nlayers,
            spec.has_search ? ", with a search" : ", no search: section");
     /* The checks run where the sweep's trials would: the spec's device (one process: node-local

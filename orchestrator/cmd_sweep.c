@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "coordinator.h"
 #include "dataload.h"
+#include "external.h"
 #include "device_pick.h"
 #include "lanes.h"
 #include "mpi_util.h"
@@ -165,11 +166,15 @@ static int decide(const hp_sweep_args *a, sweep_state *s, hp_err *err) {
     }
     s->mode = MODE_CONTINUE;
     if (s->resume.meta.spec_name[0]) snprintf(s->spec.name, sizeof s->spec.name, "%s", s->resume.meta.spec_name);
-    int64_t finished = 0;
-    for (int64_t i = 0; i < s->resume.ntrials; i++) finished += hp_trial_finished(s->resume.trials[i].status);
-    if (finished == hp_search_total_trials(&s->spec) &&
-        (s->resume.nfinal > 0 || s->resume.best_trial < 0 || s->spec.train.synthetic_ms > 0))
-        s->mode = MODE_COMPLETE;
+    int64_t finished = 0, done = 0;
+    for (int64_t i = 0; i < s->resume.ntrials; i++) {
+        finished += hp_trial_finished(s->resume.trials[i].status);
+        done += s->resume.trials[i].status == HP_TRIAL_DONE;
+    }
+    /* Complete: every trial finished, and the test evaluated, or nothing to evaluate (no model: a
+     * synthetic sweep; no trial done; an external trainer's test needs a done trial, not a snapshot). */
+    int no_test = s->spec.ext.enabled ? done == 0 : s->resume.best_trial < 0 || s->spec.train.synthetic_ms > 0;
+    if (finished == hp_search_total_trials(&s->spec) && (s->resume.nfinal > 0 || no_test)) s->mode = MODE_COMPLETE;
     return HP_EXIT_OK;
 }
 
@@ -247,14 +252,18 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     const hp_spec *spec = &s->spec;
     const hp_splits *data = &s->data;
     hp_model *m = NULL;
-    if (hp_model_create(&spec->model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err) !=
-        0)
+    /* An external trainer keeps its models in its own files: /model/layout gets one placeholder
+     * entry (a file's snapshot rows need a width), no snapshot is ever written. */
+    static const hp_tensor_info placeholder = {.name = "external", .ndim = 1, .shape = {1}, .offset = 0, .size = 1};
+    if (!spec->ext.enabled &&
+        hp_model_create(&spec->model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err) !=
+            0)
         /* A model the spec cannot describe is a usage error (2); one this machine cannot hold is a
          * run-time failure (1), as docs/exit-codes.md says. */
         return hp_err_prefix(err, "%s", spec->path), strstr(err->msg, "out of memory") ? HP_EXIT_FAILURE
                                                                                        : HP_EXIT_USAGE;
-    const hp_tensor_info *layout = NULL;
-    int ntensors = hp_model_layout(m, &layout);
+    const hp_tensor_info *layout = &placeholder;
+    int ntensors = m ? hp_model_layout(m, &layout) : 1;
     hp_results_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.nxcols = spec->has_search ? hp_search_param_columns(spec, meta.xcols) : 0;
@@ -262,17 +271,19 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     meta.spec_len = spec->text_len;
     hp_sha256_hex(spec->text, spec->text_len, meta.spec_sha256);
     meta.seed = spec->seed;
-    meta.data_hash[0] = hp_dataset_hash(&data->train);
-    meta.data_hash[1] = hp_dataset_hash(&data->val);
-    meta.data_hash[2] = hp_dataset_hash(&data->test);
+    if (m) { /* an external trainer's data are its own */
+        meta.data_hash[0] = hp_dataset_hash(&data->train);
+        meta.data_hash[1] = hp_dataset_hash(&data->val);
+        meta.data_hash[2] = hp_dataset_hash(&data->test);
+    }
     snprintf(meta.spec_name, sizeof meta.spec_name, "%s", spec->name);
     snprintf(meta.spec_path, sizeof meta.spec_path, "%s", spec->path);
     meta.checkpoint_every = s->checkpoint_every;
     int rc = 0;
-    if (s->checkpoint_every > 0)
+    if (m && s->checkpoint_every > 0)
         rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
                                             spec->data.nclasses, &meta.checkpoint_width, err);
-    if (rc == 0 && spec->has_search &&
+    if (rc == 0 && m && spec->has_search &&
         check_model_params(spec, data, hp_model_state_size(m), s->checkpoint_every > 0 ? &meta.checkpoint_width : NULL,
                            err) != 0) {
         hp_model_free(m);
@@ -292,7 +303,7 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
 static int reopen_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
     const hp_dataset *sets[3] = {&s->data.train, &s->data.val, &s->data.test};
     const char *names[3] = {"training", "validation", "test"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && !s->spec.ext.enabled; i++) {
         uint64_t h = hp_dataset_hash(sets[i]);
         if (h != s->resume.meta.data_hash[i])
             return hp_errf(err,
@@ -441,6 +452,97 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     return interrupted ? HP_EXIT_INTERRUPTED : HP_EXIT_OK;
 }
 
+/* ---- an external trainer (spec trainer:, docs/external.md) -------------------------------- */
+
+/* GPUs on this node without opening one: the CUDA backend's count, else the /dev/nvidiaN nodes
+ * (a build without CUDA can still hand GPUs to programs that use them). */
+static int node_gpus(void) {
+    int n = hp_gpu_visible();
+    if (n > 0) return n;
+    for (int i = 0; i < 64; i++) {
+        char dev[32];
+        snprintf(dev, sizeof dev, "/dev/nvidia%d", i);
+        struct stat sb;
+        if (stat(dev, &sb) != 0) break;
+        n = i + 1;
+    }
+    return n;
+}
+
+/* What CUDA_VISIBLE_DEVICES each of this rank's programs gets, by the built-in trainer's rule
+ * (device_pick.h: local rank modulo the node's GPUs; an inherited list is indexed, not replaced):
+ * device cpu hides every GPU (""); no GPU leaves it as inherited ("-"). */
+static int ext_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
+    hp_external_spec *e = &s->spec.ext;
+    s->pack = a->pack > 0 ? (int)a->pack : 1;
+    if (s->pack > 1 && s->mpi_threads < MPI_THREAD_FUNNELED)
+        return hp_errf(err, "--pack %d runs trials from threads, but this MPI provides no thread support "
+                            "(MPI_THREAD_FUNNELED): use --pack 1, or an MPI built with threads", s->pack);
+    s->lane_threads = threads > s->pack ? threads / s->pack : 1;
+    snprintf(e->cuda_visible, sizeof e->cuda_visible, "-");
+    if (s->spec.device == HP_DEVICE_CPU) {
+        e->cuda_visible[0] = '\0';
+        return 0;
+    }
+    int n = node_gpus();
+    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
+    if (inherited && *inherited) { /* "2,3": the programs see those; rank k gets entry k mod their count */
+        int count = 1;
+        for (const char *c = inherited; *c; c++) count += *c == ',';
+        n = count;
+    }
+    if (n == 0) {
+        if (s->spec.device == HP_DEVICE_CUDA)
+            return hp_errf(err, "%s: device: cuda, but this node has no GPU (no /dev/nvidia0, CUDA_VISIBLE_DEVICES "
+                           "empty); use device: auto or cpu", s->spec.path);
+        return 0;
+    }
+    int k = local_rank % n;
+    if (inherited && *inherited) {
+        const char *c = inherited;
+        for (int i = 0; i < k; i++) c = strchr(c, ',') + 1;
+        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%.*s", (int)strcspn(c, ","), c);
+    } else {
+        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%d", k);
+    }
+    return 0;
+}
+
+/* The folder of the trials' folders: trainer.workdir, else the results file's path without .h5
+ * plus ".trials"; absolute, created. The program and its test command must start. */
+static int ext_prepare(const char *path, sweep_state *s, hp_err *err) {
+    hp_external_spec *e = &s->spec.ext;
+    char base[HP_PATH_MAX + 16], cwd[HP_PATH_MAX];
+    size_t n = strlen(path);
+    if (e->workdir[0]) snprintf(base, sizeof base, "%s", e->workdir);
+    else if (n > 3 && !strcmp(path + n - 3, ".h5")) snprintf(base, sizeof base, "%.*s.trials", (int)(n - 3), path);
+    else snprintf(base, sizeof base, "%.*s.trials", (int)(n < HP_PATH_MAX ? n : HP_PATH_MAX), path);
+    if (base[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return hp_errf(err, "cannot tell the working folder: %s", strerror(errno));
+    int w = base[0] == '/' ? snprintf(e->run_workdir, sizeof e->run_workdir, "%s", base)
+                           : snprintf(e->run_workdir, sizeof e->run_workdir, "%s/%s", cwd, base);
+    if (w < 0 || (size_t)w >= sizeof e->run_workdir)
+        return hp_errf(err, "the trials' folder %s is too long; set trainer.workdir", base);
+    if (mkdir(e->run_workdir, 0755) != 0 && errno != EEXIST)
+        return hp_errf(err, "cannot make the trials' folder %s: %s (set trainer.workdir to a folder you can write)",
+                       e->run_workdir, strerror(errno));
+    const char *names[HP_MAX_PARAMS];
+    int k = 0;
+    for (int p = 0; p < s->spec.search.nparams; p++)
+        if (s->spec.search.params[p].enabled) names[k++] = s->spec.search.params[p].name;
+    for (int test = 0; test < 2; test++) {
+        int argc = test && e->test_argc ? e->test_argc : e->argc;
+        char *argv[HP_EXT_MAX_ARGS + 1];
+        for (int i = 0; i < argc; i++) argv[i] = test && e->test_argc ? e->test_argv[i] : e->argv[i];
+        argv[argc] = NULL;
+        hp_ext_command c = {.argc = argc, .argv = argv, .epoch_timeout_s = e->epoch_timeout, .grace_s = e->grace,
+                            .objective = e->objective, .maximize = e->maximize};
+        if (hp_ext_check(&c, k, names, err) != 0)
+            return hp_err_prefix(err, "%s: trainer.%s", s->spec.path, test && e->test_argc ? "test" : "command");
+    }
+    return 0;
+}
+
 /* A training rank's devices: --pack contexts on its GPU (or the CPU), and the lanes' threads. */
 static int open_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
     if (hp_device_open(s->spec.device, &s->spec.cuda, local_rank, &s->gpus[0], err) != 0) {
@@ -521,11 +623,22 @@ static int run_ranks(const hp_sweep_args *a, MPI_Comm comm, int rank, int size, 
     int local_rank = 0, local_size = 1;
     if (hp_mpi_node_rank(comm, &local_rank, &local_size, code == HP_EXIT_OK ? err : NULL) != 0)
         code = HP_EXIT_FAILURE;
-    if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0)
+    if (s->spec.ext.enabled) {
+        /* Every rank needs the trials' folder (rank 0's choice) and the program; then no device
+         * is opened here: each program gets its GPU through CUDA_VISIBLE_DEVICES. */
+        char where[HP_PATH_MAX + 8];
+        snprintf(where, sizeof where, "%s", rank == 0 ? s->path : "");
+        if (comm != MPI_COMM_NULL && MPI_Bcast(where, (int)sizeof where, MPI_CHAR, 0, comm) != MPI_SUCCESS)
+            code = HP_EXIT_FAILURE;
+        if (code == HP_EXIT_OK && ext_prepare(where, s, err) != 0) code = HP_EXIT_USAGE;
+        if (code == HP_EXIT_OK && ext_devices(a, s, local_rank, threads, err) != 0) code = HP_EXIT_USAGE;
+    } else if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0) {
         code = HP_EXIT_FAILURE;
+    }
     /* The data: collective over each node (one shared copy, nodedata.h), so agree first. */
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
-    if (hp_splits_load_node(&s->spec, rank == 0, comm, &s->data, &s->node_data, err) != 0) code = HP_EXIT_FAILURE;
+    if (!s->spec.ext.enabled && hp_splits_load_node(&s->spec, rank == 0, comm, &s->data, &s->node_data, err) != 0)
+        code = HP_EXIT_FAILURE;
     if (code == HP_EXIT_OK && s->gpus[0] && check_memory(s, err) != 0) code = HP_EXIT_FAILURE;
     if ((code = agree(code, comm, rank, err)) != HP_EXIT_OK) goto out;
 

@@ -125,6 +125,11 @@ static int parse_args(int argc, char **argv, train_args *a) {
 static int load_spec(const train_args *a, hp_spec *spec, hp_err *err) {
     hp_spec_read_opts ro = {.skip_search = 1, .epochs = (int)a->epochs};
     if (hp_spec_load_with(a->spec_path, &ro, spec, err) != 0) return -1;
+    if (spec->ext.enabled) {
+        hp_spec_free(spec);
+        return hp_errf(err, "%s has a trainer: section (your own program); train runs the built-in trainer only: "
+                       "run your program directly, or sweep it with 'hpsweep run %s'", a->spec_path, a->spec_path);
+    }
     if (a->lr > 0) spec->optim.lr = a->lr;
     if (a->wd >= 0) spec->optim.weight_decay = a->wd;
     if (a->have_seed) spec->seed = a->seed;

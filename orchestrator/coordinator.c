@@ -237,7 +237,41 @@ static int ensemble_evaluation(coord *c, hp_final_record *f, hp_err *err) {
     return rc == 0 ? 0 : hp_err_prefix(err, "the final ensemble");
 }
 
+/* An external trainer's test: its test command on the best finished trial's folder, once. The
+ * best by the one rule (hp_trial_better) among the done trials: hpsweep keeps no snapshot of
+ * its own, the program does. */
+static int external_evaluation(coord *c, hp_err *err) {
+    const hp_trial_record *best = NULL;
+    for (int64_t i = 0; i < c->plan.nrecs; i++) {
+        const hp_trial_record *r = &c->plan.recs[i];
+        if (r->status == HP_TRIAL_DONE && isfinite(r->best_val_acc) && (!best || hp_trial_better(r, best))) best = r;
+    }
+    if (!best) {
+        c->no_result = 1;
+        return 0;
+    }
+    hp_trial_plan p;
+    memset(&p, 0, sizeof p);
+    p.id = best->id, p.stage = best->stage, p.seed = best->seed, p.epochs = best->epochs_planned;
+    if (hp_search_values_from_record(c->spec, best, p.values, err) != 0) return -1;
+    double loss = NAN, acc = NAN;
+    if (hp_trial_external_test(c->spec, &p, &loss, &acc, err) != 0) return -1;
+    hp_final_record f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.kind, sizeof f.kind, "best");
+    f.trial = best->id;
+    f.val_acc = best->best_val_acc;
+    f.test_loss = loss;
+    f.test_acc = acc;
+    if (!c->opts->quiet)
+        printf("best trial %lld: %s %.4f (epoch %d); test acc %.4f, test loss %.4f (its test command, run once)\n",
+               (long long)best->id, c->spec->ext.objective,
+               c->spec->ext.maximize > 0 ? best->best_val_acc : -best->best_val_acc, best->best_epoch, acc, loss);
+    return hp_results_set_final(c->res, &f, 1, err);
+}
+
 static int final_evaluation(coord *c, hp_err *err) {
+    if (c->spec->ext.enabled) return external_evaluation(c, err);
     if (c->snap.best_trial < 0) {
         c->no_result = 1; /* the caller reports it and exits non-zero */
         return 0;
@@ -337,14 +371,19 @@ static int setup_resume(coord *c, const hp_resume *rs, hp_err *err) {
 static int setup(coord *c, hp_err *err) {
     const hp_spec *spec = c->spec;
     const hp_splits *d = c->data;
-    hp_model *probe = NULL;
-    if (hp_model_create(&spec->model, d->train.c, d->train.h, d->train.w, spec->data.nclasses, 1, &probe, err) != 0)
-        return -1;
-    c->snap.state_size = hp_model_state_size(probe);
-    hp_model_free(probe);
-    if (hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, d->train.c, d->train.h, d->train.w,
-                                       spec->data.nclasses, &c->ckpt.floats, err) != 0)
-        return -1;
+    if (spec->ext.enabled) { /* the program keeps its own state: one placeholder float, no vectors */
+        c->snap.state_size = 1;
+        c->ckpt.floats = 0;
+    } else {
+        hp_model *probe = NULL;
+        if (hp_model_create(&spec->model, d->train.c, d->train.h, d->train.w, spec->data.nclasses, 1, &probe, err) != 0)
+            return -1;
+        c->snap.state_size = hp_model_state_size(probe);
+        hp_model_free(probe);
+        if (hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, d->train.c, d->train.h, d->train.w,
+                                           spec->data.nclasses, &c->ckpt.floats, err) != 0)
+            return -1;
+    }
     int64_t width = hp_results_checkpoint_width(c->res);
     /* A searched optimizer.type may give trials a larger state than the spec's own optimizer: the
      * file's rows were sized for the largest (cmd_sweep.c), and so is the receiving buffer. */

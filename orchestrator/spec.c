@@ -238,7 +238,7 @@ static int parse_stage(sy_doc *d, yaml_node_t *n, int i, const hp_search_spec *s
     return 0;
 }
 
-static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_marks *mk) {
+static int parse_search(sy_doc *d, yaml_node_t *n, int external, hp_search_spec *ss, spec_marks *mk) {
     yaml_node_t *params = NULL, *stages = NULL;
     sy_field f[] = {
         F_NODE("params", &params, SY_REQUIRED),
@@ -246,7 +246,7 @@ static int parse_search(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, spec_mark
         F_NODE("stages", &stages, SY_REQUIRED),
     };
     if (sy_read_map(d, n, "search", f, NELEM(f))) return -1;
-    if (spec_parse_params(d, params, ss, mk->param)) return -1;
+    if (spec_parse_params(d, params, external, ss, mk->param)) return -1;
     if (sy_expect(d, stages, YAML_SEQUENCE_NODE, "search.stages")) return -1;
     yaml_node_item_t *it = stages->data.sequence.items.start;
     ptrdiff_t count = stages->data.sequence.items.top - it;
@@ -341,7 +341,7 @@ static int parse_final(sy_doc *d, yaml_node_t *n, hp_spec *s) {
 
 static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
     yaml_node_t *data = NULL, *model = NULL, *optim = NULL, *train = NULL, *search = NULL, *cuda = NULL,
-                *final = NULL;
+                *final = NULL, *trainer = NULL;
     int device = (int)s->device;
     sy_field f[] = {
         F_STR("name", s->name),
@@ -349,7 +349,8 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
         F_ENUM("device", &device, device_names, NELEM(device_names), 0),
         F_NODE("cuda", &cuda, 0),
         F_NODE("data", &data, 0),
-        F_NODE("model", &model, SY_REQUIRED),
+        F_NODE("model", &model, 0),
+        F_NODE("trainer", &trainer, 0),
         F_NODE("optimizer", &optim, 0),
         F_NODE("train", &train, 0),
         F_NODE("search", &search, 0),
@@ -364,11 +365,18 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
                        "file is NAME.h5 in the working folder; use -o to write elsewhere",
                        s->name);
     s->device = (hp_device)device;
+    if (trainer) { /* an external program: no model, optimizer, data */
+        if (spec_check_external(d, sy_root(d), train) || spec_parse_external(d, trainer, &s->ext)) return -1;
+        s->optim.lr = s->optim.weight_decay = NAN; /* not searched: the program's own, unknown here */
+    } else if (!model) {
+        return sy_fail(d, sy_root(d)->start_mark, "missing required key 'model' (the built-in trainer's network, "
+                       "docs/spec.md), or a trainer: section (your own training program, docs/external.md)");
+    }
     if (cuda && parse_cuda(d, cuda, &s->cuda)) return -1;
     spec_marks mk;
     memset(&mk, 0, sizeof mk);
     if (data && parse_data(d, data, &s->data)) return -1;
-    if (spec_parse_model(d, model, &s->model, &mk)) return -1;
+    if (model && spec_parse_model(d, model, &s->model, &mk)) return -1;
     if (optim && spec_parse_optim(d, optim, &s->optim)) return -1;
     if (train && spec_parse_train(d, train, &s->train, &mk)) return -1;
     if (o->epochs > 0) {
@@ -377,10 +385,19 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
     }
     if (search && !o->skip_search) {
         s->has_search = 1;
-        if (parse_search(d, search, &s->search, &mk)) return -1;
+        if (parse_search(d, search, s->ext.enabled, &s->search, &mk)) return -1;
     }
     if (final && parse_final(d, final, s)) return -1;
-    if (check_across(d, s, &mk)) return -1;
+    for (int i = 0; s->ext.enabled && i < s->search.nstages; i++)
+        if (s->search.stages[i].method == HP_METHOD_PROMOTE)
+            return sy_fail(d, mk.stage_method[i], "search.stages[%d].method: promote continues a trial from the state "
+                           "hpsweep saved, and an external trainer's state is its own files; use random or grid stages",
+                           i);
+    if (s->ext.enabled && s->final.ensemble > 1)
+        return sy_fail(d, sy_root(d)->start_mark, "final.ensemble: an external trainer's snapshots are its own files, "
+                       "so hpsweep cannot average them; remove final.ensemble (the test command evaluates the best "
+                       "trial's snapshot)");
+    if (!s->ext.enabled && check_across(d, s, &mk)) return -1;
     if (s->has_search && spec_check_params(d, s, mk.param)) return -1;
     for (int i = 0; i < s->search.nstages; i++)
         if (s->search.stages[i].epochs == 0) s->search.stages[i].epochs = s->train.epochs;
@@ -422,7 +439,7 @@ int spec_parse_subst(const char *text, size_t len, const char *path, const hp_sp
 
 int hp_spec_for_trial(const hp_spec *base, const double *values, hp_spec *out, hp_err *err) {
     const hp_search_spec *ss = &base->search;
-    if (ss->nparams <= HP_NFIXED_PARAMS) { /* lr and weight decay only: no need to read the spec again */
+    if (ss->nparams <= HP_NFIXED_PARAMS || base->ext.enabled) { /* lr and weight decay only: no need to read the spec again */
         memcpy(out, base, sizeof *out);
         out->text = NULL;
         out->text_len = 0;

@@ -141,6 +141,28 @@ typedef struct hp_final_spec {
                      probabilities of the K best trials' snapshots (hp_trial_better), a second /final row */
 } hp_final_spec;
 
+/* trainer: an external training program instead of the built-in trainer (docs/external.md). */
+#define HP_EXT_MAX_ARGS 48   /* words of a command */
+#define HP_EXT_ARG_LEN 256   /* bytes of one word, NUL included */
+typedef struct hp_external_spec {
+    int enabled;                                   /* 1: the spec has a trainer: section */
+    int argc;                                      /* trainer.command: the program and its arguments */
+    char argv[HP_EXT_MAX_ARGS][HP_EXT_ARG_LEN];
+    int test_argc;                                 /* trainer.test: the test command; 0: the command, mode test */
+    char test_argv[HP_EXT_MAX_ARGS][HP_EXT_ARG_LEN];
+    char objective[32];                            /* the metric the search ranks by (default val_acc) */
+    int maximize;                                  /* 1 higher is better, -1 lower (default: 1 for val_acc,
+                                                      required for any other objective) */
+    double epoch_timeout;                          /* seconds without a metrics line that fail a trial (0 none) */
+    double grace;                                  /* seconds from SIGTERM to SIGKILL (default 10) */
+    char workdir[HP_PATH_MAX];                     /* trainer.workdir: the folder of the trials' folders; default:
+                                                      the results file's path without .h5, plus .trials */
+    /* Filled on each rank when a sweep starts, not read from the spec: */
+    char run_workdir[HP_PATH_MAX];                 /* the folder in force (absolute) */
+    char cuda_visible[64];                         /* what CUDA_VISIBLE_DEVICES gets ("" hides every GPU;
+                                                      NULL-like "-": left as inherited) */
+} hp_external_spec;
+
 typedef enum hp_device { HP_DEVICE_AUTO = 0, HP_DEVICE_CPU = 1, HP_DEVICE_CUDA = 2 } hp_device;
 
 typedef struct hp_spec {
@@ -151,6 +173,7 @@ typedef struct hp_spec {
     hp_gpu_opts cuda;        /* the cuda: section (device.h), used when a GPU trains: deterministic
                                  (default 1: the same bits on every run, which a bit-identical resume on
                                  a GPU needs) and allow_tf32 (key tf32, default 0) */
+    hp_external_spec ext;     /* the trainer: section (an external program; then no model, optimizer, data) */
     hp_data_spec data;
     hp_model_spec model;
     hp_optim_spec optim;

@@ -87,18 +87,49 @@ static void dump_search(const hp_search_spec *ss, FILE *f) {
     }
 }
 
+static void dump_words(const char *key, int n, const char (*w)[HP_EXT_ARG_LEN], FILE *f) {
+    fprintf(f, "  %s: [", key);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", f);
+        put_str(f, w[i]);
+    }
+    fputs("]\n", f);
+}
+
+static void dump_external(const hp_external_spec *e, FILE *f) {
+    char a[32], b[32];
+    fputs("trainer:\n", f);
+    dump_words("command", e->argc, e->argv, f);
+    if (e->test_argc) dump_words("test", e->test_argc, e->test_argv, f);
+    fputs("  objective: ", f);
+    put_str(f, e->objective);
+    fprintf(f, "\n  maximize: %s\n  epoch_timeout: %s\n  grace: %s\n", e->maximize > 0 ? "true" : "false",
+            sy_fmt_num(e->epoch_timeout, a), sy_fmt_num(e->grace, b));
+    if (e->workdir[0]) {
+        fputs("  workdir: ", f);
+        put_str(f, e->workdir);
+        fputc('\n', f);
+    }
+}
+
 static void dump_final(const hp_final_spec *fs, FILE *f) { fprintf(f, "final:\n  ensemble: %d\n", fs->ensemble); }
 
 int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     fputs("name: ", f);
     put_str(f, s->name);
     fprintf(f, "\nseed: %llu\ndevice: %s\n", (unsigned long long)s->seed, hp_device_name(s->device));
-    fprintf(f, "cuda: {deterministic: %s, tf32: %s}\n", s->cuda.deterministic ? "true" : "false",
-            s->cuda.allow_tf32 ? "true" : "false");
-    dump_data(&s->data, f);
-    spec_dump_layers(&s->model, f);
-    spec_dump_optim(&s->optim, f);
-    spec_dump_train(&s->train, f);
+    if (!s->ext.enabled) /* an external trainer computes as it likes */
+        fprintf(f, "cuda: {deterministic: %s, tf32: %s}\n", s->cuda.deterministic ? "true" : "false",
+                s->cuda.allow_tf32 ? "true" : "false");
+    if (s->ext.enabled) {
+        dump_external(&s->ext, f);
+        fprintf(f, "train:\n  epochs: %d\n  diverge_factor: %.17g\n", s->train.epochs, s->train.diverge_factor);
+    } else {
+        dump_data(&s->data, f);
+        spec_dump_layers(&s->model, f);
+        spec_dump_optim(&s->optim, f);
+        spec_dump_train(&s->train, f);
+    }
     if (s->has_search) dump_search(&s->search, f);
     dump_final(&s->final, f);
     if (fflush(f) != 0 || ferror(f))

@@ -194,7 +194,22 @@ static int parse_range(sy_doc *d, yaml_node_t *n, int slot, hp_param_range *r) {
     return 0;
 }
 
-int spec_parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, yaml_mark_t marks[HP_MAX_PARAMS]) {
+/* A parameter of an external trainer: any name its program can take (a placeholder, a variable). */
+static int check_name(sy_doc *d, yaml_mark_t m, const char *name) {
+    size_t n = strlen(name);
+    int ok = n > 0 && n < HP_NAME_MAX && !(name[0] >= '0' && name[0] <= '9');
+    for (size_t i = 0; i < n && ok; i++) {
+        char c = name[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+             c == '.';
+    }
+    if (!ok)
+        return sy_fail(d, m, "search.params: '%.64s' is not a parameter name for the trainer: command; use letters, "
+                       "digits, '_', '-' and '.', not starting with a digit, under %d characters", name, HP_NAME_MAX);
+    return 0;
+}
+
+int spec_parse_params(sy_doc *d, yaml_node_t *n, int external, hp_search_spec *ss, yaml_mark_t marks[HP_MAX_PARAMS]) {
     if (sy_expect(d, n, YAML_MAPPING_NODE, "search.params")) return -1;
     ss->nparams = HP_NFIXED_PARAMS;
     int any = 0;
@@ -208,7 +223,10 @@ int spec_parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, yaml_mark_t
                                                                                            : HP_NAME_MAX + 4),
                  (const char *)key->data.scalar.value);
         int slot = fixed_slot(name);
-        if (slot < 0 && check_path(d, key->start_mark, name)) return -1;
+        if (external && slot >= 0 && strcmp(name, slot == HP_PARAM_LR ? "lr" : "weight_decay") != 0)
+            slot = -1; /* an external trainer's "optimizer.lr" is just a name */
+        if (slot < 0 && (external ? check_name(d, key->start_mark, name) : check_path(d, key->start_mark, name)))
+            return -1;
         const char *path = slot == HP_PARAM_LR ? "optimizer.lr" : slot == HP_PARAM_WD ? "optimizer.weight_decay" : name;
         for (int q = 0; q < ss->nparams; q++)
             if ((q >= HP_NFIXED_PARAMS || ss->params[q].enabled) && !strcmp(ss->params[q].path, path))
@@ -224,7 +242,7 @@ int spec_parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, yaml_mark_t
         if (parse_range(d, val, slot, r)) return -1;
         marks[at] = key->start_mark;
         size_t pl = strlen(path);
-        if (r->scale == HP_SCALE_CHOICE && pl > 5 && !strcmp(path + pl - 5, ".type")) ss->lenient = 1;
+        if (!external && r->scale == HP_SCALE_CHOICE && pl > 5 && !strcmp(path + pl - 5, ".type")) ss->lenient = 1;
         any = 1;
     }
     if (!any)
@@ -264,6 +282,7 @@ static const char *strip_place(const char *msg, const char *path) {
 
 int spec_check_params(sy_doc *d, const hp_spec *s, const yaml_mark_t marks[HP_MAX_PARAMS]) {
     const hp_search_spec *ss = &s->search;
+    if (s->ext.enabled) return 0; /* names, not places: the program takes the values */
     for (int p = HP_NFIXED_PARAMS; p < ss->nparams; p++) {
         const hp_param_range *r = &ss->params[p];
         double v[HP_MAX_CHOICES];

@@ -48,7 +48,11 @@ int spec_parse_train(sy_doc *d, yaml_node_t *n, hp_train_spec *t, spec_marks *mk
 
 /* search.params (spec_params.c): read them into ss (marks: where each is named); then, once the
  * whole spec is read, try each parameter's ends and choices in the spec (spec_parse_subst). */
-int spec_parse_params(sy_doc *d, yaml_node_t *n, hp_search_spec *ss, yaml_mark_t marks[HP_MAX_PARAMS]);
+int spec_parse_params(sy_doc *d, yaml_node_t *n, int external, hp_search_spec *ss, yaml_mark_t marks[HP_MAX_PARAMS]);
+/* trainer: (spec_external.c), and what a spec with one may not have (model, optimizer, data,
+ * cuda; train keys other than epochs and diverge_factor). */
+int spec_parse_external(sy_doc *d, yaml_node_t *n, hp_external_spec *e);
+int spec_check_external(sy_doc *d, yaml_node_t *root, yaml_node_t *train);
 int spec_check_params(sy_doc *d, const hp_spec *s, const yaml_mark_t marks[HP_MAX_PARAMS]);
 /* Parse a copy of text with the value at each paths[i] set to values[i] (spec.c). */
 int spec_parse_subst(const char *text, size_t len, const char *path, const hp_spec_read_opts *o, int n,

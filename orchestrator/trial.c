@@ -245,6 +245,7 @@ int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_
     *cancelled = 0;
     hp_trial_result res = new_result(plan);
     if (spec->train.synthetic_ms > 0) return synthetic_trial(spec, plan, st, hooks, &res, t0, cancelled, err);
+    if (spec->ext.enabled) return hp_trial_external(spec, plan, st, hooks, &res, cancelled, err);
 
     /* The trial's own spec: every searched parameter at its value (search.params). */
     hp_spec tspec;
@@ -291,7 +292,7 @@ static int run_trainer(const hp_spec *spec, const hp_splits *data, const hp_tria
 int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, int64_t *bytes,
                           hp_err *err) {
     *bytes = 0;
-    if (!gpu || spec->train.synthetic_ms > 0) return 0;
+    if (!gpu || spec->train.synthetic_ms > 0 || spec->ext.enabled) return 0;
     hp_trainer *t = NULL;
     if (hp_trainer_create_on(gpu, &spec->model, &spec->optim, &spec->train, &data->train, &data->val, 1, &t, err) != 0)
         return -1;

@@ -79,6 +79,18 @@ typedef struct hp_trial_start {
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
                      const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err);
 
+/* An external trainer's trial (spec->ext.enabled; trial_external.c): the program runs in the
+ * trial's folder (hp_trial_external_dir) and reports its epochs; hooks and outcome as for
+ * hp_trial_execute, which calls it. */
+int hp_trial_external(const hp_spec *spec, const hp_trial_plan *plan, const hp_trial_start *st,
+                      const hp_trial_hooks *hooks, hp_trial_result *res, int *cancelled, hp_err *err);
+/* The trial's folder: spec->ext.run_workdir/trial-NNNNNN. */
+int hp_trial_external_dir(const hp_spec *spec, int64_t trial, char *out, size_t cap, hp_err *err);
+/* The test evaluation of a finished external trial: its test command (or the command in mode
+ * test) in its folder, once; the test loss and accuracy it reported. */
+int hp_trial_external_test(const hp_spec *spec, const hp_trial_plan *plan, double *test_loss, double *test_acc,
+                           hp_err *err);
+
 /* The GPU memory one trial of this spec holds on `gpu` at most (its trainer on the whole training
  * split, the largest any stage uses), measured by creating one there and freeing it. */
 int hp_trial_device_bytes(const hp_spec *spec, const hp_splits *data, hp_gpu_device *gpu, int64_t *bytes,

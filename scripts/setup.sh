@@ -10,7 +10,7 @@ pkgs=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tool
       libopenblas-dev zlib1g-dev netbase dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(python3 python3-h5py python3-pandas python3-numpy procps time clang libomp-dev chromium) ;;
+    --test) pkgs+=(python3 python3-h5py python3-pandas python3-numpy python3-torch procps time clang libomp-dev chromium) ;;
     --bench) pkgs+=(python3 python3-torch python3-numpy python3-optuna) ;;
     *) echo "setup.sh: unknown option '$arg' (valid: --test, --bench)" >&2; exit 2 ;;
   esac

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -141,10 +142,12 @@ void spec_check_same(const hp_spec *a, const hp_spec *b, const char *label) {
     SAME(model.nlayers, "%d");
     for (int i = 0; i < HP_MAX_LAYERS; i++) same_layer(&a->model.layers[i], &b->model.layers[i], label);
     SAME(optim.type, "%d");
-    SAME(optim.lr, "%.17g");
+    CHECK(a->optim.lr == b->optim.lr || (isnan(a->optim.lr) && isnan(b->optim.lr)), "%s: optim.lr %.17g vs %.17g",
+          label, a->optim.lr, b->optim.lr); /* NaN: an external trainer's */
     SAME(optim.momentum, "%.17g");
     SAME(optim.nesterov, "%d");
-    SAME(optim.weight_decay, "%.17g");
+    CHECK(a->optim.weight_decay == b->optim.weight_decay || (isnan(a->optim.weight_decay) && isnan(b->optim.weight_decay)),
+          "%s: optim.weight_decay %.17g vs %.17g", label, a->optim.weight_decay, b->optim.weight_decay);
     SAME(optim.beta1, "%.17g");
     SAME(optim.beta2, "%.17g");
     SAME(optim.eps, "%.17g");

@@ -392,7 +392,36 @@ static void test_bad_files(void) {
                      "search:\n  params:\n" /* lines 7-10 */
 #define PTAIL "  stages: [{method: random, trials: 2}]\n"
 
+/* An external trainer's spec (lines 1-3), its search on lines 4-7. */
+#define EXT "trainer:\n  command: [python3, train.py, --lr, \"{lr}\"]\n  epoch_timeout: 30\n"
+#define EXT_SEARCH "search:\n  params:\n    lr: {low: 1.0e-4, high: 1}\n  stages: [{method: random, trials: 2}]\n"
+
 static const bad_case inline_cases[] = {
+    /* trainer: an external program */
+    {"trainer with a model", EXT MODEL EXT_SEARCH,
+     {"x.yaml:4:1:", "model: does not apply with a trainer: section"}},
+    {"trainer with an optimizer", EXT "optimizer: {lr: 0.1}\n" EXT_SEARCH,
+     {"x.yaml:4:1:", "optimizer: does not apply with a trainer: section"}},
+    {"trainer with train.batch_size", EXT "train: {epochs: 2, batch_size: 8}\n" EXT_SEARCH,
+     {"x.yaml:4:20:", "train.batch_size: does not apply with a trainer: section",
+      "train.epochs and train.diverge_factor only"}},
+    {"trainer command as a string", "trainer:\n  command: python3 train.py\n" EXT_SEARCH,
+     {"x.yaml:2:12:", "trainer.command: give the program and its arguments as a list"}},
+    {"trainer without a command", "trainer:\n  epoch_timeout: 3\n" EXT_SEARCH,
+     {"x.yaml:2:3:", "trainer: missing required key 'command'"}},
+    {"trainer objective without a direction", EXT "  objective: f1\n" EXT_SEARCH,
+     {"x.yaml:4:14:", "trainer.objective: 'f1' needs maximize: true"}},
+    {"trainer negative timeout", "trainer:\n  command: [a]\n  epoch_timeout: -1\n" EXT_SEARCH,
+     {"x.yaml:3:18:", "trainer.epoch_timeout"}},
+    {"trainer and an ensemble", EXT EXT_SEARCH "final: {ensemble: 2}\n",
+     {"x.yaml:1:1:", "final.ensemble: an external trainer's snapshots are its own files"}},
+    {"trainer and promote", EXT "search:\n  params:\n    lr: {low: 1.0e-4, high: 1}\n"
+                            "  stages: [{method: random, trials: 2}, {method: promote, top_k: 1, epochs: 1}]\n",
+     {"x.yaml:7:50:", "promote continues a trial from the state hpsweep saved"}},
+    {"trainer parameter name", EXT "search:\n  params:\n    9lives: {low: 1, high: 2}\n  stages: [{method: random, trials: 2}]\n",
+     {"x.yaml:6:5:", "search.params: '9lives' is not a parameter name for the trainer: command"}},
+    {"neither model nor trainer", EXT_SEARCH,
+     {"x.yaml:1:1:", "missing required key 'model'", "or a trainer: section"}},
     /* YAML itself */
     {"malformed", MODEL "optimizer:\n  lr: [0.1\n", {"x.yaml:6:1:", "malformed YAML", "line 5, column 7"}},
     {"tab indent", MODEL "optimizer:\n\tlr: 0.1\n", {"x.yaml:5:1:", "malformed YAML", "tab: indent YAML with spaces"}},
@@ -872,6 +901,43 @@ static void test_for_trial(void) {
     }
 }
 
+/* A trainer: spec: the command, the defaults, names of any kind, and the dump reads back. */
+static void test_external_spec(void) {
+    hp_spec s;
+    const char *text = "name: ext\ntrainer:\n  command: [python3, train.py, --lr, \"{lr}\", --act, \"{act}\"]\n"
+                       "  test: [python3, train.py, --test]\n  workdir: runs\ntrain: {epochs: 4, diverge_factor: 3}\n"
+                       "search:\n  params:\n    lr: {low: 1.0e-4, high: 1}\n    hidden-units: {low: 16, high: 256, "
+                       "scale: int_log}\n    act: {choice: [relu, tanh]}\n"
+                       "  stages: [{method: random, trials: 3}]\n";
+    if (spec_parse_ok(text, &s, "external") != 0) return;
+    const hp_external_spec *e = &s.ext;
+    CHECK(e->enabled && e->argc == 6 && !strcmp(e->argv[0], "python3") && !strcmp(e->argv[3], "{lr}") &&
+              e->test_argc == 3 && !strcmp(e->test_argv[2], "--test") && !strcmp(e->workdir, "runs"),
+          "external: argc %d test_argc %d workdir '%s'", e->argc, e->test_argc, e->workdir);
+    CHECK(!strcmp(e->objective, "val_acc") && e->maximize == 1 && e->grace == 10 && e->epoch_timeout == 0,
+          "external defaults: objective %s maximize %d grace %g timeout %g", e->objective, e->maximize, e->grace,
+          e->epoch_timeout);
+    CHECK(s.train.epochs == 4 && s.train.diverge_factor == 3 && s.search.stages[0].epochs == 4,
+          "external train: epochs %d diverge %g", s.train.epochs, s.train.diverge_factor);
+    CHECK(s.search.nparams == 4 && !strcmp(s.search.params[2].name, "hidden-units") &&
+              s.search.params[2].scale == HP_SCALE_INT_LOG && s.search.params[3].scale == HP_SCALE_CHOICE &&
+              s.search.lenient == 0 && isnan(s.optim.lr),
+          "external params: nparams %d, '%s'", s.search.nparams, s.search.params[2].name);
+    hp_spec back;
+    if (spec_roundtrip(&s, &back, "external round trip") == 0) {
+        CHECK(back.ext.enabled && back.ext.argc == 6 && !strcmp(back.ext.argv[5], "{act}") && back.ext.test_argc == 3 &&
+                  !strcmp(back.ext.workdir, "runs") && back.search.nparams == 4,
+              "external round trip: argc %d", back.ext.argc);
+        hp_spec_free(&back);
+    }
+    hp_spec_free(&s);
+    /* another objective with its direction */
+    if (spec_parse_ok(EXT "  objective: val_loss\n  maximize: false\n" EXT_SEARCH, &s, "minimised objective") == 0) {
+        CHECK(s.ext.maximize == -1 && !strcmp(s.ext.objective, "val_loss"), "val_loss minimised: %d", s.ext.maximize);
+        hp_spec_free(&s);
+    }
+}
+
 static void test_read_opts(void) {
     const char *path = "test_spec_read_opts.yaml";
     FILE *f = fopen(path, "w");
@@ -925,5 +991,6 @@ int main(void) {
     test_params();
     test_for_trial();
     test_promote();
+    test_external_spec();
     return hp_check_summary("test_spec");
 }

@@ -598,6 +598,7 @@ static int parse_line(const char *s, size_t n, const char *objective, ext_line *
             jp_ws(&p);
             if (p.i < n) rc = jp_fail(&p, "text after the object");
         }
+        L->e.present = (seen >> 1) & 0xfu; /* train_loss, train_acc, val_loss, val_acc */
         L->has_epoch = !!(seen & 1u);
         L->has_test_loss = !!(seen & (1u << 5));
         L->has_test_acc = !!(seen & (1u << 6));

@@ -67,6 +67,10 @@ typedef struct hp_ext_trial {
 } hp_ext_trial;
 
 #define HP_EXT_NEXTRA 8
+#define HP_EXT_HAS_TRAIN_LOSS 1u
+#define HP_EXT_HAS_TRAIN_ACC 2u
+#define HP_EXT_HAS_VAL_LOSS 4u
+#define HP_EXT_HAS_VAL_ACC 8u
 #define HP_EXT_NAME_MAX 32
 
 /* One epoch's metrics line. */
@@ -76,6 +80,8 @@ typedef struct hp_ext_epoch {
     double train_loss, train_acc, val_loss, val_acc; /* NaN when the line lacks them; accuracies
                                                         are fractions in [0, 1] (or NaN) */
     double seconds;        /* wall time since the previous line (or the start), measured here */
+    unsigned present;      /* which of the four the line has (a NaN written tells apart from absent):
+                              HP_EXT_HAS_TRAIN_LOSS, _TRAIN_ACC, _VAL_LOSS, _VAL_ACC */
     int nextra;            /* entries of extra (<= HP_EXT_NEXTRA) */
     char extra_names[HP_EXT_NEXTRA][HP_EXT_NAME_MAX]; /* the line's other numeric keys, the first
                                                          8 in line order (names over 31 bytes are
