@@ -103,8 +103,8 @@ static void dump_external(const hp_external_spec *e, FILE *f) {
     if (e->test_argc) dump_words("test", e->test_argc, e->test_argv, f);
     fputs("  objective: ", f);
     put_str(f, e->objective);
-    fprintf(f, "\n  maximize: %s\n  epoch_timeout: %s\n  grace: %s\n", e->maximize > 0 ? "true" : "false",
-            sy_fmt_num(e->epoch_timeout, a), sy_fmt_num(e->grace, b));
+    fprintf(f, "\n  maximize: %s\n  epoch_timeout: %s\n  grace: %s\n  chdir: %s\n", e->maximize > 0 ? "true" : "false",
+            sy_fmt_num(e->epoch_timeout, a), sy_fmt_num(e->grace, b), e->chdir ? "true" : "false");
     if (e->workdir[0]) {
         fputs("  workdir: ", f);
         put_str(f, e->workdir);

@@ -39,6 +39,7 @@ int spec_parse_external(sy_doc *d, yaml_node_t *n, hp_external_spec *e) {
         F_NUM("epoch_timeout", &e->epoch_timeout, 0, 1e9, 0),
         F_NUM("grace", &e->grace, 0, 3600, SY_LO_OPEN),
         F_STR("workdir", e->workdir),
+        F_BOOL("chdir", &e->chdir),
     };
     if (sy_read_map(d, n, "trainer", f, NELEM(f))) return -1;
     e->enabled = 1;

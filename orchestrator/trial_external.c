@@ -143,7 +143,8 @@ int hp_trial_external(const hp_spec *spec, const hp_trial_plan *plan, const hp_t
     hp_ext_param params[HP_MAX_PARAMS];
     hp_ext_command cmd;
     command_of(&spec->ext, 0, &cmd, argv);
-    hp_ext_trial t = {.id = plan->id, .seed = plan->seed, .epochs = plan->epochs, .workdir = dir, .mode = "train"};
+    hp_ext_trial t = {.id = plan->id, .seed = plan->seed, .epochs = plan->epochs, .workdir = dir, .mode = "train",
+                      .stay = !spec->ext.chdir};
     t.nparams = params_of(spec, plan->values, params, text);
     t.params = params;
     t.cuda_visible = strcmp(spec->ext.cuda_visible, "-") ? spec->ext.cuda_visible : NULL;
@@ -189,7 +190,7 @@ int hp_trial_external_test(const hp_spec *spec, const hp_trial_plan *plan, doubl
     hp_ext_command cmd;
     command_of(&spec->ext, 1, &cmd, argv);
     hp_ext_trial t = {.id = plan->id, .seed = plan->seed, .epochs = plan->epochs, .resume_epoch = plan->epochs,
-                      .workdir = dir, .mode = "test"};
+                      .workdir = dir, .mode = "test", .stay = !spec->ext.chdir};
     t.nparams = params_of(spec, plan->values, params, text);
     t.params = params;
     t.cuda_visible = strcmp(spec->ext.cuda_visible, "-") ? spec->ext.cuda_visible : NULL;

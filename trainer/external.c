@@ -1040,7 +1040,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
         (e = posix_spawn_file_actions_adddup2(&fa, out_fd, 1)) != 0 ||
         (e = posix_spawn_file_actions_adddup2(&fa, err_fd, 2)) != 0 ||
         (e = posix_spawn_file_actions_adddup2(&fa, pipe_fd[1], EXT_METRICS_FD)) != 0 ||
-        (e = posix_spawn_file_actions_addchdir_np(&fa, wd)) != 0)
+        (!t->stay && (e = posix_spawn_file_actions_addchdir_np(&fa, wd)) != 0))
         goto spawn_setup;
     if ((e = posix_spawnattr_init(&at)) != 0) goto spawn_setup;
     at_ok = 1;

@@ -64,6 +64,8 @@ typedef struct hp_ext_trial {
     const hp_ext_param *params;
     const char *cuda_visible; /* NULL: CUDA_VISIBLE_DEVICES as inherited; else set to this */
     const char *mode;      /* NULL or "train": train; "test": evaluate the snapshot once */
+    int stay;              /* 1: the program runs in the caller's working folder (relative paths in
+                              its arguments mean what they mean by hand); 0: in workdir */
 } hp_ext_trial;
 
 #define HP_EXT_NEXTRA 8
