@@ -52,11 +52,20 @@ static void csv_float(FILE *o, float v) {
     fputs(buf, o);
 }
 
-static const char trial_header[] =
-    "id,stage,status,lr,weight_decay,seed,epochs_planned,epochs_done,best_val_acc,best_val_loss,best_epoch,"
-    "initial_loss,update_ratio,seconds,rank,host,gpu,device,snapshot_row,message\r\n";
+/* The file's parameter columns (names and kinds), after /trials' own, as in the file. */
+typedef struct cols_t {
+    const hp_param_column *c;
+    int n;
+} cols_t;
 
-static void trial_row(FILE *o, const hp_trial_record *t) {
+static void trial_header(FILE *o, cols_t cols) {
+    fputs("id,stage,status,lr,weight_decay,seed,epochs_planned,epochs_done,best_val_acc,best_val_loss,best_epoch,"
+          "initial_loss,update_ratio,seconds,rank,host,gpu,device,snapshot_row,message,parent", o);
+    for (int k = 0; k < cols.n; k++) fputc(',', o), csv_str(o, cols.c[k].name);
+    fputs("\r\n", o);
+}
+
+static void trial_row(FILE *o, const hp_trial_record *t, cols_t cols) {
     fprintf(o, "%lld,%d,%s,", (long long)t->id, t->stage, hp_trial_status_name((hp_trial_status)t->status));
     csv_num(o, t->lr), fputc(',', o);
     csv_num(o, t->weight_decay);
@@ -73,6 +82,12 @@ static void trial_row(FILE *o, const hp_trial_record *t) {
     csv_str(o, t->device);
     fprintf(o, ",%lld,", (long long)t->snapshot_row);
     csv_str(o, t->message);
+    fprintf(o, ",%lld", (long long)t->parent);
+    for (int k = 0; k < cols.n; k++) {
+        fputc(',', o);
+        if (cols.c[k].text) csv_str(o, t->xcol[k].text);
+        else csv_num(o, t->xcol[k].num);
+    }
     fputs("\r\n", o);
 }
 
@@ -96,12 +111,12 @@ static int join(char *buf, size_t n, const char *dir, const char *name, hp_err *
     return 0;
 }
 
-static int write_trials(const char *dir, const hp_trial_record *t, int64_t n, hp_err *err) {
+static int write_trials(const char *dir, const hp_trial_record *t, int64_t n, cols_t cols, hp_err *err) {
     char path[4096];
     hp_outfile of;
     if (join(path, sizeof path, dir, "trials.csv", err) < 0 || hp_outfile_open(&of, path, err) < 0) return -1;
-    fputs(trial_header, of.f);
-    for (int64_t i = 0; i < n && !ferror(of.f); i++) trial_row(of.f, &t[i]);
+    trial_header(of.f, cols);
+    for (int64_t i = 0; i < n && !ferror(of.f); i++) trial_row(of.f, &t[i], cols);
     return hp_outfile_commit(&of, err);
 }
 
@@ -119,10 +134,13 @@ static int table_csv(hp_results_reader *rd, int curves, FILE *o, hp_err *err) {
     hp_trial_record *t = NULL;
     hp_curve_record *c = NULL;
     int64_t n = 0;
+    cols_t cols;
+    cols.n = hp_results_reader_param_columns(rd, &cols.c);
     int rc = curves ? hp_results_read_curves(rd, &c, &n, err) : hp_results_read_trials(rd, &t, &n, err);
     if (rc == 0 && curves) curve_header(o);
-    if (rc == 0 && !curves) fputs(trial_header, o);
-    for (int64_t i = 0; rc == 0 && i < n && !ferror(o); i++) curves ? curve_row(o, &c[i]) : trial_row(o, &t[i]);
+    if (rc == 0 && !curves) trial_header(o, cols);
+    for (int64_t i = 0; rc == 0 && i < n && !ferror(o); i++)
+        curves ? curve_row(o, &c[i]) : trial_row(o, &t[i], cols);
     free(t);
     free(c);
     return rc;
@@ -153,12 +171,17 @@ int hp_export_csv(const char *path, const char *dir, long long *ntrials, long lo
     hp_trial_record *t = NULL;
     hp_curve_record *c = NULL;
     int64_t nt = 0, nc = 0;
+    /* the columns' names are the reader's: copied before it closes */
+    hp_param_column colv[HP_MAX_XCOLS];
+    const hp_param_column *cp = NULL;
+    cols_t cols = {colv, hp_results_reader_param_columns(rd, &cp)};
+    for (int k = 0; k < cols.n; k++) colv[k] = cp[k];
     int rc = hp_results_read_trials(rd, &t, &nt, err);
     if (rc == 0) rc = hp_results_read_curves(rd, &c, &nc, err);
     hp_results_close_read(rd);
     if (rc == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
         rc = hp_errf(err, "%s: cannot create the folder: %s", dir, strerror(errno));
-    if (rc == 0) rc = write_trials(dir, t, nt, err);
+    if (rc == 0) rc = write_trials(dir, t, nt, cols, err);
     if (rc == 0) rc = write_curves(dir, c, nc, err);
     if (rc == 0 && ntrials) *ntrials = nt;
     if (rc == 0 && ncurves) *ncurves = nc;

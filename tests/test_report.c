@@ -245,9 +245,9 @@ static void test_hostile(void) {
     CHECK(nt == 7 && nc == 4, "exported %lld trials, %lld curve rows; want 7, 4", nt, nc);
     char *t = slurp("report_hostile_csv/trials.csv");
     CHECK(t && count(t, "\r\n") == 8, "trials.csv: a header and 7 rows");
-    has(t, "\"<script>alert(\"\"x\"\")</script>, \"\"quoted\"\"\"\r\n");
+    has(t, "\"<script>alert(\"\"x\"\")</script>, \"\"quoted\"\"\",");  /* then parent */
     has(t, ",\"dev,\"\"x\"\"\",");
-    has(t, "\n2,0,done,0.01,inf,0,3,0,0.6,,0,,,0,0,,-1,,-1,\r\n"); /* NaN: empty */
+    has(t, "\n2,0,done,0.01,inf,0,3,0,0.6,,0,,,0,0,,-1,,-1,,"); /* NaN: empty; then the message and parent */
     free(t);
     char *c = slurp("report_hostile_csv/curves.csv");
     CHECK(c && count(c, "\r\n") == 5, "curves.csv: a header and 4 rows");
