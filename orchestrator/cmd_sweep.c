@@ -474,7 +474,7 @@ static int node_gpus(void) {
  * device cpu hides every GPU (""); no GPU leaves it as inherited ("-"). */
 static int ext_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
     hp_external_spec *e = &s->spec.ext;
-    s->pack = a->pack > 0 ? (int)a->pack : 1;
+    s->pack = a->pack > 0 ? (int)a->pack : e->trials_per_gpu;
     if (s->pack > 1 && s->mpi_threads < MPI_THREAD_FUNNELED)
         return hp_errf(err, "--pack %d runs trials from threads, but this MPI provides no thread support "
                             "(MPI_THREAD_FUNNELED): use --pack 1, or an MPI built with threads", s->pack);

@@ -159,6 +159,8 @@ typedef struct hp_external_spec {
                                                       the results file's path without .h5, plus .trials */
     int chdir;                                     /* trainer.chdir: 1: the program runs in its trial's folder;
                                                       0 (default): in the folder hpsweep was started in */
+    int trials_per_gpu;                            /* trainer.trials_per_gpu: programs a rank runs at once, sharing
+                                                      its GPU (default 1; --pack overrides) */
     /* Filled on each rank when a sweep starts, not read from the spec: */
     char run_workdir[HP_PATH_MAX];                 /* the folder in force (absolute) */
     char cuda_visible[64];                         /* what CUDA_VISIBLE_DEVICES gets ("" hides every GPU;

@@ -105,6 +105,7 @@ static void dump_external(const hp_external_spec *e, FILE *f) {
     put_str(f, e->objective);
     fprintf(f, "\n  maximize: %s\n  epoch_timeout: %s\n  grace: %s\n  chdir: %s\n", e->maximize > 0 ? "true" : "false",
             sy_fmt_num(e->epoch_timeout, a), sy_fmt_num(e->grace, b), e->chdir ? "true" : "false");
+    fprintf(f, "  trials_per_gpu: %d\n", e->trials_per_gpu);
     if (e->workdir[0]) {
         fputs("  workdir: ", f);
         put_str(f, e->workdir);

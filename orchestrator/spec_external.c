@@ -31,6 +31,7 @@ int spec_parse_external(sy_doc *d, yaml_node_t *n, hp_external_spec *e) {
     int maximize = 1;
     snprintf(e->objective, sizeof e->objective, "val_acc");
     e->grace = 10;
+    e->trials_per_gpu = 1;
     sy_field f[] = {
         F_NODE("command", &command, SY_REQUIRED),
         F_NODE("test", &test, 0),
@@ -40,6 +41,7 @@ int spec_parse_external(sy_doc *d, yaml_node_t *n, hp_external_spec *e) {
         F_NUM("grace", &e->grace, 0, 3600, SY_LO_OPEN),
         F_STR("workdir", e->workdir),
         F_BOOL("chdir", &e->chdir),
+        F_INT("trials_per_gpu", &e->trials_per_gpu, 1, 16),
     };
     if (sy_read_map(d, n, "trainer", f, NELEM(f))) return -1;
     e->enabled = 1;
