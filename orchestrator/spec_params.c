@@ -237,8 +237,8 @@ int spec_parse_params(sy_doc *d, yaml_node_t *n, int external, hp_search_spec *s
         int at = slot >= 0 ? slot : ss->nparams++;
         hp_param_range *r = &ss->params[at];
         memset(r, 0, sizeof *r);
-        snprintf(r->name, sizeof r->name, "%s", name);
-        snprintf(r->path, sizeof r->path, "%s", path);
+        snprintf(r->name, sizeof r->name, "%.63s", name);
+        snprintf(r->path, sizeof r->path, "%.63s", path);
         if (parse_range(d, val, slot, r)) return -1;
         marks[at] = key->start_mark;
         size_t pl = strlen(path);
