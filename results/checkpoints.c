@@ -183,14 +183,7 @@ int hp_results_get_checkpoint(hp_results *r, int64_t trial, hp_checkpoint_record
                        r->path, (long long)slot, (long long)trial, (long long)rec->model_floats,
                        (long long)rec->optim_floats, (long long)r->ck_width, (long long)cap);
     if (n == 0) return 1;
-    hsize_t off[2] = {(hsize_t)slot, 0}, cnt[2] = {1, (hsize_t)n};
-    hid_t fspace = H5Dget_space(r->ck_state), mspace = H5Screate_simple(2, cnt, NULL);
-    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
-             H5Dread(r->ck_state, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, vec) >= 0;
-    if (fspace >= 0) H5Sclose(fspace);
-    if (mspace >= 0) H5Sclose(mspace);
-    if (!ok) return hp_h5_fail(err, r->path, "reading a row of " HP_DS_CKPT_STATE);
-    return 1;
+    return hp_h5_read_row(r->ck_state, slot, vec, n, r->path, HP_DS_CKPT_STATE, err) == 0 ? 1 : -1;
 }
 
 /* ---- recovery ------------------------------------------------------------------------------ */

@@ -256,6 +256,30 @@ int hp_h5_trial_find_columns(const hp_h5_types *t, hid_t ds, hp_param_column col
     return rc ? -1 : n;
 }
 
+int hp_h5_trial_columns(hp_h5_types *t, hid_t file, hp_param_column cols[HP_MAX_XCOLS], const char *path, hp_err *err) {
+    hid_t tr = H5Dopen2(file, HP_DS_TRIALS, H5P_DEFAULT);
+    if (tr < 0) return hp_h5_fail(err, path, "opening " HP_DS_TRIALS);
+    int n = hp_h5_trial_find_columns(t, tr, cols, path, err);
+    H5Dclose(tr);
+    if (n >= 0 && hp_h5_trial_add_columns(t, cols, n, path, err) != 0) return -1;
+    return n;
+}
+
+int hp_h5_read_row(hid_t ds, int64_t row, float *vec, int64_t n, const char *path, const char *name, hp_err *err) {
+    hsize_t off[2] = {(hsize_t)row, 0}, cnt[2] = {1, (hsize_t)n};
+    hid_t fspace = H5Dget_space(ds), mspace = H5Screate_simple(2, cnt, NULL);
+    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
+             H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, vec) >= 0;
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (!ok) {
+        char what[96];
+        snprintf(what, sizeof what, "reading a row of %s", name);
+        return hp_h5_fail(err, path, what);
+    }
+    return 0;
+}
+
 /* The compound type of /stages rows (hp_stage_record). */
 static void stage_type(hp_h5_types *t, int *ok) {
     if (*ok && (t->stage = H5Tcreate(H5T_COMPOUND, sizeof(hp_stage_record))) < 0) *ok = 0;

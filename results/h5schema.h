@@ -52,6 +52,11 @@ int hp_h5_types_create(hp_h5_types *t, hp_err *err);
 /* Add a file's parameter columns to t->trial: column i is member cols[i].name at
  * hp_trial_record.xcol[i] (.num, a double, or .text, a string). */
 int hp_h5_trial_add_columns(hp_h5_types *t, const hp_param_column *cols, int n, const char *path, hp_err *err);
+/* Both on an open file: the columns of its /trials (hp_h5_trial_find_columns), added to t->trial
+ * (hp_h5_trial_add_columns). Returns the count, or -1. */
+int hp_h5_trial_columns(hp_h5_types *t, hid_t file, hp_param_column cols[HP_MAX_XCOLS], const char *path, hp_err *err);
+/* Read the first n floats of row `row` of a 2-D float dataset (`name` for messages). 0 or -1. */
+int hp_h5_read_row(hid_t ds, int64_t row, float *vec, int64_t n, const char *path, const char *name, hp_err *err);
 /* The parameter columns of a /trials dataset: its members that t->trial (without columns) lacks,
  * in the file's order; a string member is a text column. Returns the count, or -1. */
 int hp_h5_trial_find_columns(const hp_h5_types *t, hid_t ds, hp_param_column cols[HP_MAX_XCOLS], const char *path,

@@ -196,14 +196,7 @@ int hp_results_read_checkpoint_state(hp_results_reader *r, int64_t slot, float *
                             "of %lld)",
                        r->path, (long long)slot, (long long)n, HP_DS_CKPT_STATE, (long long)rows,
                        (long long)r->ck_width);
-    hsize_t off[2] = {(hsize_t)slot, 0}, cnt[2] = {1, (hsize_t)n};
-    hid_t fspace = H5Dget_space(r->ck_state), mspace = H5Screate_simple(2, cnt, NULL);
-    int ok = fspace >= 0 && mspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) >= 0 &&
-             H5Dread(r->ck_state, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, vec) >= 0;
-    if (fspace >= 0) H5Sclose(fspace);
-    if (mspace >= 0) H5Sclose(mspace);
-    if (!ok) return hp_h5_fail(err, r->path, "reading a row of " HP_DS_CKPT_STATE);
-    return 0;
+    return hp_h5_read_row(r->ck_state, slot, vec, n, r->path, HP_DS_CKPT_STATE, err);
 }
 
 static int refresh(hp_results_reader *r, int which, hp_err *err) {
@@ -471,11 +464,8 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     const hid_t mtypes[RD_COUNT] = {r->t.trial, r->t.curve, r->t.stage, r->t.final, -1, r->t.layout, r->t.sparam};
     /* The parameter columns /trials has (none before version 3). */
     if (ok) {
-        hid_t tr = H5Dopen2(r->file, HP_DS_TRIALS, H5P_DEFAULT);
-        int n = tr >= 0 ? hp_h5_trial_find_columns(&r->t, tr, r->xcols, path, err)
-                        : hp_h5_fail(err, path, "opening " HP_DS_TRIALS);
-        if (tr >= 0) H5Dclose(tr);
-        ok = n >= 0 && hp_h5_trial_add_columns(&r->t, r->xcols, n, path, err) == 0;
+        int n = hp_h5_trial_columns(&r->t, r->file, r->xcols, path, err);
+        ok = n >= 0;
         r->nxcols = n > 0 ? n : 0;
     }
     for (int i = 0; ok && i < RD_COUNT; i++) {

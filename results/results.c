@@ -642,11 +642,8 @@ int hp_results_open_append(const char *path, hp_results **out, hp_err *err) {
                           hp_h5_types_create(&r->t, err) == 0 && xfer_init(r, err) == 0;
     /* The parameter columns /trials has (none before version 3), then /stage_params if any. */
     if (ok) {
-        hid_t tr = H5Dopen2(r->file, HP_DS_TRIALS, H5P_DEFAULT);
-        int n = tr >= 0 ? hp_h5_trial_find_columns(&r->t, tr, r->xcols, path, err)
-                        : hp_h5_fail(err, path, "opening " HP_DS_TRIALS);
-        if (tr >= 0) H5Dclose(tr);
-        ok = n >= 0 && hp_h5_trial_add_columns(&r->t, r->xcols, n, path, err) == 0;
+        int n = hp_h5_trial_columns(&r->t, r->file, r->xcols, path, err);
+        ok = n >= 0;
         r->nxcols = n > 0 ? n : 0;
     }
     if (ok && H5Lexists(r->file, HP_DS_STAGE_PARAMS, H5P_DEFAULT) > 0) {
