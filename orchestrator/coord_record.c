@@ -234,6 +234,9 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
         char outcome[160];
         if (res->status == HP_TRIAL_DONE)
             snprintf(outcome, sizeof outcome, "val acc %.4f (epoch %d)", res->best_val_acc, res->best_epoch);
+        else if (res->status == HP_TRIAL_PRUNED && !res->message[0])
+            snprintf(outcome, sizeof outcome, "pruned after epoch %d (best val acc %.4f)", res->epochs_done,
+                     res->best_val_acc);
         else
             snprintf(outcome, sizeof outcome, "%s: %s", hp_trial_status_name((hp_trial_status)res->status),
                      res->message);
