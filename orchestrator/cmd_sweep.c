@@ -198,50 +198,63 @@ static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
     return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
 }
 
-/* A searched model.* parameter may change the model's settings (dropout, activation) but not its
- * size: every snapshot of a file has one layout. Each searched parameter is tried at its ends
- * and choices (the others at their lowest): model.* ones against the spec's own model; and the
- * checkpoint width grows to the largest trainer state any of them gives (optimizer.type: adam
- * keeps two moments where sgd keeps one), when ckpt_width is not NULL. */
-static int check_model_params(const hp_spec *spec, const hp_splits *data, int64_t base_size, int64_t *ckpt_width,
-                              hp_err *err) {
+/* The model and trainer of one set of values: their state and checkpoint sizes. */
+static int sizes_of(const hp_spec *spec, const hp_splits *data, const double *values, int64_t *state,
+                    int64_t *ckpt, hp_err *err) {
+    hp_spec t;
+    hp_model *m = NULL;
+    if (hp_spec_for_trial(spec, values, &t, err) != 0) return -1;
+    int rc = hp_model_create(&t.model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err);
+    if (rc == 0) rc = hp_trainer_checkpoint_size_for(&t.model, &t.optim, data->train.c, data->train.h, data->train.w,
+                                                     spec->data.nclasses, ckpt, err);
+    if (rc == 0) *state = hp_model_state_size(m);
+    hp_model_free(m);
+    hp_spec_free(&t);
+    return rc;
+}
+
+/* Searched model.* values may change a model's size (model.layers.0.units) as well as its
+ * settings; an optimizer.type its checkpoints' (adam keeps two moments where sgd keeps one).
+ * Each searched parameter is tried at its ends and choices with the others at their lowest,
+ * then every one at the end (or choice) that gave the largest trainer state, together:
+ * the file's snapshot and checkpoint rows take the largest of all these (*state_width,
+ * *ckpt_width; a trial whose model would still be larger keeps no snapshot, coord_record.c).
+ * *varies: some value changes the model's size. */
+static int size_params(const hp_spec *spec, const hp_splits *data, int64_t *state_width, int64_t *ckpt_width,
+                       int *varies, hp_err *err) {
     const hp_search_spec *ss = &spec->search;
-    double values[HP_MAX_PARAMS];
+    double values[HP_MAX_PARAMS], big[HP_MAX_PARAMS];
     for (int p = 0; p < ss->nparams; p++)
         values[p] = ss->params[p].enabled ? ss->params[p].low : p == HP_PARAM_LR ? spec->optim.lr : spec->optim.weight_decay;
+    memcpy(big, values, sizeof big);
+    int64_t base = 0, ck = 0;
+    if (sizes_of(spec, data, values, &base, &ck, err) != 0) return hp_err_prefix(err, "%s", spec->path);
+    *varies = 0;
     for (int p = HP_NFIXED_PARAMS; p < ss->nparams; p++) {
         const hp_param_range *r = &ss->params[p];
         int nv = r->scale == HP_SCALE_CHOICE ? r->nchoices : 2;
+        int64_t best = -1; /* the largest checkpoint (model, optimizer state, best snapshot) */
         for (int i = 0; i < nv; i++) {
-            double v = r->scale == HP_SCALE_CHOICE ? i : i ? r->high : r->low;
             double keep = values[p];
-            values[p] = v;
-            hp_spec t;
-            hp_model *m = NULL;
-            int rc = hp_spec_for_trial(spec, values, &t, err);
-            int64_t width = 0;
-            if (rc == 0) {
-                rc = hp_model_create(&t.model, data->train.c, data->train.h, data->train.w, spec->data.nclasses, 1, &m, err);
-                if (rc == 0 && ckpt_width)
-                    rc = hp_trainer_checkpoint_size_for(&t.model, &t.optim, data->train.c, data->train.h,
-                                                        data->train.w, spec->data.nclasses, &width, err);
-                hp_spec_free(&t);
-            }
-            values[p] = keep;
+            values[p] = r->scale == HP_SCALE_CHOICE ? i : i ? r->high : r->low;
+            int64_t size = 0;
+            int rc = sizes_of(spec, data, values, &size, &ck, err);
             char text[64];
-            hp_param_text(r, v, text, sizeof text);
-            if (rc != 0)
-                return hp_err_prefix(err, "%s: search.params.%s = %s", spec->path, r->name, text);
-            int64_t size = hp_model_state_size(m);
-            hp_model_free(m);
-            if (ckpt_width && width > *ckpt_width) *ckpt_width = width;
-            if (size != base_size)
-                return hp_errf(err, "%s: search.params.%s: the value %s gives the model %lld parameters and buffers "
-                               "where the spec's model has %lld; a search may vary a model's settings (dropout, "
-                               "activations, initialisation) but not its size, since a results file keeps every "
-                               "snapshot in one layout: search this in separate sweeps, one per size",
-                               spec->path, r->name, text, (long long)size, (long long)base_size);
+            hp_param_text(r, values[p], text, sizeof text);
+            if (rc != 0) return hp_err_prefix(err, "%s: search.params.%s = %s", spec->path, r->name, text);
+            if (ck > *ckpt_width) *ckpt_width = ck;
+            if (size > *state_width) *state_width = size;
+            if (size != base) *varies = 1;
+            if (ck > best) best = ck, big[p] = values[p];
+            values[p] = keep;
         }
+    }
+    if (ss->nparams > HP_NFIXED_PARAMS + 1) {
+        int64_t size = 0;
+        if (sizes_of(spec, data, big, &size, &ck, err) != 0)
+            return hp_err_prefix(err, "%s: the searched model's largest values together", spec->path);
+        if (ck > *ckpt_width) *ckpt_width = ck;
+        if (size > *state_width) *state_width = size;
     }
     return 0;
 }
@@ -283,11 +296,19 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     if (m && s->checkpoint_every > 0)
         rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
                                             spec->data.nclasses, &meta.checkpoint_width, err);
+    int64_t ck_width = 0;
+    int varies = 0;
     if (rc == 0 && m && spec->has_search &&
-        check_model_params(spec, data, hp_model_state_size(m), s->checkpoint_every > 0 ? &meta.checkpoint_width : NULL,
-                           err) != 0) {
+        size_params(spec, data, &meta.state_width, &ck_width, &varies, err) != 0) {
         hp_model_free(m);
         return HP_EXIT_USAGE;
+    }
+    if (s->checkpoint_every > 0 && ck_width > meta.checkpoint_width) meta.checkpoint_width = ck_width;
+    if (rc == 0 && varies && spec->final.ensemble > 1) {
+        hp_model_free(m);
+        return hp_errf(err, "%s: final.ensemble averages models of one shape, but search.params changes the model's "
+                       "size; remove final.ensemble or search sizes in separate sweeps", spec->path),
+               HP_EXIT_USAGE;
     }
     /* --force removes the old file only now, when everything that can be checked was. */
     struct stat sb;

@@ -209,9 +209,17 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     /* Epochs a trial skipped (diverged, failed, stopped) no longer count towards the ETA. */
     c->prog.epochs_total -= r->epochs_planned - res->epochs_done;
 
-    if (snapshot && n != c->snap.state_size)
-        return hp_errf(err, "trial %lld: snapshot of %lld floats, expected %lld", (long long)id, (long long)n,
-                       (long long)c->snap.state_size);
+    if (snapshot && n > c->snap.state_size) { /* a model larger than the file's rows (size_params could not tell) */
+        snprintf(r->message, sizeof r->message, "its model (%lld floats) is larger than the file's snapshot rows "
+                 "(%lld): no snapshot kept", (long long)n, (long long)c->snap.state_size);
+        snapshot = NULL;
+    }
+    if (snapshot && n < c->snap.state_size) { /* a smaller model: its state first, zeros after */
+        if (snapshot != c->snap.buf) memmove(c->snap.buf, snapshot, (size_t)n * sizeof(float));
+        memset(c->snap.buf + n, 0, (size_t)(c->snap.state_size - n) * sizeof(float));
+        snapshot = c->snap.buf;
+        n = c->snap.state_size;
+    }
     if (snapshot && keep_snapshot(c, r, snapshot, err) != 0) return -1;
     if (snapshot) hp_coord_fault(c, HP_FAULT_SNAPSHOT);
     if (hp_results_update_trial(c->res, r, err) != 0) return -1;

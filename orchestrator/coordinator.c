@@ -277,16 +277,18 @@ static int final_evaluation(coord *c, hp_err *err) {
         return 0;
     }
     const hp_trial_record *r = &c->plan.recs[c->snap.best_trial];
-    hp_optim_spec optim = c->spec->optim;
-    optim.lr = r->lr;
-    optim.weight_decay = r->weight_decay;
+    /* The trial's own spec: its searched values in place (its model may differ from the spec's). */
+    double values[HP_MAX_PARAMS];
+    hp_spec ts;
+    if (hp_search_values_from_record(c->spec, r, values, err) != 0 || hp_spec_for_trial(c->spec, values, &ts, err) != 0)
+        return hp_err_prefix(err, "test evaluation of trial %lld", (long long)c->snap.best_trial);
     /* On the CPU, whatever device the trials trained on: under mpirun the coordinator holds no
      * GPU (only trainer ranks open one), one pass over the test split of one snapshot is cheap,
      * and a snapshot is a host-side state vector that any device's trainer reads the same way. */
     hp_trainer *t = NULL;
-    if (hp_trainer_create(&c->spec->model, &optim, &c->spec->train, &c->data->train, &c->data->val, r->seed, &t,
-                          err) != 0)
-        return hp_err_prefix(err, "test evaluation of trial %lld", (long long)c->snap.best_trial);
+    int built = hp_trainer_create(&ts.model, &ts.optim, &ts.train, &c->data->train, &c->data->val, r->seed, &t, err);
+    hp_spec_free(&ts);
+    if (built != 0) return hp_err_prefix(err, "test evaluation of trial %lld", (long long)c->snap.best_trial);
     double loss = 0, acc = 0;
     int rc = hp_trainer_evaluate(t, &c->data->test, c->snap.best_state, &loss, &acc, err);
     hp_trainer_free(t);
@@ -380,6 +382,13 @@ static int setup(coord *c, hp_err *err) {
             return -1;
         c->snap.state_size = hp_model_state_size(probe);
         hp_model_free(probe);
+        /* Rows may be wider than the spec's own model: searched model.* values that make a model
+         * larger (cmd_sweep.c's size_params); each snapshot is padded to the row. */
+        int64_t rows = hp_results_state_size(c->res);
+        if (rows < c->snap.state_size)
+            return hp_errf(err, "results file %s: snapshot rows of %lld floats, but the spec's model has %lld",
+                           c->opts->path, (long long)rows, (long long)c->snap.state_size);
+        c->snap.state_size = rows;
         if (hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, d->train.c, d->train.h, d->train.w,
                                            spec->data.nclasses, &c->ckpt.floats, err) != 0)
             return -1;

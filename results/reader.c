@@ -430,7 +430,7 @@ int hp_results_open_read(const char *path, hp_results_reader **out, hp_err *err)
     r->file = -1;
     r->ck_index = r->ck_state = -1;
     for (int i = 0; i < RD_COUNT; i++) r->ds[i] = -1;
-    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.final = r->t.layout = r->t.ckpt = -1;
+    r->t.status = r->t.trial = r->t.curve = r->t.stage = r->t.sparam = r->t.final = r->t.layout = r->t.ckpt = -1;
     size_t plen = strlen(path);
     r->path = hp_calloc(plen + 1, 1, "the results file name", err);
     if (!r->path) {

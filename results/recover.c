@@ -85,6 +85,7 @@ int hp_results_recover(const char *path, hp_err *err) {
     hp_results *w = NULL;
     /* The same parameter columns as the file has. */
     hp_results_meta meta = h->meta;
+    meta.state_width = hp_results_reader_state_size(rd); /* as wide as the old rows */
     const hp_param_column *cols = NULL;
     meta.nxcols = hp_results_reader_param_columns(rd, &cols);
     for (int i = 0; i < meta.nxcols; i++) meta.xcols[i] = cols[i];

@@ -223,6 +223,10 @@ static int check_create_args(const char *path, const hp_results_meta *meta, cons
         return hp_errf(err, "results file %s: spec_len %llu exceeds the spec text", path,
                        (unsigned long long)meta->spec_len);
     if (check_layout(path, layout, ntensors, state_size, err) < 0) return -1;
+    if (meta->state_width > HP_MAX_STATE_SIZE)
+        return hp_errf(err, "results file %s: snapshot rows of %lld floats, more than %lld", path,
+                       (long long)meta->state_width, (long long)HP_MAX_STATE_SIZE);
+    if (meta->state_width > *state_size) *state_size = meta->state_width;
     struct stat st;
     if (stat(path, &st) == 0)
         return hp_errf(err, "results file %s already exists; choose another output path, remove "

@@ -216,6 +216,9 @@ typedef struct hp_results_meta {
                                   under this name, so defaults derived from it match */
     int32_t checkpoint_every;  /* checkpoint interval in epochs the sweep started with (0 = off) */
     int64_t checkpoint_width;  /* floats per /checkpoints/state row; 0: 1 (no vectors) */
+    int64_t state_width;       /* floats per snapshot row when more than the layout's (trials whose searched
+                                  model.* values make their models larger than the layout's: each row
+                                  holds a trial's state first, zeros after); 0: the layout's size */
     int32_t nxcols;            /* /trials' parameter columns (<= HP_MAX_XCOLS) */
     hp_param_column xcols[HP_MAX_XCOLS];
 } hp_results_meta;

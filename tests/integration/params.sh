@@ -2,7 +2,8 @@
 # Integration (issue 13, "any hyperparameter"): a sweep that searches lr, weight decay, momentum,
 # dropout and the optimizer's type gives identical trials alone and under mpirun -np 3, resumes
 # after kill -9 (alone and of a trainer rank) to the same file an uninterrupted run writes,
-# reads in pandas with a column per parameter, and show --json lists the parameters.
+# reads in pandas with a column per parameter, and show --json lists the parameters; a searched
+# model size (units) gives snapshot rows as wide as the largest model.
 # usage: params.sh HPSWEEP_BINARY TESTS_DIR
 set -uo pipefail
 bin=$1; tests=$2
@@ -65,6 +66,36 @@ sys.exit(0 if ok else 1)
 PY
 "$bin" show alone.h5 > show.txt 2>&1 && grep -q "searched parameters" show.txt && grep -q "momentum" show.txt \
   && ok "show lists the parameters" || { fail "show text"; cat show.txt; }
+
+# A searched model size (the first layer's units): snapshot rows as wide as the largest model,
+# each trial's state first; alone == mpirun -np 3; the final test of the best trial's own model.
+sed 's/    optimizer.type: {choice: \[sgd, adam\]}/    optimizer.type: {choice: [sgd, adam]}\n    model.layers.0.units: {low: 16, high: 64, scale: int}/' \
+  params.yaml > units.yaml
+"$bin" run units.yaml -o units.h5 --quiet > units.log 2>&1 && mpi 3 "$bin" run units.yaml -o units3.h5 --quiet > units3.log 2>&1 \
+  && $py "$tests/integration/compare_runs.py" units.h5 units3.h5 && ok "searched units: alone == mpirun -np 3" \
+  || { fail "searched units"; cat units.log units3.log; }
+$py - units.h5 <<'PY' && ok "searched units: rows as wide as 64 units, a test result" || fail "searched units: file"
+import sys
+import h5py, numpy as np
+with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
+    width = f["snapshots/state"].shape[1]
+    units = f["trials"]["model.layers.0.units"][:]
+    final = f["final"][:]
+    rows = f["trials"]["snapshot_row"][:]
+    small = [int(r) for u, r in zip(units, rows) if r >= 0 and u < 64]
+    tail = f["snapshots/state"][small[0], :] if small else None
+want = 784 * 64 + 64 + 64 * 10 + 10
+ok = width == want and set(np.unique(units)) <= set(range(16, 65)) and len(final) == 1 and final[0]["test_acc"] > 0.5
+u = int(units[rows.tolist().index(small[0])]) if small else 0
+used = 784 * u + u + u * 10 + 10
+ok = ok and tail is not None and np.all(tail[used:] == 0) and np.any(tail[:used] != 0)
+print(f"width {width} (want {want}), units {sorted(set(units.tolist()))[:4]}..., final {final}")
+sys.exit(0 if ok else 1)
+PY
+printf 'final: {ensemble: 3}\n' >> units.yaml
+"$bin" run units.yaml -o unitsens.h5 --quiet > unitsens.log 2>&1; rc=$?
+[ $rc -eq 2 ] && [ ! -e unitsens.h5 ] && grep -q "final.ensemble averages models of one shape" unitsens.log \
+  && ok "an ensemble over searched sizes: exit 2" || { fail "ensemble over sizes: exit $rc"; cat unitsens.log; }
 
 # A spec whose value the spec refuses is refused at load with the parameter's line (exit 2).
 sed 's/high: 0.5, scale: linear}/high: 1.0, scale: linear}/' params.yaml > bad.yaml
