@@ -30,9 +30,10 @@ by these methods (--methods picks a subset; N is --trials, the budget in epochs)
               always goes on). The stage sizes are the largest 2:1 split whose expected epochs,
               sum over trials of 1 + 2 P(goes on) with P = ceil((n+1)/3)/(n+1) (exchangeable
               accuracies, no divergence), stay within N: 10+5 trials (29.7 expected epochs) for
-              N = 30. The epochs it actually trains are counted from /curves and reported; a
-              diverged trial stops within its first epoch and adds no row, so they are fewer
-              than expected whenever trials diverge.                (hpsweep run, one process)
+              N = 30. The epochs it actually trains are counted from /curves and reported:
+              they vary by seed (27 to 41 for N = 30 on 2026-12-04, median 31 and 33), above
+              the expectation when early trials go on or a trial diverges in its first epoch
+              (it records that epoch, a rival any trial beats).      (hpsweep run, one process)
   tpe         Optuna's TPESampler(seed=SEED) over the same ranges and scales, N trials; each
               trial writes a spec with its values set (optimizer.lr, optimizer.weight_decay, and
               in case 4 optimizer.momentum and the dropout layer's p) and runs
