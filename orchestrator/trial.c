@@ -39,6 +39,20 @@ static int final_checkpoint_due(const hp_spec *spec, const hp_trial_plan *plan, 
            status == HP_TRIAL_DONE && epochs_done == plan->epochs;
 }
 
+int hp_trial_send_bare_checkpoint(const hp_trial_plan *plan, const hp_trial_hooks *hooks, const hp_trial_result *res,
+                                  int epoch, double lr, double seconds, hp_err *err) {
+    hp_train_ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    ck.version = HP_TRAIN_CKPT_VERSION;
+    ck.epochs_done = epoch;
+    ck.best_epoch = res->best_epoch;
+    ck.best_val_acc = res->best_val_acc;
+    ck.best_val_loss = res->best_val_loss;
+    ck.initial_loss = res->initial_loss;
+    ck.lr = lr;
+    return hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, seconds, err);
+}
+
 /* The synthetic trainer (train.synthetic_ms > 0): each epoch sleeps that long and reports an
  * accuracy that is a smooth function of log10(lr) and log10(wd), peaking at lr 1e-2, wd 1e-4.
  * It exercises dispatch, recording and narrowing without training anything (benchmarks and
@@ -95,34 +109,15 @@ static int synthetic_trial(const hp_spec *spec, const hp_trial_plan *plan, const
             res->status = HP_TRIAL_PRUNED;
             break;
         }
-        if (checkpoint_due(st, plan, hooks, e)) {
-            hp_train_ckpt ck;
-            memset(&ck, 0, sizeof ck);
-            ck.version = HP_TRAIN_CKPT_VERSION;
-            ck.epochs_done = e;
-            ck.best_epoch = res->best_epoch;
-            ck.best_val_acc = res->best_val_acc;
-            ck.best_val_loss = res->best_val_loss;
-            ck.initial_loss = res->initial_loss;
-            ck.lr = m.lr;
-            if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + hp_now_seconds() - t0, err) !=
-                0)
-                return -1;
-        }
-    }
-    if (final_checkpoint_due(spec, plan, st, hooks, res->status, res->epochs_done)) {
-        hp_train_ckpt ck;
-        memset(&ck, 0, sizeof ck);
-        ck.version = HP_TRAIN_CKPT_VERSION;
-        ck.epochs_done = res->epochs_done;
-        ck.best_epoch = res->best_epoch;
-        ck.best_val_acc = res->best_val_acc;
-        ck.best_val_loss = res->best_val_loss;
-        ck.initial_loss = res->initial_loss;
-        ck.lr = plan->values[HP_PARAM_LR];
-        if (hooks->on_checkpoint(hooks->ctx, plan, &ck, NULL, 0, st->seconds_before + hp_now_seconds() - t0, err) != 0)
+        if (checkpoint_due(st, plan, hooks, e) &&
+            hp_trial_send_bare_checkpoint(plan, hooks, res, e, m.lr, st->seconds_before + hp_now_seconds() - t0,
+                                          err) != 0)
             return -1;
     }
+    if (final_checkpoint_due(spec, plan, st, hooks, res->status, res->epochs_done) &&
+        hp_trial_send_bare_checkpoint(plan, hooks, res, res->epochs_done, plan->values[HP_PARAM_LR],
+                                      st->seconds_before + hp_now_seconds() - t0, err) != 0)
+        return -1;
     res->seconds = st->seconds_before + hp_now_seconds() - t0;
     /* No model, so no snapshot: the coordinator skips the test evaluation of synthetic sweeps. */
     return hooks->on_result(hooks->ctx, plan, res, NULL, 0, err);

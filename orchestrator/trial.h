@@ -79,6 +79,11 @@ typedef struct hp_trial_start {
 int hp_trial_execute(const hp_spec *spec, const hp_splits *data, const hp_trial_plan *plan,
                      const hp_trial_start *start, const hp_trial_hooks *hooks, int *cancelled, hp_err *err);
 
+/* A checkpoint without a vector, after `epoch`, from the outcome so far (best epoch and metrics,
+ * initial loss): the synthetic trainer's and an external program's (which keeps its own state). */
+int hp_trial_send_bare_checkpoint(const hp_trial_plan *plan, const hp_trial_hooks *hooks, const hp_trial_result *res,
+                                  int epoch, double lr, double seconds, hp_err *err);
+
 /* An external trainer's trial (spec->ext.enabled; trial_external.c): the program runs in the
  * trial's folder (hp_trial_external_dir) and reports its epochs; hooks and outcome as for
  * hp_trial_execute, which calls it. */

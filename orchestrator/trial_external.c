@@ -60,20 +60,6 @@ static int params_of(const hp_spec *spec, const double *values, hp_ext_param *p,
     return n;
 }
 
-static int send_checkpoint(ext_ctx *x, int epoch, double lr, hp_err *err) {
-    hp_train_ckpt ck;
-    memset(&ck, 0, sizeof ck);
-    ck.version = HP_TRAIN_CKPT_VERSION;
-    ck.epochs_done = epoch;
-    ck.best_epoch = x->res->best_epoch;
-    ck.best_val_acc = x->res->best_val_acc;
-    ck.best_val_loss = x->res->best_val_loss;
-    ck.initial_loss = x->res->initial_loss;
-    ck.lr = lr;
-    return x->hooks->on_checkpoint(x->hooks->ctx, x->plan, &ck, NULL, 0,
-                                   x->st->seconds_before + hp_now_seconds() - x->t0, err);
-}
-
 static int on_line(void *vctx, const hp_ext_epoch *e, hp_err *err) {
     ext_ctx *x = vctx;
     const hp_spec *spec = x->spec;
@@ -128,7 +114,9 @@ static int on_line(void *vctx, const hp_ext_epoch *e, hp_err *err) {
         return 1;
     }
     if (x->hooks->on_checkpoint && x->st->checkpoint_every > 0 && e->epoch % x->st->checkpoint_every == 0 &&
-        e->epoch < x->plan->epochs && send_checkpoint(x, e->epoch, m.lr, err) != 0) {
+        e->epoch < x->plan->epochs &&
+        hp_trial_send_bare_checkpoint(x->plan, x->hooks, res, e->epoch, m.lr,
+                                      x->st->seconds_before + hp_now_seconds() - x->t0, err) != 0) {
         x->hook_failed = 1;
         return -1;
     }
