@@ -152,30 +152,52 @@ void rep_space_axes(const hp_rep *r, hp_plot *p) {
 
 /* ---- accuracy against each parameter --------------------------------------------------------- */
 
-static double trial_param(const hp_trial_record *t, int wd) { return wd ? t->weight_decay : t->lr; }
+/* A trial's value of parameter `which`: REP_LR, REP_WD, or parameter column k >= 0 (a number). */
+enum { REP_LR = -2, REP_WD = -1 };
+static double trial_param(const hp_trial_record *t, int which) {
+    return which == REP_LR ? t->lr : which == REP_WD ? t->weight_decay : t->xcol[which].num;
+}
 
-void rep_param_axes(const hp_rep *r, int wd, hp_plot *p) {
-    hp_axis_start(&p->x, 1);
+/* Whether parameter column k was searched on a log scale (its /stage_params rows say). */
+static int column_log(const hp_rep *r, int k) {
+    for (int64_t i = 0; i < r->s.nsparams; i++)
+        if (!strcmp(r->s.sparams[i].name, r->s.cols[k].name))
+            return !strcmp(r->s.sparams[i].scale, "log") || !strcmp(r->s.sparams[i].scale, "int_log");
+    return 0;
+}
+
+/* Best accuracy against one parameter's values: how many trials can be drawn. */
+static int64_t value_axes(const hp_rep *r, int which, hp_plot *p) {
+    hp_axis_start(&p->x, which < 0 ? 1 : column_log(r, which));
     hp_axis_start(&p->y, 0);
+    int64_t n = 0;
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         const hp_trial_record *t = &r->s.trials[i];
-        if (!isfinite(t->best_val_acc) || !hp_axis_ok(&p->x, trial_param(t, wd))) continue;
-        hp_axis_add(&p->x, trial_param(t, wd));
+        if (!isfinite(t->best_val_acc) || !hp_axis_ok(&p->x, trial_param(t, which))) continue;
+        hp_axis_add(&p->x, trial_param(t, which));
         hp_axis_add(&p->y, t->best_val_acc);
+        n++;
     }
     hp_axis_finish(&p->x, 0.04);
     hp_axis_finish(&p->y, 0.06);
+    return n;
 }
 
-static void param_chart(hp_rep *r, int wd) {
+void rep_param_axes(const hp_rep *r, int wd, hp_plot *p) { value_axes(r, wd ? REP_WD : REP_LR, p); }
+
+static void param_chart(hp_rep *r, int which) {
     hp_plot p;
-    rep_param_axes(r, wd, &p);
-    const char *name = wd ? "weight decay" : "learning rate";
-    hp_plot_begin(&p, r->o, wd ? "acc-wd" : "acc-lr", 520, 340, 16, name, name, "best validation accuracy");
+    int64_t valued = 0; /* trials with a value of it: none when it is not searched (an external trainer's lr) */
+    for (int64_t i = 0; i < r->s.ntrials; i++) valued += isfinite(trial_param(&r->s.trials[i], which));
+    if (value_axes(r, which, &p) == 0 && (which >= 0 || valued == 0)) return; /* nothing to draw */
+    char id[32];
+    snprintf(id, sizeof id, which == REP_LR ? "acc-lr" : which == REP_WD ? "acc-wd" : "acc-p%d", which);
+    const char *name = which == REP_LR ? "learning rate" : which == REP_WD ? "weight decay" : r->s.cols[which].name;
+    hp_plot_begin(&p, r->o, id, 520, 340, 16, name, name, "best validation accuracy");
     hp_plot_clip(&p);
     for (int64_t i = 0; i < r->s.ntrials; i++) {
         const hp_trial_record *t = &r->s.trials[i];
-        double x = trial_param(t, wd);
+        double x = trial_param(t, which);
         if (!hp_axis_ok(&p.x, x) || !hp_axis_ok(&p.y, t->best_val_acc)) continue;
         fprintf(r->o, "<circle class=\"pa\" data-trial=\"%lld\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\" "
                       "fill-opacity=\".8\">", (long long)t->id, hp_plot_px(&p, x), hp_plot_py(&p, t->best_val_acc),
@@ -195,9 +217,12 @@ void rep_params(hp_rep *r) {
     for (int64_t i = 0; i < r->s.nstages; i++)
         fprintf(o, " <span class=\"sw\" style=\"background:%s\"></span> %d", hp_color_cat(r->s.stages[i].stage),
                 r->s.stages[i].stage);
-    fputs(".</p>\n<div class=\"charts\">\n", o);
-    param_chart(r, 0);
-    param_chart(r, 1);
+    fputs(". The other searched parameters follow, one chart each (a choice of words is not charted: its "
+          "values are in the trials table).</p>\n<div class=\"charts\">\n", o);
+    param_chart(r, REP_LR);
+    param_chart(r, REP_WD);
+    for (int k = 0; k < r->s.ncols; k++)
+        if (!r->s.cols[k].text) param_chart(r, k);
     fputs("</div>\n", o);
 }
 

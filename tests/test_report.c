@@ -379,7 +379,59 @@ static void test_big(void) {
     free(h);
 }
 
+/* Searched parameters beyond lr and weight decay: one accuracy chart per number column (log x
+ * where /stage_params says log), none for a choice of words; the CSV lists every column. */
+static void test_param_charts(void) {
+    hp_err err = {{0}};
+    const char *spec = "name: params\nseed: 1\n";
+    hp_results_meta m = {.spec_yaml = spec, .spec_len = strlen(spec), .seed = 1, .nxcols = 3};
+    snprintf(m.spec_sha256, sizeof m.spec_sha256, "%064d", 0);
+    m.xcols[0] = (hp_param_column){.name = "optimizer.momentum", .text = 0};
+    m.xcols[1] = (hp_param_column){.name = "optimizer.type", .text = 1};
+    m.xcols[2] = (hp_param_column){.name = "train.batch_size", .text = 0};
+    hp_tensor_info lay[1] = {{.name = "w", .ndim = 2, .shape = {2, 2}, .offset = 0, .size = 4}};
+    hp_results *r = NULL;
+    unlink("report_params.h5");
+    CHECK(hp_results_create("report_params.h5", &m, lay, 1, &r, &err) == 0, "create: %s", err.msg);
+    if (!r) return;
+    hp_trial_record t[4];
+    const double mom[4] = {0.5, 0.9, 0.7, NAN}, bs[4] = {32, 256, 64, 128};
+    for (int i = 0; i < 4; i++) {
+        t[i] = trial(i, 0, HP_TRIAL_DONE, 1e-2 * (i + 1), 1e-4, 0.5 + 0.1 * i);
+        t[i].xcol[0].num = mom[i];
+        snprintf(t[i].xcol[1].text, sizeof t[i].xcol[1].text, "%s", i % 2 ? "adam" : "sgd");
+        t[i].xcol[2].num = bs[i];
+    }
+    hp_stage_param_record sp[2] = {{.stage = 0, .name = "optimizer.momentum", .scale = "linear", .low = 0.5, .high = 0.9},
+                                   {.stage = 0, .name = "train.batch_size", .scale = "int_log", .low = 32, .high = 256}};
+    hp_stage_record s0 = {.stage = 0, .method = "random", .trials = 4, .epochs = 3, .first_trial = 0,
+                          .lr_low = 1e-2, .lr_high = 4e-2, .wd_low = 1e-4, .wd_high = 1e-4};
+    int ok = hp_results_add_stage_params(r, sp, 2, &err) == 0 && hp_results_add_stage(r, &s0, t, 4, &err) == 0;
+    CHECK(ok, "write: %s", err.msg);
+    hp_err ignored;
+    if (hp_results_close(r, ok ? &err : &ignored) != 0 || !ok) return;
+    CHECK(hp_report("report_params.h5", "report_params.html", NULL, &err) == 0, "hp_report: %s", err.msg);
+    char *h = slurp("report_params.html");
+    if (!h) return;
+    /* lr, wd and two number columns (momentum: 3 trials with a value; batch size: 4); not the text one */
+    has(h, "id=\"acc-p0\"");
+    has(h, "id=\"acc-p2\"");
+    lacks(h, "id=\"acc-p1\"");
+    CHECK(count(h, "class=\"pa\"") == 4 + 4 + 3 + 4, "%ld accuracy points, want 15", count(h, "class=\"pa\""));
+    char *b = axes_part(h, "acc-p2"); /* batch size was searched on a log scale: decade ticks */
+    CHECK(b && strstr(b, ">100<"), "batch size axis: log ticks (a 100 tick)");
+    free(b);
+    free(h);
+    long long nt = 0, nc = 0;
+    CHECK(hp_export_csv("report_params.h5", "report_params_csv", &nt, &nc, &err) == 0, "export: %s", err.msg);
+    char *c = slurp("report_params_csv/trials.csv");
+    has(c, ",parent,optimizer.momentum,optimizer.type,train.batch_size\r\n");
+    has(c, ",0.9,adam,256\r\n");
+    free(c);
+}
+
 int main(void) {
+    test_param_charts();
     test_sample();
     test_mem();
     test_errors();
