@@ -261,8 +261,11 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
             if (w < 0 || (size_t)w >= sizeof extra - (size_t)o) break;
             o += w;
         }
-        printf("trial %4lld  stage %d  rank %2d  lr %.3e  wd %.3e%s  %s  %.1f s\n", (long long)id, r->stage, rank, r->lr,
-               r->weight_decay, extra, outcome, res->seconds);
+        char lrwd[64] = ""; /* none when neither has a value (an external trainer's own) */
+        if (!isnan(r->lr) || !isnan(r->weight_decay))
+            snprintf(lrwd, sizeof lrwd, "  lr %.3e  wd %.3e", r->lr, r->weight_decay);
+        printf("trial %4lld  stage %d  rank %2d%s%s  %s  %.1f s\n", (long long)id, r->stage, rank, lrwd, extra, outcome,
+               res->seconds);
         fflush(stdout);
     }
     hp_coord_show_status(c);

@@ -145,9 +145,15 @@ static void section_top(hp_rep *r) {
     FILE *o = r->o;
     int64_t n = r->s.nranked < 10 ? r->s.nranked : 10;
     fprintf(o, "<h2 id=\"top\">Top %lld of %lld scored trials</h2>\n<table class=\"top\">\n<tr><th>#</th>"
-               "<th>trial</th><th>stage</th><th>lr</th><th>weight decay</th><th>best val acc</th>"
-               "<th>best epoch</th><th>seconds</th><th class=\"l\">status</th><th class=\"l\">device</th></tr>\n",
+               "<th>trial</th><th>stage</th><th>lr</th><th>weight decay</th>",
             (long long)n, (long long)r->s.nranked);
+    for (int k = 0; k < r->s.ncols; k++) { /* the other searched parameters, by their short titles */
+        fputs("<th>", o);
+        hp_html_esc(o, hp_param_column_title(r->s.cols, r->s.ncols, k));
+        fputs("</th>", o);
+    }
+    fputs("<th>best val acc</th><th>best epoch</th><th>seconds</th><th class=\"l\">status</th>"
+          "<th class=\"l\">device</th></tr>\n", o);
     for (int64_t i = 0; i < n; i++) {
         const hp_trial_record *t = r->s.ranked[i];
         fprintf(o, "<tr><td>%lld</td><td>%lld</td><td>%d</td><td>", (long long)(i + 1), (long long)t->id, t->stage);
@@ -155,6 +161,11 @@ static void section_top(hp_rep *r) {
         fputs("</td><td>", o);
         rep_num(o, "%.3e", t->weight_decay);
         fputs("</td><td>", o);
+        for (int k = 0; k < r->s.ncols; k++) {
+            if (r->s.cols[k].text) hp_html_esc(o, t->xcol[k].text);
+            else rep_num(o, "%.4g", t->xcol[k].num);
+            fputs("</td><td>", o);
+        }
         rep_num(o, "%.4f", t->best_val_acc);
         fprintf(o, "</td><td>%d</td><td>", t->best_epoch);
         rep_num(o, "%.1f", t->seconds);

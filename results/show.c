@@ -57,9 +57,11 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
             "epochs", "lr range", "derivation", "weight_decay range", "derivation");
     for (int64_t i = 0; i < s->nstages; i++) {
         const hp_stage_record *st = &s->stages[i];
-        char lr[48], wd[48];
-        snprintf(lr, sizeof lr, "[%.3g, %.3g]", st->lr_low, st->lr_high);
-        snprintf(wd, sizeof wd, "[%.3g, %.3g]", st->wd_low, st->wd_high);
+        char lr[48], wd[48]; /* "-": not searched and no value (an external trainer's own) */
+        if (isnan(st->lr_low)) snprintf(lr, sizeof lr, "-");
+        else snprintf(lr, sizeof lr, "[%.3g, %.3g]", st->lr_low, st->lr_high);
+        if (isnan(st->wd_low)) snprintf(wd, sizeof wd, "-");
+        else snprintf(wd, sizeof wd, "[%.3g, %.3g]", st->wd_low, st->wd_high);
         fprintf(o, "  %-5d  %-7s  %6d  %6d  %-21s  %-13s  %-21s  %s\n", st->stage, st->method,
                 st->trials, st->epochs, lr, st->lr_derivation, wd, st->wd_derivation);
     }
@@ -99,8 +101,10 @@ static void print_text(const hp_summary *s, int top_n, FILE *o) {
         trial_device(t, device, sizeof device);
         char from[48] = ""; /* a promoted trial: its epochs continue its parent's */
         if (t->parent >= 0) snprintf(from, sizeof from, "  (continues trial %lld)", (long long)t->parent);
-        fprintf(o, "  %4lld  %6lld  %5d  %10.3e  %12.3e", (long long)(i + 1), (long long)t->id, t->stage, t->lr,
-                t->weight_decay);
+        char lr[24] = "-", wd[24] = "-"; /* "-": no value (an external trainer's own, not searched) */
+        if (!isnan(t->lr)) snprintf(lr, sizeof lr, "%.3e", t->lr);
+        if (!isnan(t->weight_decay)) snprintf(wd, sizeof wd, "%.3e", t->weight_decay);
+        fprintf(o, "  %4lld  %6lld  %5d  %10s  %12s", (long long)(i + 1), (long long)t->id, t->stage, lr, wd);
         for (int k = 0; k < s->ncols; k++) {
             if (s->cols[k].text) fprintf(o, "  %*s", col_width(s, k), t->xcol[k].text);
             else fprintf(o, "  %*.4g", col_width(s, k), t->xcol[k].num);

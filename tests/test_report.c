@@ -418,6 +418,8 @@ static void test_param_charts(void) {
     has(h, "id=\"acc-p2\"");
     lacks(h, "id=\"acc-p1\"");
     CHECK(count(h, "class=\"pa\"") == 4 + 4 + 3 + 4, "%ld accuracy points, want 15", count(h, "class=\"pa\""));
+    has(h, "<th>momentum</th><th>type</th><th>batch_size</th><th>best val acc</th>"); /* the top table */
+    has(h, "<td>0.9</td><td>adam</td><td>256</td>");
     char *b = axes_part(h, "acc-p2"); /* batch size was searched on a log scale: decade ticks */
     CHECK(b && strstr(b, ">100<"), "batch size axis: log ticks (a 100 tick)");
     free(b);

@@ -307,5 +307,21 @@ else
   echo "skipped: torch_mlp.py ($py cannot import torch; apt-get install python3-torch)"
 fi
 
+# A search that names neither lr nor weight decay: show says so ("-"), not "[nan, nan]".
+cat > named.yaml <<EOF
+name: named
+trainer:
+  command: [$py, $toy, --lr, "{rate}"]
+search:
+  params:
+    rate: {low: 1.0e-3, high: 1.0e-1}
+  stages:
+    - {method: random, trials: 2, epochs: 1}
+EOF
+"$bin" run named.yaml -o named.h5 --quiet > named.log 2>&1 && "$bin" show named.h5 > named.txt 2>&1 \
+  && grep -Eq "^  0 +random +2 +1  - +fixed +- +fixed" named.txt && ! grep -q nan named.txt \
+  && grep -q "rate" named.txt && ok "no lr or weight decay searched: show prints '-', the 'rate' parameter listed" \
+  || { fail "no lr searched: show"; cat named.log named.txt; }
+
 echo "external: $(secs $t_start $(now)) s"
 summary external
