@@ -136,19 +136,23 @@ static int plan_stage(coord *c, int s, hp_err *err) {
                            c->opts->path, (long long)p->id, (long long)r->parent, (long long)parent);
         }
         if (replay) {
-            double v[HP_MAX_PARAMS];
-            int same = hp_search_values_from_record(c->spec, r, v, err) == 0;
-            for (int q = 0; q < c->spec->search.nparams && same; q++) same = v[q] == p->values[q];
-            if (r->id != p->id || r->stage != s || !same || r->lr != p->values[HP_PARAM_LR] ||
-                r->weight_decay != p->values[HP_PARAM_WD] || r->seed != p->seed || r->epochs_planned != p->epochs)
+            int q = hp_search_record_differs(c->spec, r, p->values, err);
+            if (q == -2) return hp_err_prefix(err, "results file %s", c->opts->path);
+            if (r->id != p->id || r->stage != s || q >= 0 || r->seed != p->seed || r->epochs_planned != p->epochs) {
+                char value[96] = "";
+                if (q >= 0) {
+                    char text[HP_CHOICE_TEXT + 32];
+                    snprintf(value, sizeof value, " (%s differs: this hpsweep plans %s)",
+                             c->spec->search.params[q].name,
+                             hp_param_text(&c->spec->search.params[q], p->values[q], text, sizeof text));
+                }
                 return hp_errf(err,
                                "results file %s: trial %lld was planned with lr %.17g, weight decay %.17g, seed %llu, "
-                               "%d epochs (and its other parameters), but this hpsweep plans lr %.17g, weight decay "
-                               "%.17g, seed %llu, %d epochs; "
+                               "%d epochs, but this hpsweep plans seed %llu, %d epochs%s; "
                                "continue the file with the hpsweep version that started it",
                                c->opts->path, (long long)p->id, r->lr, r->weight_decay, (unsigned long long)r->seed,
-                               r->epochs_planned, p->values[HP_PARAM_LR], p->values[HP_PARAM_WD],
-                               (unsigned long long)p->seed, p->epochs);
+                               r->epochs_planned, (unsigned long long)p->seed, p->epochs, value);
+            }
             continue;
         }
         memset(r, 0, sizeof *r);

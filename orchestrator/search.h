@@ -139,6 +139,10 @@ void hp_search_values_to_record(const hp_spec *spec, const double *values, hp_tr
  * spec cannot have given (a choice not in its list). */
 int hp_search_values_from_record(const hp_spec *spec, const hp_trial_record *r, double values[HP_MAX_PARAMS],
                                  hp_err *err);
+/* The first parameter whose value in a /trials row differs from values[] (a value neither has,
+ * NaN, is the same), -1 when they all agree; *err is filled when the row cannot be read back
+ * (and -2 returned). Resume checks the trials it plans again against the file with it. */
+int hp_search_record_differs(const hp_spec *spec, const hp_trial_record *r, const double *values, hp_err *err);
 /* The /stage_params rows of a planned stage (one per parameter, fixed ones included); returns
  * the count. */
 int hp_search_stage_param_rows(const hp_spec *spec, const hp_stage_plan *plan, hp_stage_param_record *rows);

@@ -77,6 +77,14 @@ int hp_search_values_from_record(const hp_spec *spec, const hp_trial_record *r, 
     return 0;
 }
 
+int hp_search_record_differs(const hp_spec *spec, const hp_trial_record *r, const double *values, hp_err *err) {
+    double v[HP_MAX_PARAMS];
+    if (hp_search_values_from_record(spec, r, v, err) != 0) return -2;
+    for (int p = 0; p < spec->search.nparams; p++)
+        if (!(v[p] == values[p] || (isnan(v[p]) && isnan(values[p])))) return p;
+    return -1;
+}
+
 int hp_search_stage_param_rows(const hp_spec *spec, const hp_stage_plan *plan, hp_stage_param_record *rows) {
     const hp_search_spec *s = &spec->search;
     int n = 0;

@@ -317,11 +317,19 @@ search:
     rate: {low: 1.0e-3, high: 1.0e-1}
   stages:
     - {method: random, trials: 2, epochs: 1}
+    - {method: random, trials: 2, epochs: 1}
 EOF
 "$bin" run named.yaml -o named.h5 --quiet > named.log 2>&1 && "$bin" show named.h5 > named.txt 2>&1 \
-  && grep -Eq "^  0 +random +2 +1  - +fixed +- +fixed" named.txt && ! grep -q nan named.txt \
+  && grep -Eq "^  1 +random +2 +1  - +fixed +- +fixed" named.txt && ! grep -q nan named.txt \
   && grep -q "rate" named.txt && ok "no lr or weight decay searched: show prints '-', the 'rate' parameter listed" \
   || { fail "no lr searched: show"; cat named.log named.txt; }
+# ... and continues after a kill: replanned trials match the file though lr and wd have no value.
+"$bin" run named.yaml -o named_k.h5 --quiet > named_k.log 2>&1 & pid=$!
+wait_finished named_k.h5 1 30 && kill -KILL $pid; wait $pid 2>/dev/null
+no_trainer_left 10
+"$bin" resume named_k.h5 --quiet > named_r.log 2>&1 && $py "$tests/integration/compare_runs.py" named.h5 named_k.h5 \
+  && ok "no lr or weight decay searched: killed and resumed == uninterrupted" \
+  || { fail "no lr searched: resume"; cat named_r.log; }
 
 echo "external: $(secs $t_start $(now)) s"
 summary external
