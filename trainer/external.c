@@ -1,6 +1,9 @@
-/* external.c - see external.h and docs/external.md */
+/* external.c - see external.h and docs/external.md: running one trial's program (spawn, the
+ * metrics pipe, verdicts, timeouts, signals, reaping). Commands: external_command.c; the JSON:
+ * external_json.c. */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, pipe2, waitid */
 #include "external.h"
+#include "external_impl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,16 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXT_LINE_MAX 4096     /* a metrics line longer than this (without its newline) is a fault */
-#define EXT_PATH_MAX 4096
-#define EXT_KEY_MAX 128       /* a key longer than this is a fault */
-#define EXT_TAIL 4096         /* bytes of stderr.log read for the last line */
-#define EXT_METRICS_FD 3
-
-static const char *const builtin_names[] = {"trial",      "seed",    "epochs",      "resume_epoch", "workdir",
-                                            "checkpoint", "snapshot", "params_json", "mode"};
-#define NBUILTIN ((int)(sizeof builtin_names / sizeof builtin_names[0]))
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,332 +32,6 @@ static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
     }
-}
-
-static const char *objective_of(const hp_ext_command *cmd) {
-    return cmd->objective && cmd->objective[0] ? cmd->objective : "val_acc";
-}
-
-int hp_ext_maximize(const hp_ext_command *cmd) {
-    return cmd->maximize == 0 ? 1 : cmd->maximize > 0;
-}
-
-static const char *prog_of(const hp_ext_command *cmd) {
-    return cmd && cmd->argc >= 1 && cmd->argv && cmd->argv[0] ? cmd->argv[0] : "(none)";
-}
-
-/* ---- names ------------------------------------------------------------------------------- */
-
-int hp_ext_env_name(const char *param, char *out, size_t n, hp_err *err) {
-    static const char pre[] = "HPSWEEP_P_";
-    size_t len = strlen(param);
-    if (sizeof pre + len > n)
-        return hp_errf(err, "parameter name '%.64s' is too long for an environment variable (at most %zu bytes)",
-                       param, n - sizeof pre);
-    memcpy(out, pre, sizeof pre - 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)param[i];
-        out[sizeof pre - 1 + i] = (char)(isalnum(c) && c < 128 ? toupper(c) : '_');
-    }
-    out[sizeof pre - 1 + len] = '\0';
-    return 0;
-}
-
-/* Parameter names: non-empty, no braces, not a built-in, distinct, and distinct as variables. */
-static int check_names(const char *prog, int n, const char *const *names, hp_err *err) {
-    char a[256], b[256];
-    for (int i = 0; i < n; i++) {
-        const char *nm = names[i];
-        if (!nm || !nm[0])
-            return hp_errf(err, "trainer program '%s': parameter %d has no name: name every parameter", prog, i);
-        if (strpbrk(nm, "{}"))
-            return hp_errf(err, "trainer program '%s': parameter name '%s' contains a brace: rename it", prog, nm);
-        for (int k = 0; k < NBUILTIN; k++)
-            if (strcmp(nm, builtin_names[k]) == 0)
-                return hp_errf(err,
-                               "trainer program '%s': parameter name '%s' is also a built-in placeholder "
-                               "({%s}): rename the parameter",
-                               prog, nm, nm);
-        if (hp_ext_env_name(nm, a, sizeof a, err) != 0) return hp_err_prefix(err, "trainer program '%s'", prog);
-        for (int j = 0; j < i; j++) {
-            if (strcmp(nm, names[j]) == 0)
-                return hp_errf(err, "trainer program '%s': parameter '%s' is given twice", prog, nm);
-            if (hp_ext_env_name(names[j], b, sizeof b, err) != 0) return -1;
-            if (strcmp(a, b) == 0)
-                return hp_errf(err,
-                               "trainer program '%s': parameters '%s' and '%s' both become %s in the "
-                               "environment: rename one",
-                               prog, names[j], nm, a);
-        }
-    }
-    return 0;
-}
-
-/* ---- placeholders ------------------------------------------------------------------------ */
-
-/* Substitute {name} in tmpl: keys[i] -> vals[i]. dst NULL: only measure and validate (vals may
- * be NULL then). *len: the result's length. On a bad template fills why and returns -1. */
-static int subst(const char *tmpl, int nk, const char *const *keys, const char *const *vals, char *dst,
-                 size_t *len, char *why, size_t nwhy) {
-    size_t o = 0;
-    for (const char *p = tmpl; *p;) {
-        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-            if (dst) dst[o] = p[0];
-            o++;
-            p += 2;
-        } else if (p[0] == '}') {
-            snprintf(why, nwhy, "a single '}' (write '}}' for a literal brace)");
-            return -1;
-        } else if (p[0] == '{') {
-            const char *q = strchr(p + 1, '}');
-            if (!q) {
-                snprintf(why, nwhy, "a '{' without its '}' (write '{{' for a literal brace)");
-                return -1;
-            }
-            size_t nl = (size_t)(q - p - 1);
-            int found = -1;
-            for (int k = 0; k < nk && found < 0; k++)
-                if (strlen(keys[k]) == nl && memcmp(keys[k], p + 1, nl) == 0) found = k;
-            if (found < 0) {
-                snprintf(why, nwhy, "unknown placeholder {%.*s}", (int)(nl > 64 ? 64 : nl), p + 1);
-                return -1;
-            }
-            if (vals) {
-                size_t vl = strlen(vals[found]);
-                if (dst) memcpy(dst + o, vals[found], vl);
-                o += vl;
-            }
-            p = q + 1;
-        } else {
-            if (dst) dst[o] = *p;
-            o++;
-            p++;
-        }
-    }
-    if (dst) dst[o] = '\0';
-    *len = o;
-    return 0;
-}
-
-/* ---- the program ------------------------------------------------------------------------- */
-
-static int is_exec_file(const char *path, int *why_errno, int *is_dir) {
-    struct stat st;
-    *is_dir = 0;
-    if (stat(path, &st) != 0) {
-        *why_errno = errno;
-        return 0;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        *is_dir = 1;
-        *why_errno = EISDIR;
-        return 0;
-    }
-    if (access(path, X_OK) != 0) {
-        *why_errno = errno;
-        return 0;
-    }
-    return 1;
-}
-
-/* argv[0] -> an absolute path: with a '/', against the caller's cwd (the program runs in the
- * trial's folder, so a relative path would otherwise change meaning); else the first executable
- * file of that name in PATH. */
-static int resolve_program(const char *prog, char *out, size_t n, hp_err *err) {
-    int e = 0, dir = 0;
-    if (!prog || !prog[0]) return hp_errf(err, "the trainer command is empty: give the program to run");
-    if (strchr(prog, '/')) {
-        char cwd[EXT_PATH_MAX];
-        int w;
-        if (prog[0] == '/') {
-            w = snprintf(out, n, "%s", prog);
-        } else {
-            if (!getcwd(cwd, sizeof cwd))
-                return hp_errf(err, "trainer program '%s': cannot read the current folder: %s", prog, strerror(errno));
-            w = snprintf(out, n, "%s/%s", cwd, prog);
-        }
-        if (w < 0 || (size_t)w >= n) return hp_errf(err, "trainer program '%.200s': path too long", prog);
-        if (is_exec_file(out, &e, &dir)) return 0;
-        if (dir) return hp_errf(err, "trainer program '%s' is a folder: give the program file inside it", prog);
-        if (e == ENOENT || e == ENOTDIR)
-            return hp_errf(err, "trainer program '%s' not found (%s): check the path (relative paths are "
-                                "against the folder hpsweep runs in)", prog, out);
-        if (e == EACCES)
-            return hp_errf(err, "trainer program '%s' is not executable: chmod +x %s (and give it a #! line)",
-                           prog, prog);
-        return hp_errf(err, "trainer program '%s': %s", prog, strerror(e));
-    }
-    const char *path = getenv("PATH");
-    if (!path || !path[0]) path = "/usr/local/bin:/usr/bin:/bin";
-    int saw_noexec = 0;
-    for (const char *p = path;;) {
-        const char *c = strchr(p, ':');
-        size_t dl = c ? (size_t)(c - p) : strlen(p);
-        int w = dl == 0 ? snprintf(out, n, "./%s", prog) : snprintf(out, n, "%.*s/%s", (int)dl, p, prog);
-        if (w > 0 && (size_t)w < n) {
-            if (is_exec_file(out, &e, &dir)) {
-                if (out[0] != '/') { /* an empty or relative PATH entry: against the cwd */
-                    char cwd[EXT_PATH_MAX], rel[EXT_PATH_MAX];
-                    snprintf(rel, sizeof rel, "%s", out);
-                    if (!getcwd(cwd, sizeof cwd))
-                        return hp_errf(err, "trainer program '%s': cannot read the current folder: %s", prog,
-                                       strerror(errno));
-                    w = snprintf(out, n, "%s/%s", cwd, rel);
-                    if (w < 0 || (size_t)w >= n) return hp_errf(err, "trainer program '%.200s': path too long", prog);
-                }
-                return 0;
-            }
-            if (e == EACCES && !dir) saw_noexec = 1;
-        }
-        if (!c) break;
-        p = c + 1;
-    }
-    if (saw_noexec)
-        return hp_errf(err, "trainer program '%s' is in PATH but not executable: chmod +x it, or give its full path",
-                       prog);
-    return hp_errf(err, "trainer program '%s' not found in PATH (%.300s): install it, or give its full path", prog,
-                   path);
-}
-
-int hp_ext_check(const hp_ext_command *cmd, int nnames, const char *const *names, hp_err *err) {
-    if (!cmd || cmd->argc < 1 || !cmd->argv || !cmd->argv[0] || !cmd->argv[0][0])
-        return hp_errf(err, "the trainer command is empty: give the program to run and its arguments");
-    const char *prog = cmd->argv[0];
-    if (strpbrk(prog, "{}"))
-        return hp_errf(err, "trainer program '%s': the program itself cannot have placeholders: give its path", prog);
-    char path[EXT_PATH_MAX];
-    if (resolve_program(prog, path, sizeof path, err) != 0) return -1;
-    if (!(cmd->epoch_timeout_s >= 0) || isinf(cmd->epoch_timeout_s))
-        return hp_errf(err, "trainer program '%s': epoch_timeout %g is not a number of seconds >= 0 (0: none)", prog,
-                       cmd->epoch_timeout_s);
-    if (!(cmd->grace_s >= 0) || isinf(cmd->grace_s))
-        return hp_errf(err, "trainer program '%s': grace %g is not a number of seconds >= 0 (0: the default, 10)",
-                       prog, cmd->grace_s);
-    const char *obj = objective_of(cmd);
-    if (strlen(obj) >= EXT_KEY_MAX)
-        return hp_errf(err, "trainer program '%s': objective '%.40s...' is longer than %d bytes", prog, obj,
-                       EXT_KEY_MAX - 1);
-    if (cmd->maximize < -1 || cmd->maximize > 1)
-        return hp_errf(err, "trainer program '%s': maximize %d: use 1 (higher is better) or -1 (lower)", prog,
-                       cmd->maximize);
-    if (cmd->maximize == 0 && strcmp(obj, "val_acc") != 0)
-        return hp_errf(err,
-                       "trainer program '%s': objective '%s' has no default direction: say whether higher "
-                       "(maximize 1) or lower (maximize -1) is better",
-                       prog, obj);
-    if (nnames < 0 || (nnames > 0 && !names))
-        return hp_errf(err, "trainer program '%s': %d parameter names given without a list", prog, nnames);
-    if (check_names(prog, nnames, names, err) != 0) return -1;
-    int nk = nnames + NBUILTIN;
-    const char **keys = hp_calloc((size_t)nk, sizeof *keys, "placeholder names", err);
-    if (!keys) return -1;
-    for (int i = 0; i < NBUILTIN; i++) keys[i] = builtin_names[i];
-    for (int i = 0; i < nnames; i++) keys[NBUILTIN + i] = names[i];
-    int rc = 0;
-    for (int a = 1; a < cmd->argc && rc == 0; a++) {
-        char why[160];
-        size_t len;
-        if (!cmd->argv[a]) {
-            rc = hp_errf(err, "trainer program '%s': argument %d is missing (NULL)", prog, a);
-        } else if (subst(cmd->argv[a], nk, keys, NULL, NULL, &len, why, sizeof why) != 0) {
-            rc = hp_errf(err,
-                         "trainer program '%s': argument %d '%.200s': %s (placeholders: a parameter's name or "
-                         "trial, seed, epochs, resume_epoch, workdir, checkpoint, snapshot, params_json, mode)",
-                         prog, a, cmd->argv[a], why);
-        }
-    }
-    free(keys);
-    return rc;
-}
-
-/* ---- files ------------------------------------------------------------------------------- */
-
-/* Is s[0..n) a JSON number (RFC 8259)? */
-static int json_number_len(const char *s, size_t n) {
-    size_t i = 0;
-    if (i < n && s[i] == '-') i++;
-    if (i < n && s[i] == '0') {
-        i++;
-    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
-        while (i < n && isdigit((unsigned char)s[i])) i++;
-    } else {
-        return 0;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        if (!(i < n && isdigit((unsigned char)s[i]))) return 0;
-        while (i < n && isdigit((unsigned char)s[i])) i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (!(i < n && isdigit((unsigned char)s[i]))) return 0;
-        while (i < n && isdigit((unsigned char)s[i])) i++;
-    }
-    return (int)i;
-}
-
-static int is_json_number(const char *s) {
-    size_t n = strlen(s);
-    return n > 0 && (size_t)json_number_len(s, n) == n;
-}
-
-static int put_json_string(FILE *f, const char *s) {
-    if (fputc('"', f) == EOF) return -1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int r;
-        if (*p == '"' || *p == '\\') r = fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) r = fprintf(f, "\\u%04x", *p);
-        else r = fputc(*p, f) == EOF ? -1 : 1;
-        if (r < 0) return -1;
-    }
-    return fputc('"', f) == EOF ? -1 : 0;
-}
-
-/* workdir/params.json, written under a temporary name and renamed. */
-static int write_params(const char *prog, const hp_ext_trial *t, const char *path, hp_err *err) {
-    char tmp[EXT_PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return hp_errf(err, "trainer program '%s', trial %lld: cannot write %s: %s (check the folder's permissions)",
-                       prog, (long long)t->id, tmp, strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return hp_errf(err, "trainer program '%s', trial %lld: fdopen %s: %s", prog, (long long)t->id, tmp,
-                       strerror(errno));
-    }
-    int bad = fprintf(f, "{\"trial\": %lld, \"seed\": %llu, \"epochs\": %d, \"resume_epoch\": %d, \"mode\": ",
-                      (long long)t->id, (unsigned long long)t->seed, t->epochs, t->resume_epoch) < 0;
-    bad |= put_json_string(f, t->mode && t->mode[0] ? t->mode : "train") != 0;
-    bad |= fputs(", \"params\": {", f) == EOF;
-    for (int i = 0; i < t->nparams && !bad; i++) {
-        if (i) bad |= fputs(", ", f) == EOF;
-        bad |= put_json_string(f, t->params[i].name) != 0;
-        bad |= fputs(": ", f) == EOF;
-        if (is_json_number(t->params[i].value)) bad |= fputs(t->params[i].value, f) == EOF;
-        else bad |= put_json_string(f, t->params[i].value) != 0;
-    }
-    bad |= fputs("}}\n", f) == EOF;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return hp_errf(err, "trainer program '%s', trial %lld: writing %s failed: %s (is the disk full?)", prog,
-                       (long long)t->id, tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        return hp_errf(err, "trainer program '%s', trial %lld: cannot rename %s to %s: %s", prog, (long long)t->id,
-                       tmp, path, strerror(e));
-    }
-    return 0;
 }
 
 /* The last non-empty line that stderr.log gained since offset `from`, printable, in out. */
@@ -392,219 +59,6 @@ static void stderr_tail(const char *path, off_t from, char *out, size_t n) {
         }
     }
     close(fd);
-}
-
-/* ---- the metrics line parser --------------------------------------------------------------- */
-
-typedef struct jp {
-    const char *s;
-    size_t n, i;
-    char why[96];
-} jp;
-
-static void jp_ws(jp *p) {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\r' || p->s[p->i] == '\n'))
-        p->i++;
-}
-
-static int jp_fail(jp *p, const char *what) {
-    snprintf(p->why, sizeof p->why, "%s at byte %zu", what, p->i + 1);
-    return -1;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* A string at p->i (the opening quote). Decoded into out[n] when out; *toolong when it did not
- * fit (the parse goes on). \uXXXX escapes are validated and stored as UTF-8. */
-static int jp_string(jp *p, char *out, size_t n, int *toolong) {
-    size_t o = 0;
-    *toolong = 0;
-    p->i++; /* the quote */
-    for (;;) {
-        if (p->i >= p->n) return jp_fail(p, "unterminated string");
-        unsigned char c = (unsigned char)p->s[p->i];
-        char put[4];
-        int np = 0;
-        if (c == '"') {
-            p->i++;
-            break;
-        } else if (c < 0x20) {
-            return jp_fail(p, "control character in a string");
-        } else if (c == '\\') {
-            if (p->i + 1 >= p->n) return jp_fail(p, "unterminated string");
-            char e = p->s[p->i + 1];
-            const char *map = strchr("\"\\/bfnrt", e);
-            if (e && map) {
-                static const char to[] = "\"\\/\b\f\n\r\t";
-                put[np++] = to[map - "\"\\/bfnrt"];
-                p->i += 2;
-            } else if (e == 'u') {
-                unsigned v = 0;
-                for (int k = 0; k < 4; k++) {
-                    int h = p->i + 2 + (size_t)k < p->n ? hexval(p->s[p->i + 2 + (size_t)k]) : -1;
-                    if (h < 0) return jp_fail(p, "bad \\u escape");
-                    v = v * 16 + (unsigned)h;
-                }
-                p->i += 6;
-                if (v < 0x80) {
-                    put[np++] = (char)v;
-                } else if (v < 0x800) {
-                    put[np++] = (char)(0xc0 | (v >> 6));
-                    put[np++] = (char)(0x80 | (v & 0x3f));
-                } else {
-                    put[np++] = (char)(0xe0 | (v >> 12));
-                    put[np++] = (char)(0x80 | ((v >> 6) & 0x3f));
-                    put[np++] = (char)(0x80 | (v & 0x3f));
-                }
-            } else {
-                return jp_fail(p, "bad escape in a string");
-            }
-        } else {
-            put[np++] = (char)c;
-            p->i++;
-        }
-        for (int k = 0; k < np; k++) {
-            if (out && o + 1 < n) out[o++] = put[k];
-            else *toolong = 1;
-        }
-    }
-    if (out) out[o] = '\0';
-    return 0;
-}
-
-static int jp_word(jp *p, const char *w) {
-    size_t l = strlen(w);
-    if (p->n - p->i >= l && memcmp(p->s + p->i, w, l) == 0) {
-        p->i += l;
-        return 1;
-    }
-    return 0;
-}
-
-/* A value: *kind 1 number (in *v), 0 anything else (string, true, false, null). */
-static int jp_value(jp *p, int *kind, double *v) {
-    *kind = 0;
-    if (p->i >= p->n) return jp_fail(p, "missing value");
-    char c = p->s[p->i];
-    int tl;
-    if (c == '"') return jp_string(p, NULL, 0, &tl);
-    if (jp_word(p, "true") || jp_word(p, "false") || jp_word(p, "null")) return 0;
-    *kind = 1;
-    if (jp_word(p, "NaN")) {
-        *v = NAN;
-        return 0;
-    }
-    if (jp_word(p, "Infinity")) {
-        *v = INFINITY;
-        return 0;
-    }
-    if (jp_word(p, "-Infinity")) {
-        *v = -INFINITY;
-        return 0;
-    }
-    if (c == '{' || c == '[') return jp_fail(p, "nested objects and arrays are not supported");
-    int l = json_number_len(p->s + p->i, p->n - p->i);
-    if (l == 0) return jp_fail(p, "not a JSON value");
-    if (l > 80) return jp_fail(p, "number longer than 80 characters");
-    char num[96];
-    memcpy(num, p->s + p->i, (size_t)l);
-    num[l] = '\0';
-    errno = 0;
-    *v = strtod(num, NULL);
-    if (errno == ERANGE && isinf(*v)) return jp_fail(p, "number out of range");
-    p->i += (size_t)l;
-    return 0;
-}
-
-/* What a metrics line says. */
-typedef struct ext_line {
-    int has_epoch, has_obj, has_test_loss, has_test_acc; /* set below from `seen` */
-    double epoch, obj, test_loss, test_acc;
-    hp_ext_epoch e;
-} ext_line;
-
-static int parse_line(const char *s, size_t n, const char *objective, ext_line *L, char *why, size_t nwhy) {
-    memset(L, 0, sizeof *L);
-    L->e.train_loss = L->e.train_acc = L->e.val_loss = L->e.val_acc = NAN;
-    L->test_loss = L->test_acc = NAN;
-    jp p = {s, n, 0, ""};
-    int rc = 0;
-    unsigned seen = 0; /* standard keys met: a second one is a fault */
-    jp_ws(&p);
-    if (p.i >= n || s[p.i] != '{') {
-        rc = jp_fail(&p, "expected '{'");
-    } else {
-        p.i++;
-        jp_ws(&p);
-        if (p.i < n && s[p.i] == '}') {
-            p.i++;
-        } else {
-            for (;;) {
-                char key[EXT_KEY_MAX];
-                int toolong, kind;
-                double v = 0;
-                jp_ws(&p);
-                if (p.i >= n || s[p.i] != '"') { rc = jp_fail(&p, "expected a string key"); break; }
-                if (jp_string(&p, key, sizeof key, &toolong) != 0) { rc = -1; break; }
-                if (toolong) { rc = jp_fail(&p, "key longer than 127 bytes"); break; }
-                jp_ws(&p);
-                if (p.i >= n || s[p.i] != ':') { rc = jp_fail(&p, "expected ':'"); break; }
-                p.i++;
-                jp_ws(&p);
-                if (jp_value(&p, &kind, &v) != 0) { rc = -1; break; }
-                if (!kind && strcmp(key, objective) == 0) {
-                    snprintf(p.why, sizeof p.why, "the objective \"%.60s\" is not a number", key);
-                    rc = -1;
-                    break;
-                }
-                if (kind) {
-                    static const char *const std_names[] = {"epoch", "train_loss", "train_acc", "val_loss",
-                                                            "val_acc", "test_loss", "test_acc"};
-                    int which = -1;
-                    for (int k = 0; k < 7; k++)
-                        if (strcmp(key, std_names[k]) == 0) which = k;
-                    double *slot[7] = {&L->epoch, &L->e.train_loss, &L->e.train_acc, &L->e.val_loss,
-                                       &L->e.val_acc, &L->test_loss, &L->test_acc};
-                    if (which >= 0) {
-                        if (seen & (1u << which)) {
-                            snprintf(p.why, sizeof p.why, "key \"%.60s\" given twice", key);
-                            rc = -1;
-                            break;
-                        }
-                        seen |= 1u << which;
-                        *slot[which] = v;
-                    } else if (L->e.nextra < HP_EXT_NEXTRA && strlen(key) < HP_EXT_NAME_MAX) {
-                        memcpy(L->e.extra_names[L->e.nextra], key, strlen(key) + 1);
-                        L->e.extra[L->e.nextra++] = v;
-                    }
-                    if (strcmp(key, objective) == 0) {
-                        L->has_obj = 1;
-                        L->obj = v;
-                    }
-                }
-                jp_ws(&p);
-                if (p.i < n && s[p.i] == ',') { p.i++; continue; }
-                if (p.i < n && s[p.i] == '}') { p.i++; break; }
-                rc = jp_fail(&p, "expected ',' or '}'");
-                break;
-            }
-        }
-        if (rc == 0) {
-            jp_ws(&p);
-            if (p.i < n) rc = jp_fail(&p, "text after the object");
-        }
-        L->e.present = (seen >> 1) & 0xfu; /* train_loss, train_acc, val_loss, val_acc */
-        L->has_epoch = !!(seen & 1u);
-        L->has_test_loss = !!(seen & (1u << 5));
-        L->has_test_acc = !!(seen & (1u << 6));
-    }
-    if (rc != 0) snprintf(why, nwhy, "%s", p.why);
-    return rc;
 }
 
 /* ---- signals ----------------------------------------------------------------------------- */
@@ -717,7 +171,7 @@ static void take_line(ext_run *r, const char *s, size_t n) {
     double t = now_s();
     ext_line L;
     char why[96];
-    if (parse_line(s, n, r->objective, &L, why, sizeof why) != 0) {
+    if (ext_parse_line(s, n, r->objective, &L, why, sizeof why) != 0) {
         fault(r, "metrics line %d is not a JSON object: %s", r->lineno, why);
         return;
     }
@@ -859,7 +313,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
     out->status = HP_EXT_FAILED;
     out->exit_code = out->term_signal = -1;
     out->test_loss = out->test_acc = NAN;
-    const char *prog = prog_of(cmd);
+    const char *prog = ext_prog(cmd);
     if (!cmd || cmd->argc < 1 || !cmd->argv || !cmd->argv[0])
         return hp_errf(err, "the trainer command is empty: give the program to run and its arguments");
     if (!t) return hp_errf(err, "trainer program '%s': no trial given", prog);
@@ -908,8 +362,8 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
             goto fail;
         }
     }
-    if (check_names(prog, t->nparams, names, err) != 0) goto fail;
-    if (resolve_program(cmd->argv[0], exe, sizeof exe, err) != 0) goto fail;
+    if (ext_check_names(prog, t->nparams, names, err) != 0) goto fail;
+    if (ext_resolve_program(cmd->argv[0], exe, sizeof exe, err) != 0) goto fail;
 
     /* the folder and its files */
     int w;
@@ -946,22 +400,22 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
     snprintf(s_seed, sizeof s_seed, "%llu", (unsigned long long)t->seed);
     snprintf(s_epochs, sizeof s_epochs, "%d", t->epochs);
     snprintf(s_resume, sizeof s_resume, "%d", t->resume_epoch);
-    if (write_params(prog, t, pj, err) != 0) goto fail;
+    if (ext_write_params(prog, t, pj, err) != 0) goto fail;
 
     /* arguments */
-    int nk = NBUILTIN + t->nparams;
+    int nk = EXT_NBUILTIN + t->nparams;
     keys = hp_calloc((size_t)nk, sizeof *keys, "placeholder names", err);
     vals = hp_calloc((size_t)nk, sizeof *vals, "placeholder values", err);
     argv = hp_calloc((size_t)cmd->argc + 1, sizeof *argv, "the program's arguments", err);
     if (!keys || !vals || !argv) goto fail;
-    const char *bv[NBUILTIN] = {s_trial, s_seed, s_epochs, s_resume, wd, ckpt, snap, pj, mode};
-    for (int i = 0; i < NBUILTIN; i++) {
-        keys[i] = builtin_names[i];
+    const char *bv[EXT_NBUILTIN] = {s_trial, s_seed, s_epochs, s_resume, wd, ckpt, snap, pj, mode};
+    for (int i = 0; i < EXT_NBUILTIN; i++) {
+        keys[i] = ext_builtin_names[i];
         vals[i] = bv[i];
     }
     for (int i = 0; i < t->nparams; i++) {
-        keys[NBUILTIN + i] = t->params[i].name;
-        vals[NBUILTIN + i] = t->params[i].value;
+        keys[EXT_NBUILTIN + i] = t->params[i].name;
+        vals[EXT_NBUILTIN + i] = t->params[i].value;
     }
     for (nargv = 0; nargv < cmd->argc; nargv++) {
         const char *a = cmd->argv[nargv];
@@ -973,7 +427,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
         }
         if (nargv == 0) {
             len = strlen(a);
-        } else if (subst(a, nk, keys, vals, NULL, &len, why, sizeof why) != 0) {
+        } else if (ext_subst(a, nk, keys, vals, NULL, &len, why, sizeof why) != 0) {
             hp_errf(err, "trainer program '%s', trial %lld: argument %d '%.200s': %s (hp_ext_check catches this)",
                     prog, tid, nargv, a, why);
             goto fail;
@@ -981,7 +435,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
         argv[nargv] = hp_calloc(len + 1, 1, "an argument", err);
         if (!argv[nargv]) goto fail;
         if (nargv == 0) memcpy(argv[0], a, len + 1);
-        else subst(a, nk, keys, vals, argv[nargv], &len, why, sizeof why);
+        else ext_subst(a, nk, keys, vals, argv[nargv], &len, why, sizeof why);
     }
 
     /* environment: the inherited one without HPSWEEP_* (and CUDA_VISIBLE_DEVICES when set
@@ -1082,7 +536,7 @@ int hp_ext_run(const hp_ext_command *cmd, const hp_ext_trial *t, hp_ext_epoch_fn
     r->ctx = ctx;
     r->out = out;
     r->err = err;
-    r->objective = objective_of(cmd);
+    r->objective = ext_objective(cmd);
     r->test_mode = test_mode;
     r->last_epoch = test_mode ? 0 : t->resume_epoch;
     out->last_epoch = r->last_epoch;
@@ -1197,3 +651,4 @@ done:
     free(names);
     return rc;
 }
+
