@@ -22,7 +22,6 @@
 #include "cli.h"
 #include "coordinator.h"
 #include "dataload.h"
-#include "external.h"
 #include "device_pick.h"
 #include "lanes.h"
 #include "mpi_util.h"
@@ -473,94 +472,14 @@ static int train_ranks(sweep_state *s, int rank, MPI_Comm comm, hp_err *err) {
     return interrupted ? HP_EXIT_INTERRUPTED : HP_EXIT_OK;
 }
 
-/* ---- an external trainer (spec trainer:, docs/external.md) -------------------------------- */
-
-/* GPUs on this node without opening one: the CUDA backend's count, else the /dev/nvidiaN nodes
- * (a build without CUDA can still hand GPUs to programs that use them). */
-static int node_gpus(void) {
-    int n = hp_gpu_visible();
-    if (n > 0) return n;
-    for (int i = 0; i < 64; i++) {
-        char dev[32];
-        snprintf(dev, sizeof dev, "/dev/nvidia%d", i);
-        struct stat sb;
-        if (stat(dev, &sb) != 0) break;
-        n = i + 1;
-    }
-    return n;
-}
-
-/* What CUDA_VISIBLE_DEVICES each of this rank's programs gets, by the built-in trainer's rule
- * (device_pick.h: local rank modulo the node's GPUs; an inherited list is indexed, not replaced):
- * device cpu hides every GPU (""); no GPU leaves it as inherited ("-"). */
-static int ext_devices(const hp_sweep_args *a, sweep_state *s, int local_rank, int threads, hp_err *err) {
-    hp_external_spec *e = &s->spec.ext;
-    s->pack = a->pack > 0 ? (int)a->pack : e->trials_per_gpu;
+/* An external trainer's rank (spec trainer:): the programs it runs at once (--pack, else
+ * trainer.trials_per_gpu) and their threads; the GPU and folder are trial_external.c's. */
+static int ext_lanes(const hp_sweep_args *a, sweep_state *s, int threads, hp_err *err) {
+    s->pack = a->pack > 0 ? (int)a->pack : s->spec.ext.trials_per_gpu;
     if (s->pack > 1 && s->mpi_threads < MPI_THREAD_FUNNELED)
         return hp_errf(err, "--pack %d runs trials from threads, but this MPI provides no thread support "
                             "(MPI_THREAD_FUNNELED): use --pack 1, or an MPI built with threads", s->pack);
     s->lane_threads = threads > s->pack ? threads / s->pack : 1;
-    snprintf(e->cuda_visible, sizeof e->cuda_visible, "-");
-    if (s->spec.device == HP_DEVICE_CPU) {
-        e->cuda_visible[0] = '\0';
-        return 0;
-    }
-    int n = node_gpus();
-    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
-    if (inherited && *inherited) { /* "2,3": the programs see those; rank k gets entry k mod their count */
-        int count = 1;
-        for (const char *c = inherited; *c; c++) count += *c == ',';
-        n = count;
-    }
-    if (n == 0) {
-        if (s->spec.device == HP_DEVICE_CUDA)
-            return hp_errf(err, "%s: device: cuda, but this node has no GPU (no /dev/nvidia0, CUDA_VISIBLE_DEVICES "
-                           "empty); use device: auto or cpu", s->spec.path);
-        return 0;
-    }
-    int k = local_rank % n;
-    if (inherited && *inherited) {
-        const char *c = inherited;
-        for (int i = 0; i < k; i++) c = strchr(c, ',') + 1;
-        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%.*s", (int)strcspn(c, ","), c);
-    } else {
-        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%d", k);
-    }
-    return 0;
-}
-
-/* The folder of the trials' folders: trainer.workdir, else the results file's path without .h5
- * plus ".trials"; absolute, created. The program and its test command must start. */
-static int ext_prepare(const char *path, sweep_state *s, hp_err *err) {
-    hp_external_spec *e = &s->spec.ext;
-    char base[HP_PATH_MAX + 16], cwd[HP_PATH_MAX];
-    size_t n = strlen(path);
-    if (e->workdir[0]) snprintf(base, sizeof base, "%s", e->workdir);
-    else if (n > 3 && !strcmp(path + n - 3, ".h5")) snprintf(base, sizeof base, "%.*s.trials", (int)(n - 3), path);
-    else snprintf(base, sizeof base, "%.*s.trials", (int)(n < HP_PATH_MAX ? n : HP_PATH_MAX), path);
-    if (base[0] != '/' && !getcwd(cwd, sizeof cwd))
-        return hp_errf(err, "cannot tell the working folder: %s", strerror(errno));
-    int w = base[0] == '/' ? snprintf(e->run_workdir, sizeof e->run_workdir, "%s", base)
-                           : snprintf(e->run_workdir, sizeof e->run_workdir, "%s/%s", cwd, base);
-    if (w < 0 || (size_t)w >= sizeof e->run_workdir)
-        return hp_errf(err, "the trials' folder %s is too long; set trainer.workdir", base);
-    if (mkdir(e->run_workdir, 0755) != 0 && errno != EEXIST)
-        return hp_errf(err, "cannot make the trials' folder %s: %s (set trainer.workdir to a folder you can write)",
-                       e->run_workdir, strerror(errno));
-    const char *names[HP_MAX_PARAMS];
-    int k = 0;
-    for (int p = 0; p < s->spec.search.nparams; p++)
-        if (s->spec.search.params[p].enabled) names[k++] = s->spec.search.params[p].name;
-    for (int test = 0; test < 2; test++) {
-        int argc = test && e->test_argc ? e->test_argc : e->argc;
-        char *argv[HP_EXT_MAX_ARGS + 1];
-        for (int i = 0; i < argc; i++) argv[i] = test && e->test_argc ? e->test_argv[i] : e->argv[i];
-        argv[argc] = NULL;
-        hp_ext_command c = {.argc = argc, .argv = argv, .epoch_timeout_s = e->epoch_timeout, .grace_s = e->grace,
-                            .objective = e->objective, .maximize = e->maximize};
-        if (hp_ext_check(&c, k, names, err) != 0)
-            return hp_err_prefix(err, "%s: trainer.%s", s->spec.path, test && e->test_argc ? "test" : "command");
-    }
     return 0;
 }
 
@@ -651,8 +570,9 @@ static int run_ranks(const hp_sweep_args *a, MPI_Comm comm, int rank, int size, 
         snprintf(where, sizeof where, "%s", rank == 0 ? s->path : "");
         if (comm != MPI_COMM_NULL && MPI_Bcast(where, (int)sizeof where, MPI_CHAR, 0, comm) != MPI_SUCCESS)
             code = HP_EXIT_FAILURE;
-        if (code == HP_EXIT_OK && ext_prepare(where, s, err) != 0) code = HP_EXIT_USAGE;
-        if (code == HP_EXIT_OK && ext_devices(a, s, local_rank, threads, err) != 0) code = HP_EXIT_USAGE;
+        if (code == HP_EXIT_OK && (hp_trial_external_setup(&s->spec, where, local_rank, err) != 0 ||
+                                   ext_lanes(a, s, threads, err) != 0))
+            code = HP_EXIT_USAGE;
     } else if (code == HP_EXIT_OK && (size == 1 || rank != 0) && open_devices(a, s, local_rank, threads, err) != 0) {
         code = HP_EXIT_FAILURE;
     }

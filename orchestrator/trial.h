@@ -89,6 +89,12 @@ int hp_trial_send_bare_checkpoint(const hp_trial_plan *plan, const hp_trial_hook
  * hp_trial_execute, which calls it. */
 int hp_trial_external(const hp_spec *spec, const hp_trial_plan *plan, const hp_trial_start *st,
                       const hp_trial_hooks *hooks, hp_trial_result *res, int *cancelled, hp_err *err);
+/* A rank's side of an external sweep, before any trial: the folder of the trials' folders
+ * (trainer.workdir, else the results path without .h5 plus .trials; absolute, made) into
+ * spec->ext.run_workdir; the program and test program checked (found, executable, placeholders
+ * known: hp_ext_check); and what CUDA_VISIBLE_DEVICES its programs get into spec->ext.cuda_visible
+ * (local_rank modulo the node's GPUs, as the built-in trainer binds; "" for device: cpu). */
+int hp_trial_external_setup(hp_spec *spec, const char *results_path, int local_rank, hp_err *err);
 /* The trial's folder: spec->ext.run_workdir/trial-NNNNNN. */
 int hp_trial_external_dir(const hp_spec *spec, int64_t trial, char *out, size_t cap, hp_err *err);
 /* The test evaluation of a finished external trial: its test command (or the command in mode

@@ -7,15 +7,19 @@
  * verdict ends the program. The trial's score (/trials.best_val_acc, /curves.val_acc) is the
  * objective, negated when lower is better, so that the one ranking rule (higher wins) holds.
  * Checkpoints carry no vector: the program keeps its own state in its folder; hpsweep's
- * checkpoint says how many epochs it recorded, which a resumed trial is told. */
+ * checkpoint says how many epochs it recorded, which a resumed trial is told. Also a rank's
+ * setup before any trial (hp_trial_external_setup: the trials' folder, the programs checked,
+ * the GPU its programs see). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "external.h"
+#include "gpu_device.h"
 #include "hp_time.h"
 #include "trial.h"
 
@@ -37,6 +41,92 @@ static void command_of(const hp_external_spec *e, int test, hp_ext_command *c, c
     argv[n] = NULL;
     *c = (hp_ext_command){.argc = n, .argv = argv, .epoch_timeout_s = test ? 0 : e->epoch_timeout,
                           .grace_s = e->grace, .objective = e->objective, .maximize = e->maximize};
+}
+
+/* GPUs on this node without opening one: the CUDA backend's count, else the /dev/nvidiaN nodes
+ * (a build without CUDA can still hand GPUs to programs that use them). */
+static int node_gpus(void) {
+    int n = hp_gpu_visible();
+    if (n > 0) return n;
+    for (int i = 0; i < 64; i++) {
+        char dev[32];
+        snprintf(dev, sizeof dev, "/dev/nvidia%d", i);
+        struct stat sb;
+        if (stat(dev, &sb) != 0) break;
+        n = i + 1;
+    }
+    return n;
+}
+
+/* What CUDA_VISIBLE_DEVICES each of this rank's programs gets, by the built-in trainer's rule
+ * (device_pick.h: local rank modulo the node's GPUs; an inherited list is indexed, not replaced):
+ * device cpu hides every GPU (""); no GPU leaves it as inherited ("-"). */
+static int choose_gpu(hp_spec *spec, int local_rank, hp_err *err) {
+    hp_external_spec *e = &spec->ext;
+    snprintf(e->cuda_visible, sizeof e->cuda_visible, "-");
+    if (spec->device == HP_DEVICE_CPU) {
+        e->cuda_visible[0] = '\0';
+        return 0;
+    }
+    int n = node_gpus();
+    const char *inherited = getenv("CUDA_VISIBLE_DEVICES");
+    if (inherited && *inherited) { /* "2,3": the programs see those; rank k gets entry k mod their count */
+        int count = 1;
+        for (const char *c = inherited; *c; c++) count += *c == ',';
+        n = count;
+    }
+    if (n == 0) {
+        if (spec->device == HP_DEVICE_CUDA)
+            return hp_errf(err, "%s: device: cuda, but this node has no GPU (no /dev/nvidia0, CUDA_VISIBLE_DEVICES "
+                           "empty); use device: auto or cpu", spec->path);
+        return 0;
+    }
+    int k = local_rank % n;
+    if (inherited && *inherited) {
+        const char *c = inherited;
+        for (int i = 0; i < k; i++) c = strchr(c, ',') + 1;
+        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%.*s", (int)strcspn(c, ","), c);
+    } else {
+        snprintf(e->cuda_visible, sizeof e->cuda_visible, "%d", k);
+    }
+    return 0;
+}
+
+/* The folder of the trials' folders: trainer.workdir, else the results file's path without .h5
+ * plus ".trials"; absolute, created. The program and its test command must start (checked
+ * with their epoch timeout, whichever of the two runs: hp_ext_check judges the numbers). */
+static int prepare_folder(hp_spec *spec, const char *path, hp_err *err) {
+    hp_external_spec *e = &spec->ext;
+    char base[HP_PATH_MAX + 16], cwd[HP_PATH_MAX];
+    size_t n = strlen(path);
+    if (e->workdir[0]) snprintf(base, sizeof base, "%s", e->workdir);
+    else if (n > 3 && !strcmp(path + n - 3, ".h5")) snprintf(base, sizeof base, "%.*s.trials", (int)(n - 3), path);
+    else snprintf(base, sizeof base, "%.*s.trials", (int)(n < HP_PATH_MAX ? n : HP_PATH_MAX), path);
+    if (base[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return hp_errf(err, "cannot tell the working folder: %s", strerror(errno));
+    int w = base[0] == '/' ? snprintf(e->run_workdir, sizeof e->run_workdir, "%s", base)
+                           : snprintf(e->run_workdir, sizeof e->run_workdir, "%s/%s", cwd, base);
+    if (w < 0 || (size_t)w >= sizeof e->run_workdir)
+        return hp_errf(err, "the trials' folder %s is too long; set trainer.workdir", base);
+    if (mkdir(e->run_workdir, 0755) != 0 && errno != EEXIST)
+        return hp_errf(err, "cannot make the trials' folder %s: %s (set trainer.workdir to a folder you can write)",
+                       e->run_workdir, strerror(errno));
+    const char *names[HP_MAX_PARAMS];
+    int k = 0;
+    for (int p = 0; p < spec->search.nparams; p++)
+        if (spec->search.params[p].enabled) names[k++] = spec->search.params[p].name;
+    for (int test = 0; test < 2; test++) {
+        char *argv[HP_EXT_MAX_ARGS + 1];
+        hp_ext_command c;
+        command_of(e, test, &c, argv);
+        if (hp_ext_check(&c, k, names, err) != 0)
+            return hp_err_prefix(err, "%s: trainer.%s", spec->path, test && e->test_argc ? "test" : "command");
+    }
+    return 0;
+}
+
+int hp_trial_external_setup(hp_spec *spec, const char *results_path, int local_rank, hp_err *err) {
+    return prepare_folder(spec, results_path, err) != 0 || choose_gpu(spec, local_rank, err) != 0 ? -1 : 0;
 }
 
 int hp_trial_external_dir(const hp_spec *spec, int64_t trial, char *out, size_t cap, hp_err *err) {
