@@ -93,8 +93,8 @@ static int choose_gpu(hp_spec *spec, int local_rank, hp_err *err) {
 }
 
 /* The folder of the trials' folders: trainer.workdir, else the results file's path without .h5
- * plus ".trials"; absolute, created. The program and its test command must start (checked
- * with their epoch timeout, whichever of the two runs: hp_ext_check judges the numbers). */
+ * plus ".trials"; absolute, created. The program and its test command must start: each is
+ * checked as its runs will use it (command_of). */
 static int prepare_folder(hp_spec *spec, const char *path, hp_err *err) {
     hp_external_spec *e = &spec->ext;
     char base[HP_PATH_MAX + 16], cwd[HP_PATH_MAX];
