@@ -113,22 +113,24 @@ static void section_final(hp_rep *r) {
     fputs("</table>\n", o);
 }
 
+/* A parameter's range and derivation: two cells. */
+static void range_cells(FILE *o, double lo, double hi, const char *derivation) {
+    fputs("<td>", o);
+    rep_num(o, "%.3g", lo);
+    fputs(" .. ", o);
+    rep_num(o, "%.3g", hi);
+    fputs("</td><td class=\"l\">", o);
+    hp_html_esc(o, derivation);
+    fputs("</td>", o);
+}
+
 static void stage_row(FILE *o, const hp_stage_record *st) {
     fprintf(o, "<tr><td>%d</td><td class=\"l\">", st->stage);
     hp_html_esc(o, st->method);
-    fprintf(o, "</td><td>%d</td><td>%d</td><td>", st->trials, st->epochs);
-    rep_num(o, "%.3g", st->lr_low);
-    fputs(" .. ", o);
-    rep_num(o, "%.3g", st->lr_high);
-    fputs("</td><td class=\"l\">", o);
-    hp_html_esc(o, st->lr_derivation);
-    fputs("</td><td>", o);
-    rep_num(o, "%.3g", st->wd_low);
-    fputs(" .. ", o);
-    rep_num(o, "%.3g", st->wd_high);
-    fputs("</td><td class=\"l\">", o);
-    hp_html_esc(o, st->wd_derivation);
-    fputs("</td></tr>\n", o);
+    fprintf(o, "</td><td>%d</td><td>%d</td>", st->trials, st->epochs);
+    range_cells(o, st->lr_low, st->lr_high, st->lr_derivation);
+    range_cells(o, st->wd_low, st->wd_high, st->wd_derivation);
+    fputs("</tr>\n", o);
 }
 
 static void section_stages(hp_rep *r) {
