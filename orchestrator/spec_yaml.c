@@ -147,85 +147,6 @@ int sy_load(sy_doc *d, const char *path, const char *text, size_t len, hp_err *e
     return 0;
 }
 
-static const char *sval(const yaml_node_t *n);
-static size_t slen(const yaml_node_t *n);
-
-/* The value of key (n bytes) in mapping node `map_id`, 0 if absent. */
-static int map_get(sy_doc *d, int map_id, const char *key, size_t n) {
-    yaml_node_t *m = sy_node(d, map_id);
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = sy_node(d, p->key);
-        if (k && k->type == YAML_SCALAR_NODE && slen(k) == n && memcmp(sval(k), key, n) == 0) return p->value;
-    }
-    return 0;
-}
-
-static int add_scalar(sy_doc *d, const char *text, size_t n) {
-    return yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)n, YAML_PLAIN_SCALAR_STYLE);
-}
-
-int sy_set_path(sy_doc *d, const char *path, const char *value) {
-    yaml_node_t *root = yaml_document_get_root_node(&d->doc);
-    if (!root) return hp_errf(d->err, "%s: %s: the spec is empty", d->path, path);
-    int cur = (int)(root - d->doc.nodes.start) + 1;
-    for (const char *seg = path;;) {
-        size_t n = strcspn(seg, ".");
-        int last = seg[n] == '\0';
-        yaml_node_t *node = sy_node(d, cur);
-        if (n == 0) return hp_errf(d->err, "%s: '%s' has an empty step; write keys and list indices joined by '.'", d->path, path);
-        int child = 0;
-        if (node->type == YAML_SEQUENCE_NODE) {
-            char *end;
-            char idx[24];
-            snprintf(idx, sizeof idx, "%.*s", (int)(n < 23 ? n : 23), seg);
-            long i = strtol(idx, &end, 10);
-            ptrdiff_t count = node->data.sequence.items.top - node->data.sequence.items.start;
-            if (*end || end == idx || i < 0)
-                return hp_errf(d->err, "%s: %s: '%.*s' is not a list index; the step after '%.*s' is a list (0 to %td)",
-                               d->path, path, (int)n, seg, (int)(seg - path > 0 ? seg - path - 1 : 0), path, count - 1);
-            if (i >= count)
-                return hp_errf(d->err, "%s: %s: index %ld is out of range; the list '%.*s' has %td item%s (0 to %td)",
-                               d->path, path, i, (int)(seg - path > 0 ? seg - path - 1 : 0), path, count,
-                               count == 1 ? "" : "s", count - 1);
-            child = node->data.sequence.items.start[i];
-        } else if (node->type == YAML_MAPPING_NODE) {
-            child = map_get(d, cur, seg, n);
-            if (!child) { /* absent: add the key, with a mapping for the steps still to come */
-                int k = add_scalar(d, seg, n);
-                int v = last ? add_scalar(d, value, strlen(value))
-                             : yaml_document_add_mapping(&d->doc, NULL, YAML_FLOW_MAPPING_STYLE);
-                if (!k || !v || !yaml_document_append_mapping_pair(&d->doc, cur, k, v))
-                    return hp_errf(d->err, "%s: out of memory setting %s", d->path, path);
-                if (last) return 0;
-                cur = v;
-                seg += n + 1;
-                continue;
-            }
-        } else {
-            return hp_errf(d->err, "%s: %s: '%.*s' holds a single value, so it has no '%s'", d->path, path,
-                           (int)(seg - path - 1), path, seg);
-        }
-        if (!last) {
-            cur = child;
-            seg += n + 1;
-            continue;
-        }
-        yaml_node_t *leaf = sy_node(d, child);
-        if (leaf->type != YAML_SCALAR_NODE)
-            return hp_errf(d->err, "%s: %s holds %s, not a single value; name one of its keys", d->path, path,
-                           leaf->type == YAML_MAPPING_NODE ? "a mapping" : "a list");
-        size_t len = strlen(value);
-        yaml_char_t *copy = malloc(len + 1);
-        if (!copy) return hp_errf(d->err, "%s: out of memory setting %s", d->path, path);
-        memcpy(copy, value, len + 1);
-        free(leaf->data.scalar.value);
-        leaf->data.scalar.value = copy;
-        leaf->data.scalar.length = len;
-        leaf->data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
-        return 0;
-    }
-}
-
 void sy_free(sy_doc *d) {
     if (d->loaded) yaml_document_delete(&d->doc);
     d->loaded = 0;
@@ -236,8 +157,6 @@ yaml_node_t *sy_node(sy_doc *d, int index) { return yaml_document_get_node(&d->d
 
 /* ---- scalars ---------------------------------------------------------------------------- */
 
-static const char *sval(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
-static size_t slen(const yaml_node_t *n) { return n->data.scalar.length; }
 static int is_plain(const yaml_node_t *n) { return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE; }
 
 static int is_one_of(const char *s, size_t n, const char *const *words) {
@@ -249,7 +168,7 @@ static int is_one_of(const char *s, size_t n, const char *const *words) {
 /* YAML's null: an empty value, ~ or null (plain only; "null" in quotes is a string). */
 static int is_null(const yaml_node_t *n) {
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    return n->type == YAML_SCALAR_NODE && is_plain(n) && is_one_of(sval(n), slen(n), nulls);
+    return n->type == YAML_SCALAR_NODE && is_plain(n) && is_one_of(sy_sval(n), sy_slen(n), nulls);
 }
 
 /* Copy at most `max` characters of s for a message: control characters become '?', and a
@@ -278,7 +197,7 @@ const char *sy_describe(const yaml_node_t *n, char *buf, size_t cap) {
         snprintf(buf, cap, "an empty value");
     } else if (n->type == YAML_SCALAR_NODE) {
         char v[64];
-        clip(sval(n), slen(n), 40, v, sizeof v);
+        clip(sy_sval(n), sy_slen(n), 40, v, sizeof v);
         snprintf(buf, cap, "'%s'", v);
     } else {
         snprintf(buf, cap, "nothing");
@@ -370,8 +289,8 @@ static int read_number(sy_doc *d, const yaml_node_t *n, const char *where, int a
     static const char *const nans[] = {".nan", ".NaN", ".NAN", NULL};
     char got[96];
     if (need_scalar(d, n, where, "a number", 1)) return -1;
-    const char *s = sval(n);
-    size_t len = slen(n);
+    const char *s = sy_sval(n);
+    size_t len = sy_slen(n);
     int pos = is_one_of(s, len, pinf), neg = is_one_of(s, len, ninf);
     if (pos || neg) {
         if (!allow_inf)
@@ -402,8 +321,8 @@ int sy_read_bound(sy_doc *d, yaml_node_t *n, const char *where, double *out) {
 static int read_int64(sy_doc *d, const yaml_node_t *n, const char *where, int64_t *out) {
     char got[96];
     if (need_scalar(d, n, where, "an integer", 1)) return -1;
-    const char *s = sval(n);
-    size_t len = slen(n);
+    const char *s = sy_sval(n);
+    size_t len = sy_slen(n);
     if (strlen(s) != len || !is_integer_text(s, len))
         return sy_fail(d, n->start_mark, "%s: expected an integer, got %s", where,
                        sy_describe(n, got, sizeof got));
@@ -419,8 +338,8 @@ static int read_int64(sy_doc *d, const yaml_node_t *n, const char *where, int64_
 static int read_uint64(sy_doc *d, const yaml_node_t *n, const char *where, uint64_t *out) {
     char got[96];
     if (need_scalar(d, n, where, "a non-negative integer", 1)) return -1;
-    const char *s = sval(n);
-    size_t len = slen(n);
+    const char *s = sy_sval(n);
+    size_t len = sy_slen(n);
     if (strlen(s) != len || !is_integer_text(s, len))
         return sy_fail(d, n->start_mark, "%s: expected a non-negative integer, got %s", where,
                        sy_describe(n, got, sizeof got));
@@ -441,9 +360,9 @@ static int read_bool(sy_doc *d, const yaml_node_t *n, const char *where, int *ou
     static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", NULL};
     char got[96];
     if (need_scalar(d, n, where, "a boolean (true, false, yes or no)", 1)) return -1;
-    if (is_one_of(sval(n), slen(n), yes)) {
+    if (is_one_of(sy_sval(n), sy_slen(n), yes)) {
         *out = 1;
-    } else if (is_one_of(sval(n), slen(n), no)) {
+    } else if (is_one_of(sy_sval(n), sy_slen(n), no)) {
         *out = 0;
     } else {
         return sy_fail(d, n->start_mark, "%s: expected a boolean (true, false, yes or no), got %s",
@@ -455,18 +374,18 @@ static int read_bool(sy_doc *d, const yaml_node_t *n, const char *where, int *ou
 static int read_string(sy_doc *d, const yaml_node_t *n, const char *where, char *dst, size_t cap) {
     char got[96];
     if (need_scalar(d, n, where, "a string", 0)) return -1;
-    size_t len = slen(n);
+    size_t len = sy_slen(n);
     if (len == 0) return sy_fail(d, n->start_mark, "%s: must not be empty", where);
     if (len >= cap)
         return sy_fail(d, n->start_mark, "%s: %s is too long: %zu bytes, at most %zu", where,
                        sy_describe(n, got, sizeof got), len, cap - 1);
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)sval(n)[i];
+        unsigned char c = (unsigned char)sy_sval(n)[i];
         if (c < 0x20 || c == 0x7f)
             return sy_fail(d, n->start_mark, "%s: %s contains a control character (0x%02X)", where,
                            sy_describe(n, got, sizeof got), c);
     }
-    memcpy(dst, sval(n), len);
+    memcpy(dst, sy_sval(n), len);
     dst[len] = '\0';
     return 0;
 }
@@ -510,8 +429,8 @@ static const char *did_you_mean(const yaml_node_t *n, const char *const *cand, i
     int best = 3, besti = -1;
     buf[0] = '\0';
     for (int i = 0; i < ncand; i++) {
-        int dist = edit_distance(sval(n), slen(n), cand[i]);
-        if (dist < best && (size_t)dist < slen(n)) {
+        int dist = edit_distance(sy_sval(n), sy_slen(n), cand[i]);
+        if (dist < best && (size_t)dist < sy_slen(n)) {
             best = dist;
             besti = i;
         }
@@ -528,7 +447,7 @@ static int read_enum(sy_doc *d, const yaml_node_t *n, const char *where, const c
         return sy_fail(d, n->start_mark, "%s: expected one of %s, got %s", where, valid,
                        sy_describe(n, got, sizeof got));
     for (int i = 0; i < nnames; i++)
-        if (strlen(names[i]) == slen(n) && memcmp(names[i], sval(n), slen(n)) == 0) {
+        if (strlen(names[i]) == sy_slen(n) && memcmp(names[i], sy_sval(n), sy_slen(n)) == 0) {
             *out = i;
             return 0;
         }
@@ -562,7 +481,7 @@ static int unknown_key(sy_doc *d, const yaml_node_t *key, const char *where, con
     for (int i = 0; i < n; i++) names[i] = f[i].key;
     join_names(names, n, valid, sizeof valid);
     did_you_mean(key, names, n, hint, sizeof hint);
-    clip(sval(key), slen(key), 40, k, sizeof k);
+    clip(sy_sval(key), sy_slen(key), 40, k, sizeof k);
     return sy_fail(d, key->start_mark, "unknown key '%s' %s; valid keys: %s%s", k, place(where, what, at, sizeof at),
                    valid, hint);
 }
@@ -623,7 +542,7 @@ static int read_map(sy_doc *d, yaml_node_t *map, const char *where, const char *
                            sy_describe(key, got, sizeof got));
         sy_field *f = NULL;
         for (int i = 0; i < nf && !f; i++)
-            if (strlen(fields[i].key) == slen(key) && memcmp(fields[i].key, sval(key), slen(key)) == 0)
+            if (strlen(fields[i].key) == sy_slen(key) && memcmp(fields[i].key, sy_sval(key), sy_slen(key)) == 0)
                 f = &fields[i];
         /* Unknown keys are rejected before duplicates are looked for, so the keys seen so far
          * are distinct known keys and a field's `seen` flag finds a duplicate in O(1). */
@@ -687,8 +606,8 @@ int sy_read_tag(sy_doc *d, yaml_node_t *map, const char *where, sy_field *tag) {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *key = sy_node(d, p->key), *val = sy_node(d, p->value);
         if (!key || !val) return hp_errf(d->err, "%s: internal error: dangling YAML node", d->path);
-        if (key->type != YAML_SCALAR_NODE || strlen(tag->key) != slen(key) ||
-            memcmp(tag->key, sval(key), slen(key)) != 0)
+        if (key->type != YAML_SCALAR_NODE || strlen(tag->key) != sy_slen(key) ||
+            memcmp(tag->key, sy_sval(key), sy_slen(key)) != 0)
             continue;
         snprintf(path, sizeof path, "%s.%s", where, tag->key);
         return sy_read_value(d, tag, val, path); /* `seen` stays 0: the full read sees the key again */
@@ -726,11 +645,11 @@ int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *key = sy_node(d, p->key), *val = sy_node(d, p->value);
         if (!key || !val || key->type != YAML_SCALAR_NODE || is_null(key)) continue; /* read_map reports */
-        if (sy_keys_has(me->keys, sval(key), slen(key))) continue;
+        if (sy_keys_has(me->keys, sy_sval(key), sy_slen(key))) continue;
         size_t oo = 0;
         others[0] = '\0';
         for (int j = 0; j < nv; j++) {
-            if (j == chosen || !sy_keys_has(v[j].keys, sval(key), slen(key))) continue;
+            if (j == chosen || !sy_keys_has(v[j].keys, sy_sval(key), sy_slen(key))) continue;
             int w = snprintf(others + oo, sizeof others - oo, "%s%s", oo ? ", " : "", v[j].name);
             if (w > 0 && (size_t)w < sizeof others - oo) oo += (size_t)w;
         }
@@ -741,7 +660,7 @@ int sy_read_variant(sy_doc *d, yaml_node_t *map, const char *where, const char *
             p--;
             continue;
         }
-        clip(sval(key), slen(key), 40, k, sizeof k);
+        clip(sy_sval(key), sy_slen(key), 40, k, sizeof k);
         return sy_fail(d, key->start_mark, "%s: key '%s' (set to %s) does not apply to %s %s, only to %s; "
                        "valid keys for %s: %s", where, k, sy_describe(val, got, sizeof got), tag, me->name,
                        others, me->name, valid);

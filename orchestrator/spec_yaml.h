@@ -37,13 +37,17 @@ typedef struct sy_doc {
 int sy_load(sy_doc *d, const char *path, const char *text, size_t len, hp_err *err);
 void sy_free(sy_doc *d);
 
-/* Set the value at `path` ("optimizer.momentum", "model.layers.2.p": mapping keys and 0-based
+/* Set the value at `path` (spec_yaml_edit.c) ("optimizer.momentum", "model.layers.2.p": mapping keys and 0-based
  * list indices, '.'-separated) to the plain scalar `value`, adding the key (and mappings on the
  * way) where the document lacks it. Fails, naming the path, where a list index is out of range,
  * a step meets a single value, or the place holds a mapping or a list. */
 int sy_set_path(sy_doc *d, const char *path, const char *value);
 yaml_node_t *sy_root(sy_doc *d); /* never NULL after a successful sy_load */
 yaml_node_t *sy_node(sy_doc *d, int index);
+
+/* A scalar node's text and its length (the text need not end at a NUL). */
+static inline const char *sy_sval(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+static inline size_t sy_slen(const yaml_node_t *n) { return n->data.scalar.length; }
 
 /* "PATH:LINE:COL: message"; returns -1. */
 int sy_fail(sy_doc *d, yaml_mark_t m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -3,7 +3,7 @@
 # test_spec_cnn: the CNN keys (layer types, optimizers, schedules, augmentation, CIFAR-10).
 # The parser's sources are compiled in directly (as test_search does with search.c), so that the
 # tests need neither MPI nor the rest of hp_orchestrator.
-set(HP_SPEC_PARSER_SOURCES spec.c spec_yaml.c spec_model.c spec_train.c spec_dump.c spec_params.c spec_external.c)
+set(HP_SPEC_PARSER_SOURCES spec.c spec_yaml.c spec_yaml_edit.c spec_model.c spec_train.c spec_dump.c spec_params.c spec_external.c)
 list(TRANSFORM HP_SPEC_PARSER_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/orchestrator/)
 add_library(hp_spec_parser_test STATIC ${HP_SPEC_PARSER_SOURCES})
 target_include_directories(hp_spec_parser_test PUBLIC ${CMAKE_SOURCE_DIR}/orchestrator)
