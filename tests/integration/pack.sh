@@ -43,6 +43,16 @@ if [ "$emul" != "-" ]; then
     && ok "--pack 8 on a 300 MiB GPU: refused before starting, names a --pack that fits" || { fail "memory check: exit $rc"; cat small.log; }
   HPSWEEP_EMUL_GPU_MIB=300 "$emul" run gpu.yaml -o small.h5 --pack 2 --quiet > small2.log 2>&1 \
     && ok "--pack 2 on a 300 MiB GPU runs" || { fail "--pack 2 on 300 MiB"; cat small2.log; }
+  # Searched sizes: the check takes the largest trial, not the spec's own 32 units (7 MiB, which fits).
+  sed 's/^    weight_decay: .*$/&\n    model.layers.0.units: {low: 16, high: 8000, scale: int_log}/' gpu.yaml > units.yaml
+  HPSWEEP_EMUL_GPU_MIB=300 "$emul" run units.yaml -o units.h5 --pack 3 > units.log 2>&1; rc=$?
+  [ $rc -eq 1 ] && grep -q -- "--pack 3: 3 trials of up to 8[0-9] MiB each (at search.params model.layers.0.units = 8000)" units.log \
+    && grep -q -- "use --pack 2 or fewer" units.log && [ ! -e units.h5 ] \
+    && ok "searched units up to 8000: --pack 3 refused for the largest trial" || { fail "searched units: exit $rc"; cat units.log; }
+  sed 's/^    weight_decay: .*$/&\n    train.batch_size: {low: 16, high: 1500, scale: int_log}/' gpu.yaml > bs.yaml
+  HPSWEEP_EMUL_GPU_MIB=300 "$emul" run bs.yaml -o bs.h5 --pack 1 > bs.log 2>&1
+  grep -q "up to [1-9][0-9] MiB per trial" bs.log \
+    && ok "searched batch_size: the memory line gives the largest batch's" || { fail "searched batch_size"; cat bs.log; }
 fi
 
 # Stopped at a write, resumed with another --pack: the straight run's results, exactly.
