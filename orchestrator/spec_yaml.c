@@ -208,6 +208,12 @@ const char *sy_describe(const yaml_node_t *n, char *buf, size_t cap) {
 const char *sy_fmt_num(double v, char buf[32]) {
     if (isnan(v)) return strcpy(buf, ".nan");
     if (isinf(v)) return strcpy(buf, v > 0 ? ".inf" : "-.inf");
+    /* Whole numbers as written (10, not %.1g's 1e+01), up to where %g would go exponential anyway. */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, 32, "%.0f", v);
+        if (strcmp(buf, "-0") == 0) strcpy(buf, "0");
+        return buf;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;

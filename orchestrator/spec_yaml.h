@@ -56,7 +56,8 @@ int sy_fail(sy_doc *d, yaml_mark_t m, const char *fmt, ...) __attribute__((forma
  * value", "a mapping", "a list". */
 const char *sy_describe(const yaml_node_t *n, char *buf, size_t cap);
 
-/* Shortest decimal form that reads back as the same double; ".inf", "-.inf", ".nan". */
+/* Shortest decimal form that reads back as the same double (whole numbers below 1e15 as
+ * integers: "10", not "1e+01"); ".inf", "-.inf", ".nan". */
 const char *sy_fmt_num(double v, char buf[32]);
 
 typedef enum sy_kind {

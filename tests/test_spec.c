@@ -930,6 +930,19 @@ static void test_external_spec(void) {
               "external round trip: argc %d", back.ext.argc);
         hp_spec_free(&back);
     }
+    /* whole numbers dump as written: "grace: 10", not "1e+01" */
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    CHECK(f != NULL, "open_memstream failed");
+    if (f) {
+        hp_err err = {{0}};
+        CHECK(hp_spec_dump(&s, f, &err) == 0, "external dump: %s", err.msg);
+        CHECK(fclose(f) == 0, "external dump: fclose");
+        CHECK(dump && strstr(dump, "\n  grace: 10\n") && strstr(dump, "\n  epoch_timeout: 0\n"),
+              "external dump: whole numbers as written:\n%s", dump ? dump : "(none)");
+        free(dump);
+    }
     hp_spec_free(&s);
     /* another objective with its direction */
     if (spec_parse_ok(EXT "  objective: val_loss\n  maximize: false\n" EXT_SEARCH, &s, "minimised objective") == 0) {
