@@ -7,23 +7,25 @@
 #include "spec_parts.h"
 
 /* The keys each layer type takes ('*': required), in the order messages and dumps list them.
- * Every key here has a field in parse_layer's table. */
+ * Every key here has a field in parse_layer's table. Every type takes `type` and `name` first
+ * (COMMON; the dump writes those two itself). */
+#define COMMON "type name "
 static const char *const layer_keys[HP_LAYER_COUNT_] = {
-    [HP_LAYER_DENSE] = "type units* init bias",
-    [HP_LAYER_RELU] = "type",
-    [HP_LAYER_CONV] = "type filters* kernel* stride padding bias init",
-    [HP_LAYER_BATCHNORM] = "type momentum eps",
-    [HP_LAYER_MAXPOOL] = "type kernel* stride padding",
-    [HP_LAYER_AVGPOOL] = "type kernel* stride padding",
-    [HP_LAYER_GLOBALAVGPOOL] = "type",
-    [HP_LAYER_DROPOUT] = "type p",
-    [HP_LAYER_FLATTEN] = "type",
-    [HP_LAYER_ADD] = "type from*",
-    [HP_LAYER_LEAKY_RELU] = "type slope",
-    [HP_LAYER_ELU] = "type alpha",
-    [HP_LAYER_GELU] = "type",
-    [HP_LAYER_TANH] = "type",
-    [HP_LAYER_SIGMOID] = "type",
+    [HP_LAYER_DENSE] = COMMON "units* init bias",
+    [HP_LAYER_RELU] = COMMON,
+    [HP_LAYER_CONV] = COMMON "filters* kernel* stride padding bias init",
+    [HP_LAYER_BATCHNORM] = COMMON "momentum eps",
+    [HP_LAYER_MAXPOOL] = COMMON "kernel* stride padding",
+    [HP_LAYER_AVGPOOL] = COMMON "kernel* stride padding",
+    [HP_LAYER_GLOBALAVGPOOL] = COMMON,
+    [HP_LAYER_DROPOUT] = COMMON "p",
+    [HP_LAYER_FLATTEN] = COMMON,
+    [HP_LAYER_ADD] = COMMON "from*",
+    [HP_LAYER_LEAKY_RELU] = COMMON "slope",
+    [HP_LAYER_ELU] = COMMON "alpha",
+    [HP_LAYER_GELU] = COMMON,
+    [HP_LAYER_TANH] = COMMON,
+    [HP_LAYER_SIGMOID] = COMMON,
 };
 
 /* Defaults of every field, PyTorch's where it has one: a bias on dense and conv layers, conv
@@ -61,7 +63,29 @@ static int check_from(sy_doc *d, const sy_field *f, const char *where, int i, in
     return 0;
 }
 
-static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_spec *l, yaml_mark_t *units_mark) {
+/* name: a label that a search path can use in place of the layer's index (model.layers.NAME.p):
+ * a letter or '_' first (an index is digits), then letters, digits and '_'; one per layer. */
+static int check_name(sy_doc *d, const sy_field *f, const char *where, const hp_layer_spec *layers, int i) {
+    const char *name = layers[i].name;
+    size_t n = strlen(name);
+    int ok = n > 0 && ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') || name[0] == '_');
+    for (size_t k = 1; k < n && ok; k++) {
+        char c = name[k];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    if (!ok)
+        return sy_fail(d, f->mark, "%s.name: '%s' is not a layer name; use a letter or '_' first, then letters, "
+                       "digits and '_' (e.g. drop1), at most %zu characters", where, name,
+                       sizeof layers[i].name - 1);
+    for (int j = 0; j < i; j++)
+        if (!strcmp(layers[j].name, name))
+            return sy_fail(d, f->mark, "%s.name: '%s' is already the name of layer %d (line %d); each layer's name "
+                           "must be its own", where, name, j, layers[j].line);
+    return 0;
+}
+
+static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_spec *layers, yaml_mark_t *units_mark) {
+    hp_layer_spec *l = &layers[i];
     char where[48];
     snprintf(where, sizeof where, "model.layers[%d]", i);
     int type = 0, init = HP_INIT_DEFAULT;
@@ -71,10 +95,11 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
     layer_variants(variants);
     for (int k = 0; k < HP_INIT_COUNT_; k++) inits[k] = hp_init_name((hp_init)k);
     *l = layer_defaults;
-    enum { K_TYPE, K_UNITS, K_FILTERS, K_KERNEL, K_STRIDE, K_PADDING, K_BIAS, K_INIT, K_MOMENTUM, K_EPS, K_P,
+    enum { K_TYPE, K_NAME, K_UNITS, K_FILTERS, K_KERNEL, K_STRIDE, K_PADDING, K_BIAS, K_INIT, K_MOMENTUM, K_EPS, K_P,
            K_SLOPE, K_ALPHA, K_FROM, K_COUNT };
     sy_field f[] = {
         [K_TYPE] = F_ENUM("type", &type, types, HP_LAYER_COUNT_, SY_REQUIRED),
+        [K_NAME] = F_STR("name", l->name),
         [K_UNITS] = F_INT("units", &l->units, 1, SPEC_MAX_UNITS),
         [K_FILTERS] = F_INT("filters", &l->filters, 1, SPEC_MAX_UNITS),
         [K_KERNEL] = F_INT("kernel", &l->kernel, 1, SPEC_MAX_KERNEL),
@@ -97,6 +122,7 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
     l->line = (int)n->start_mark.line + 1;
     l->bias = l->bias ? HP_BIAS_ON : HP_BIAS_OFF; /* the YAML boolean, in layer_spec.h's terms */
     *units_mark = f[K_UNITS].mark;
+    if (f[K_NAME].seen && check_name(d, &f[K_NAME], where, layers, i)) return -1;
     if (l->type == HP_LAYER_MAXPOOL || l->type == HP_LAYER_AVGPOOL) {
         if (!f[K_STRIDE].seen) l->stride = l->kernel;
         /* PyTorch's pools refuse padding > kernel / 2 (a window could then hold padding only) */
@@ -119,7 +145,7 @@ int spec_parse_model(sy_doc *d, yaml_node_t *n, hp_model_spec *m, spec_marks *mk
     mk->layers = layers;
     m->nlayers = count;
     for (int i = 0; i < m->nlayers; i++)
-        if (parse_layer(d, sy_node(d, it[i]), i, count, &m->layers[i], &mk->units[i])) return -1;
+        if (parse_layer(d, sy_node(d, it[i]), i, count, m->layers, &mk->units[i])) return -1;
     return 0;
 }
 
@@ -151,7 +177,9 @@ void spec_dump_layers(const hp_model_spec *m, FILE *f) {
     for (int i = 0; i < m->nlayers; i++) {
         const hp_layer_spec *l = &m->layers[i];
         fprintf(f, "    - {type: %s", hp_layer_type_name(l->type));
-        sy_put_keys((unsigned)l->type < HP_LAYER_COUNT_ ? layer_keys[l->type] : "", ", ", l, put_layer, f);
+        if (l->name[0]) fprintf(f, ", name: %s", l->name);
+        sy_put_keys((unsigned)l->type < HP_LAYER_COUNT_ ? layer_keys[l->type] + strlen(COMMON) : "", ", ", l,
+                    put_layer, f);
         fputs("}\n", f);
     }
 }

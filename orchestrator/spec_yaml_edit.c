@@ -16,6 +16,33 @@ static int map_get(sy_doc *d, int map_id, const char *key, size_t n) {
     return 0;
 }
 
+/* The item of sequence node `seq_id` that is a mapping with `name: <key>` (n bytes), 0 if none:
+ * a list step of a path may name a layer instead of giving its index (model.layers.drop1.p). */
+static int seq_named(sy_doc *d, int seq_id, const char *key, size_t n) {
+    yaml_node_t *s = sy_node(d, seq_id);
+    for (yaml_node_item_t *it = s->data.sequence.items.start; it < s->data.sequence.items.top; it++) {
+        yaml_node_t *item = sy_node(d, *it);
+        if (!item || item->type != YAML_MAPPING_NODE) continue;
+        yaml_node_t *v = sy_node(d, map_get(d, *it, "name", 4));
+        if (v && v->type == YAML_SCALAR_NODE && sy_slen(v) == n && memcmp(sy_sval(v), key, n) == 0) return *it;
+    }
+    return 0;
+}
+
+/* The names the items of a sequence have, for a message: "names: a, b" or "no item has a name:". */
+static void seq_names(sy_doc *d, int seq_id, char *out, size_t cap) {
+    yaml_node_t *s = sy_node(d, seq_id);
+    size_t used = (size_t)snprintf(out, cap, "names:");
+    int any = 0;
+    for (yaml_node_item_t *it = s->data.sequence.items.start; it < s->data.sequence.items.top && used < cap; it++) {
+        yaml_node_t *item = sy_node(d, *it);
+        yaml_node_t *v = item && item->type == YAML_MAPPING_NODE ? sy_node(d, map_get(d, *it, "name", 4)) : NULL;
+        if (!v || v->type != YAML_SCALAR_NODE) continue;
+        used += (size_t)snprintf(out + used, cap - used, "%s %.*s", any++ ? "," : "", (int)sy_slen(v), sy_sval(v));
+    }
+    if (!any) snprintf(out, cap, "no item has a name:");
+}
+
 static int add_scalar(sy_doc *d, const char *text, size_t n) {
     return yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)n, YAML_PLAIN_SCALAR_STYLE);
 }
@@ -36,14 +63,25 @@ int sy_set_path(sy_doc *d, const char *path, const char *value) {
             snprintf(idx, sizeof idx, "%.*s", (int)(n < 23 ? n : 23), seg);
             long i = strtol(idx, &end, 10);
             ptrdiff_t count = node->data.sequence.items.top - node->data.sequence.items.start;
-            if (*end || end == idx || i < 0)
+            int index = seg[0] >= '0' && seg[0] <= '9'; /* else a name: (a layer's) */
+            if (!index && (child = seq_named(d, cur, seg, n)) != 0) {
+                /* found by its name */
+            } else if (!index) {
+                char names[160];
+                seq_names(d, cur, names, sizeof names);
+                return hp_errf(d->err, "%s: %s: no item of the list '%.*s' has name: %.*s; give an item's index "
+                               "(0 to %td) or its name (%s)", d->path, path,
+                               (int)(seg - path > 0 ? seg - path - 1 : 0), path, (int)n, seg, count - 1, names);
+            } else if (*end || end == idx || i < 0) {
                 return hp_errf(d->err, "%s: %s: '%.*s' is not a list index; the step after '%.*s' is a list (0 to %td)",
                                d->path, path, (int)n, seg, (int)(seg - path > 0 ? seg - path - 1 : 0), path, count - 1);
-            if (i >= count)
+            } else if (i >= count) {
                 return hp_errf(d->err, "%s: %s: index %ld is out of range; the list '%.*s' has %td item%s (0 to %td)",
                                d->path, path, i, (int)(seg - path > 0 ? seg - path - 1 : 0), path, count,
                                count == 1 ? "" : "s", count - 1);
-            child = node->data.sequence.items.start[i];
+            } else {
+                child = node->data.sequence.items.start[i];
+            }
         } else if (node->type == YAML_MAPPING_NODE) {
             child = map_get(d, cur, seg, n);
             if (!child) { /* absent: add the key, with a mapping for the steps still to come */

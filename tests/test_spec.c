@@ -443,7 +443,7 @@ static const bad_case inline_cases[] = {
      {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, device, cuda, data, model",
       "did you mean 'optimizer'?"}},
     {"unknown layer key", "model:\n  layers:\n    - {type: dense, unit: 10}\n",
-     {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0] (type: dense); valid keys: type, units, init, bias",
+     {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0] (type: dense); valid keys: type, name, units, init, bias",
       "(did you mean 'units'?)"}},
     {"unknown stage key", MODEL SEARCH_LR "  stages:\n    - {method: random, trails: 3}\n",
      {"x.yaml:8:24:", "unknown key 'trails' in search.stages[0]", "did you mean 'trials'?"}},
@@ -596,6 +596,20 @@ static const bad_case inline_cases[] = {
       "(search.stages[i].epochs)"}},
     {"param bad path", PHEAD "    optimizer..lr: {low: 0.1, high: 0.5}\n" PTAIL,
      {"x.yaml:11:5:", "search.params: 'optimizer..lr' is not a place in the spec"}},
+    /* layer names (model.layers[i].name) and search paths through them */
+    {"layer name twice", "model:\n  layers:\n    - {type: dense, units: 8, name: a}\n    - {type: relu, name: a}\n",
+     {"x.yaml:4:26:", "model.layers[1].name: 'a' is already the name of layer 0 (line 3); each layer's name must be "
+      "its own"}},
+    {"layer name a number", "model:\n  layers:\n    - {type: dense, units: 8, name: 7}\n",
+     {"x.yaml:3:37:", "model.layers[0].name: '7' is not a layer name; use a letter or '_' first"}},
+    {"layer name with a dot", "model:\n  layers:\n    - {type: dense, units: 8, name: a.b}\n",
+     {"x.yaml:3:37:", "model.layers[0].name: 'a.b' is not a layer name"}},
+    {"layer name too long", "model:\n  layers:\n    - {type: dense, units: 8, name: abcdefghijabcdefghijabcdefghijab}\n",
+     {"x.yaml:3:37:", "model.layers[0].name: 'abcdefghijabcdefghijabcdefghijab' is too long: 32 bytes, at most 31"}},
+    {"param layer name unknown", PHEAD "    model.layers.dropp.p: {low: 0.1, high: 0.5, scale: linear}\n" PTAIL,
+     {"x.yaml:11:5:", "search.params.model.layers.dropp.p: the value 0.1 (low) does not work in the spec: "
+      "model.layers.dropp.p: no item of the list 'model.layers' has name: dropp; give an item's index (0 to 3) or "
+      "its name (no item has a name:)"}},
     {"param lr twice", PHEAD "    lr: {low: 1.0e-3, high: 1.0}\n    optimizer.lr: {low: 1.0e-3, high: 1.0}\n" PTAIL,
      {"x.yaml:12:5:", "search.params: optimizer.lr is listed twice (as lr and optimizer.lr)"}},
     {"param wd twice", PHEAD "    optimizer.weight_decay: {low: 1.0e-6, high: 1.0e-2}\n"
@@ -901,6 +915,47 @@ static void test_for_trial(void) {
     }
 }
 
+/* Layer names: read, dumped and read back; a search path may name a layer instead of giving its
+ * index, and a trial's spec then sets that layer's key (and no other's). */
+static void test_layer_names(void) {
+    const char *text = "model:\n  layers:\n    - {type: dense, units: 32, name: hidden}\n    - {type: relu}\n"
+                       "    - {type: dropout, p: 0.1, name: drop}\n    - {type: dense, units: 10, name: _out2}\n"
+                       "optimizer: {type: sgd, lr: 0.05, momentum: 0.9}\n"
+                       "search:\n  params:\n    model.layers.drop.p: {low: 0.0, high: 0.5, scale: linear}\n"
+                       "    model.layers.hidden.units: {low: 8, high: 64, scale: int}\n"
+                       "  stages: [{method: random, trials: 2}]\n";
+    hp_spec s;
+    if (spec_parse_ok(text, &s, "layer names") != 0) return;
+    CHECK(!strcmp(s.model.layers[0].name, "hidden") && s.model.layers[1].name[0] == '\0' &&
+              !strcmp(s.model.layers[2].name, "drop") && !strcmp(s.model.layers[3].name, "_out2"),
+          "layer names: '%s' '%s' '%s' '%s'", s.model.layers[0].name, s.model.layers[1].name, s.model.layers[2].name,
+          s.model.layers[3].name);
+    const hp_param_range *p = s.search.params;
+    CHECK(s.search.nparams == 4 && !strcmp(p[2].name, "model.layers.drop.p") && !strcmp(p[2].path, "model.layers.drop.p") &&
+              !strcmp(p[3].name, "model.layers.hidden.units"),
+          "named params: %d, '%s', '%s'", s.search.nparams, p[2].name, p[3].name);
+    hp_spec back;
+    if (spec_roundtrip(&s, &back, "layer names round trip") == 0) {
+        CHECK(!strcmp(back.model.layers[0].name, "hidden") && !strcmp(back.model.layers[2].name, "drop") &&
+                  back.model.layers[1].name[0] == '\0' && back.search.nparams == 4,
+              "names after the dump: '%s' '%s'", back.model.layers[0].name, back.model.layers[2].name);
+        hp_spec_free(&back);
+    }
+    double v[HP_MAX_PARAMS] = {0.05, 0, 0.375, 24};
+    hp_spec t;
+    hp_err err = {{0}};
+    int rc = hp_spec_for_trial(&s, v, &t, &err);
+    CHECK(rc == 0, "named trial: %s", err.msg);
+    if (rc == 0) {
+        CHECK(t.model.layers[2].p == 0.375 && t.model.layers[0].units == 24 && t.model.layers[3].units == 10 &&
+                  !strcmp(t.model.layers[2].name, "drop"),
+              "named trial: p %g units %d, last units %d", t.model.layers[2].p, t.model.layers[0].units,
+              t.model.layers[3].units);
+        hp_spec_free(&t);
+    }
+    hp_spec_free(&s);
+}
+
 /* A trainer: spec: the command, the defaults, names of any kind, and the dump reads back. */
 static void test_external_spec(void) {
     hp_spec s;
@@ -1004,6 +1059,7 @@ int main(void) {
     test_params();
     test_for_trial();
     test_promote();
+    test_layer_names();
     test_external_spec();
     return hp_check_summary("test_spec");
 }

@@ -78,6 +78,8 @@ typedef struct hp_layer_spec {
     int from;     /* add: index (0-based, in this list) of the layer whose output is added; -1 = the
                      model input */
     int line;     /* where the layer was declared in the spec (1-based, 0 if unknown) */
+    char name[32]; /* the spec's optional label ("" if none): search paths may say model.layers.NAME.p;
+                      the model itself does not use it */
 } hp_layer_spec;
 
 /* hp_layer_spec.bias */

@@ -3,7 +3,8 @@
 # dropout and the optimizer's type gives identical trials alone and under mpirun -np 3, resumes
 # after kill -9 (alone and of a trainer rank) to the same file an uninterrupted run writes,
 # reads in pandas with a column per parameter, and show --json lists the parameters; a searched
-# model size (units) gives snapshot rows as wide as the largest model.
+# model size (units) gives snapshot rows as wide as the largest model; a layer searched by its
+# name gives the trials searched by its index.
 # usage: params.sh HPSWEEP_BINARY TESTS_DIR
 set -uo pipefail
 bin=$1; tests=$2
@@ -96,6 +97,24 @@ printf 'final: {ensemble: 3}\n' >> units.yaml
 "$bin" run units.yaml -o unitsens.h5 --quiet > unitsens.log 2>&1; rc=$?
 [ $rc -eq 2 ] && [ ! -e unitsens.h5 ] && grep -q "final.ensemble averages models of one shape" unitsens.log \
   && ok "an ensemble over searched sizes: exit 2" || { fail "ensemble over sizes: exit $rc"; cat unitsens.log; }
+
+# The dropout layer by its name (model.layers.drop.p) instead of its index: the same trials, the
+# column named as search.params names it.
+sed 's/    - {type: dropout, p: 0.1}/    - {type: dropout, p: 0.1, name: drop}/; s/    model.layers.2.p:/    model.layers.drop.p:/' \
+  params.yaml > named.yaml
+"$bin" run named.yaml -o named.h5 --quiet > named.log 2>&1 || { fail "named run"; cat named.log; }
+$py - alone.h5 named.h5 <<'PY' && ok "a layer by its name: the same trials as by its index" || fail "named layer"
+import sys
+import h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    ta, tb = a["trials"][:], b["trials"][:]
+    ca, cb = np.sort(a["curves"][:], order=["trial", "epoch"]), np.sort(b["curves"][:], order=["trial", "epoch"])
+    eq = lambda x, y: np.array_equal(np.asarray(x, np.float64), np.asarray(y, np.float64), equal_nan=True)
+    same = (eq(ta["model.layers.2.p"], tb["model.layers.drop.p"]) and eq(ta["best_val_acc"], tb["best_val_acc"])
+            and len(ca) == len(cb) and all(eq(ca[k], cb[k]) for k in ("trial", "epoch", "train_loss", "val_acc", "val_loss")))
+    print("p by index", ta["model.layers.2.p"][:3], "by name", tb["model.layers.drop.p"][:3], "same" if same else "DIFFER")
+sys.exit(0 if same else 1)
+PY
 
 # A spec whose value the spec refuses is refused at load with the parameter's line (exit 2).
 sed 's/high: 0.5, scale: linear}/high: 1.0, scale: linear}/' params.yaml > bad.yaml
