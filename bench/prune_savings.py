@@ -4,13 +4,14 @@
 For each seed (the spec's `seed:`), runs the same stage of N random trials x E epochs (the
 quickstart's MLP 784-256-10, SGD momentum 0.9, batch 128, lr in [1e-5, 1] and weight decay in
 [1e-6, 1e-1] log-uniform, a 10000-example training subset, 5000 validation examples, device
-cpu) twice: without pruning, and with `prune: {rule: median, after: 1, min_trials: 3}`. The two
+cpu) twice: without pruning, and with `prune: {rule: median, after: 1, min_trials: 3}` (or the
+rule --prune gives). The two
 runs draw the same trials (pruning does not change sampling), so each seed is a paired
 comparison. Prints, per seed and as medians: the best validation accuracy of the stage, the
 epochs trained (of N x E planned) and the share saved. Nothing is asserted: a benchmark.
 
 Usage: /usr/bin/python3 bench/prune_savings.py [--hpsweep PATH] [--seeds 1,2,3,4,5]
-       [--trials 32] [--epochs 4] [--out DIR]
+       [--trials 32] [--epochs 4] [--out DIR] [--prune "rule: median, after: 1, min_trials: 3"]
 """
 import argparse
 import os
@@ -42,7 +43,7 @@ search:
 
 def run(args, seed, pruned):
     tag = f"-s{seed}-{'p' if pruned else 'n'}"
-    prune = ", prune: {rule: median, after: 1, min_trials: 3}" if pruned else ""
+    prune = f", prune: {{{args.prune}}}" if pruned else ""
     spec = os.path.join(args.out, f"prune{tag}.yaml")
     h5 = os.path.join(args.out, f"prune{tag}.h5")
     with open(spec, "w") as f:
@@ -64,11 +65,14 @@ def main():
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--out", default="bench-out/prune")
+    ap.add_argument("--prune", default="rule: median, after: 1, min_trials: 3",
+                    help="the stage's prune: mapping, without braces (default: rule: median, after: 1, min_trials: 3)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     planned = args.trials * args.epochs
     rows = []
-    print(f"{'seed':>4}  {'best (no pruning)':>17}  {'best (median)':>13}  {'epochs trained':>14}  {'pruned':>6}  saved")
+    print(f"prune: {{{args.prune}}}")
+    print(f"{'seed':>4}  {'best (no pruning)':>17}  {'best (pruned)':>13}  {'epochs trained':>14}  {'pruned':>6}  saved")
     for seed in [int(s) for s in args.seeds.split(",")]:
         b0, e0, _ = run(args, seed, False)
         b1, e1, n1 = run(args, seed, True)
