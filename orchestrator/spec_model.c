@@ -2,6 +2,7 @@
  * defaults and ranges (docs/spec.md, "model"), and writing the layers back out. Shapes are
  * checked by the model when it is built (hp_model_create names the layer's spec line). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spec_parts.h"
@@ -84,6 +85,44 @@ static int check_name(sy_doc *d, const sy_field *f, const char *where, const hp_
     return 0;
 }
 
+/* add: `from` may give an earlier layer's name instead of its number. A plain scalar that starts
+ * like a name (a letter or '_') is looked up among layers 0..i-1 and replaced, in the document,
+ * by that layer's number, which the integer field then reads and checks as if written so. */
+static int resolve_from(sy_doc *d, yaml_node_t *n, const char *where, const hp_layer_spec *layers, int i) {
+    if (n->type != YAML_MAPPING_NODE) return 0;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = sy_node(d, p->key), *v = sy_node(d, p->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE || sy_slen(k) != 4 || memcmp(sy_sval(k), "from", 4) != 0 ||
+            v->type != YAML_SCALAR_NODE || sy_slen(v) == 0)
+            continue;
+        char c = sy_sval(v)[0];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return 0; /* a number: as always */
+        int at = -1;
+        for (int j = 0; j < i && at < 0; j++)
+            if (strlen(layers[j].name) == sy_slen(v) && memcmp(layers[j].name, sy_sval(v), sy_slen(v)) == 0) at = j;
+        if (at < 0) {
+            char names[200] = "";
+            size_t used = 0;
+            for (int j = 0; j < i && used < sizeof names; j++)
+                if (layers[j].name[0])
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", layers[j].name);
+            return sy_fail(d, v->start_mark, "%s.from: '%.*s' is not the name of an earlier layer (%s%s); it must be "
+                           "an earlier layer's name or number, or -1 for the model input", where, (int)sy_slen(v),
+                           sy_sval(v), used ? "their names: " : "none has a name:", names);
+        }
+        char num[16];
+        int len = snprintf(num, sizeof num, "%d", at);
+        yaml_char_t *copy = malloc((size_t)len + 1);
+        if (!copy) return sy_fail(d, v->start_mark, "%s.from: out of memory", where);
+        memcpy(copy, num, (size_t)len + 1);
+        free(v->data.scalar.value);
+        v->data.scalar.value = copy;
+        v->data.scalar.length = (size_t)len;
+        return 0;
+    }
+    return 0;
+}
+
 static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_spec *layers, yaml_mark_t *units_mark) {
     hp_layer_spec *l = &layers[i];
     char where[48];
@@ -115,7 +154,7 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
         [K_FROM] = F_INT("from", &l->from, -INFINITY, INFINITY), /* checked against the list below */
     };
     _Static_assert(NELEM(f) == K_COUNT, "a field per layer key");
-    if (sy_read_tag(d, n, where, &f[K_TYPE])) return -1;
+    if (sy_read_tag(d, n, where, &f[K_TYPE]) || resolve_from(d, n, where, layers, i)) return -1;
     if (sy_read_variant(d, n, where, "type", variants, HP_LAYER_COUNT_, type, f, NELEM(f))) return -1;
     l->type = (hp_layer_type)type;
     l->init = (hp_init)init;

@@ -154,6 +154,21 @@ static void test_layer_defaults(void) {
     for (int i = 0; i < 11; i++) CHECK(l[i].line == 3 + i, "layer %d line %d", i, l[i].line);
     if (spec_roundtrip(&s, &back, "layer defaults") == 0) hp_spec_free(&back);
     hp_spec_free(&s);
+
+    /* add: from an earlier layer's name, read as its number (and dumped so) */
+    const char *named = "model:\n  layers:\n    - {type: dense, units: 16, name: stem}\n"
+                        "    - {type: relu, name: block_in}\n    - {type: dense, units: 16}\n    - {type: relu}\n"
+                        "    - {type: add, from: block_in}\n    - {type: add, from: 0}\n"
+                        "    - {type: dense, units: 10}\n";
+    if (spec_parse_ok(named, &s, "add from a name") == 0) {
+        CHECK(s.model.layers[4].from == 1 && s.model.layers[5].from == 0 && !strcmp(s.model.layers[1].name, "block_in"),
+              "add from a name: from %d and %d, want 1 and 0", s.model.layers[4].from, s.model.layers[5].from);
+        if (spec_roundtrip(&s, &back, "add from a name") == 0) {
+            CHECK(back.model.layers[4].from == 1, "add from a name, dumped: from %d", back.model.layers[4].from);
+            hp_spec_free(&back);
+        }
+        hp_spec_free(&s);
+    }
 }
 
 #define MODEL "model:\n  layers:\n    - {type: dense, units: 10}\n" /* lines 1-3 */
@@ -406,6 +421,12 @@ static const spec_bad_case bad_cases[] = {
      {"x.yaml:4:49:", "model.layers[1].init: unknown value 'he'; valid values: default, kaiming_uniform, kaiming_normal"}},
     {"leaky_relu negative slope", LAYER("{type: leaky_relu, slope: -0.1}"),
      {"x.yaml:4:33:", "model.layers[1].slope: '-0.1' is out of range; it must be >= 0"}},
+    {"add from an unknown name", ADD("{type: add, from: stem}"),
+     {"x.yaml:5:25:", "model.layers[2].from: 'stem' is not the name of an earlier layer (none has a name:); it must be "
+      "an earlier layer's name or number, or -1 for the model input"}},
+    {"add from a later layer's name", "model:\n  layers:\n    - {type: conv, filters: 4, kernel: 3, name: c1}\n    - "
+     "{type: relu, name: r1}\n    - {type: add, from: out}\n    - {type: dense, units: 10, name: out}\n",
+     {"x.yaml:5:25:", "model.layers[2].from: 'out' is not the name of an earlier layer (their names: c1, r1)"}},
     {"add refers forward", ADD("{type: add, from: 3}"),
      {"x.yaml:5:25:", "model.layers[2].from: '3' refers forward, to a later layer", "it must be -1 (the model input) or an earlier layer, 0 to 1"}},
     {"add out of range", ADD("{type: add, from: 9}"),
@@ -416,8 +437,10 @@ static const spec_bad_case bad_cases[] = {
      {"x.yaml:5:25:", "model.layers[2].from: '-2' is out of range; it must be -1 (the model input) or an earlier layer, 0 to 1"}},
     {"add first layer", "model:\n  layers:\n    - {type: add, from: 0}\n    - {type: dense, units: 10}\n",
      {"x.yaml:3:25:", "model.layers[0].from: '0' is this add layer itself; it must be -1 (the model input): layer 0 has no earlier layer"}},
-    {"add from not an integer", ADD("{type: add, from: first}"),
-     {"x.yaml:5:25:", "model.layers[2].from: expected an integer, got 'first'"}},
+    {"add from not an integer", ADD("{type: add, from: 1.5}"),
+     {"x.yaml:5:25:", "model.layers[2].from: expected an integer, got '1.5'"}},
+    {"add from a list", ADD("{type: add, from: [first]}"),
+     {"x.yaml:5:25:", "model.layers[2].from: expected an integer, got a list"}},
     {"optimizer near miss", OPT("{type: AdamW}"),
      {"x.yaml:4:19:", "optimizer.type: unknown value 'AdamW'; valid values: sgd, adam, adamw, rmsprop, adagrad", "(did you mean 'adamw'?)"}},
     {"momentum with adam", OPT("{type: adam, momentum: 0.9}"),
