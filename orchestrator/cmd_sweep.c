@@ -218,7 +218,8 @@ static int probe_search(const hp_spec *spec, probe_fn fn, void *ctx, char *what,
     memcpy(big, values, sizeof big);
     int64_t top = -1;
     char text[64];
-    /* probe -1: all lowest; probe (p, i): parameter p at end or choice i; probe -2: the largest together */
+    /* p = -1: all at their lowest; p (not lr or weight decay): its ends or choices i; p = nparams:
+     * every parameter at its largest, together */
     for (int p = -1; p < ss->nparams + 1; p++) {
         int together = p == ss->nparams;
         if (p >= 0 && p < HP_NFIXED_PARAMS) continue;

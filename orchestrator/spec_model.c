@@ -64,16 +64,17 @@ static int check_from(sy_doc *d, const sy_field *f, const char *where, int i, in
     return 0;
 }
 
+/* The first character of a layer's name (a letter or '_': never a digit, so a name is never
+ * read as a number). */
+static int name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
 /* name: a label that a search path can use in place of the layer's index (model.layers.NAME.p):
  * a letter or '_' first (an index is digits), then letters, digits and '_'; one per layer. */
 static int check_name(sy_doc *d, const sy_field *f, const char *where, const hp_layer_spec *layers, int i) {
     const char *name = layers[i].name;
     size_t n = strlen(name);
-    int ok = n > 0 && ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') || name[0] == '_');
-    for (size_t k = 1; k < n && ok; k++) {
-        char c = name[k];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    }
+    int ok = n > 0 && name_start(name[0]);
+    for (size_t k = 1; k < n && ok; k++) ok = name_start(name[k]) || (name[k] >= '0' && name[k] <= '9');
     if (!ok)
         return sy_fail(d, f->mark, "%s.name: '%s' is not a layer name; use a letter or '_' first, then letters, "
                        "digits and '_' (e.g. drop1), at most %zu characters", where, name,
@@ -95,8 +96,7 @@ static int resolve_from(sy_doc *d, yaml_node_t *n, const char *where, const hp_l
         if (!k || !v || k->type != YAML_SCALAR_NODE || sy_slen(k) != 4 || memcmp(sy_sval(k), "from", 4) != 0 ||
             v->type != YAML_SCALAR_NODE || sy_slen(v) == 0)
             continue;
-        char c = sy_sval(v)[0];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return 0; /* a number: as always */
+        if (!name_start(sy_sval(v)[0])) return 0; /* a number: read as always */
         int at = -1;
         for (int j = 0; j < i && at < 0; j++)
             if (strlen(layers[j].name) == sy_slen(v) && memcmp(layers[j].name, sy_sval(v), sy_slen(v)) == 0) at = j;
@@ -154,7 +154,8 @@ static int parse_layer(sy_doc *d, yaml_node_t *n, int i, int nlayers, hp_layer_s
         [K_FROM] = F_INT("from", &l->from, -INFINITY, INFINITY), /* checked against the list below */
     };
     _Static_assert(NELEM(f) == K_COUNT, "a field per layer key");
-    if (sy_read_tag(d, n, where, &f[K_TYPE]) || resolve_from(d, n, where, layers, i)) return -1;
+    if (sy_read_tag(d, n, where, &f[K_TYPE]) || (type == HP_LAYER_ADD && resolve_from(d, n, where, layers, i)))
+        return -1;
     if (sy_read_variant(d, n, where, "type", variants, HP_LAYER_COUNT_, type, f, NELEM(f))) return -1;
     l->type = (hp_layer_type)type;
     l->init = (hp_init)init;

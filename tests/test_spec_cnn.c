@@ -369,6 +369,8 @@ static const spec_bad_case bad_cases[] = {
      {"x.yaml:4:34:", "key 'filters' (set to '8') does not apply to type maxpool, only to conv", "valid keys for maxpool: type, name, kernel, stride, padding"}},
     {"dropout with slope", LAYER("{type: dropout, slope: 0.1}"),
      {"x.yaml:4:23:", "key 'slope' (set to '0.1') does not apply to type dropout, only to leaky_relu", "valid keys for dropout: type, name, p"}},
+    {"flatten with a from name", LAYER("{type: flatten, from: x}"),
+     {"x.yaml:4:23:", "key 'from' (set to 'x') does not apply to type flatten, only to add"}},
     {"flatten with from", LAYER("{type: flatten, from: 0}"),
      {"x.yaml:4:23:", "key 'from' (set to '0') does not apply to type flatten, only to add", "valid keys for flatten: type"}},
     {"add with momentum", LAYER("{type: add, from: 0, momentum: 0.1}"),
