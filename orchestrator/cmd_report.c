@@ -1,11 +1,16 @@
 /* cmd_report.c - `hpsweep report FILE` (one self-contained HTML page), `hpsweep report A B` (two
- * sweeps side by side) and `hpsweep export FILE --csv` (the trials and curves tables as CSV);
- * results/report.h does the work. */
+ * sweeps side by side), `hpsweep export FILE --csv` (the trials and curves tables as CSV;
+ * results/report.h does the work) and `hpsweep export FILE --spec` (a trial's training spec,
+ * export_spec.h). */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "export_spec.h"
+#include "outfile.h"
 #include "report.h"
 #include "spec.h"
 
@@ -42,9 +47,9 @@ static int same_file(const char *path, const char *out) {
     return stat(path, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* The file argument and -o of a report or export command line; 1: --help was given. */
+/* The file arguments, -o and --top of a report command line; 1: --help was given. */
 static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE *), const char **path,
-                      const char **path2, const char **out, int *top, int *csv) {
+                      const char **path2, const char **out, int *top) {
     const char *val = NULL;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -58,8 +63,6 @@ static int parse_args(int argc, char **argv, const char *cmd, void (*usage)(FILE
         } else if (top && (r = hp_cli_opt(argc, argv, &i, cmd, "--top", NULL, 1, &val)) != 0) {
             if (r < 0 || hp_cli_int(cmd, "--top", val, 1, 1000, &n) != 0) return -1;
             *top = (int)n;
-        } else if (csv && strcmp(argv[i], "--csv") == 0) {
-            *csv = 1;
         } else if (argv[i][0] == '-') {
             hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep %s --help')", argv[i], cmd);
             return -1;
@@ -101,7 +104,7 @@ static int replaces_input(const char *cmd, const char *a, const char *b, const c
 int hp_cmd_report(int argc, char **argv) {
     const char *cmd = "report", *path = NULL, *path2 = NULL, *out = NULL;
     hp_report_opts opts = {.top_n = 5, .spec_synthetic = hp_spec_text_synthetic};
-    int r = parse_args(argc, argv, cmd, report_usage, &path, &path2, &out, &opts.top_n, NULL);
+    int r = parse_args(argc, argv, cmd, report_usage, &path, &path2, &out, &opts.top_n);
     if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
     char buf[4096];
     if (!out && path2 && compare_out(path, path2, buf, sizeof buf) != 0) {
@@ -126,33 +129,112 @@ int hp_cmd_report(int argc, char **argv) {
 static void export_usage(FILE *f) {
     fprintf(f,
             "usage: hpsweep export FILE.h5 --csv [-o DIR]\n"
+            "       hpsweep export FILE.h5 --spec [--trial N] [-o SPEC.yaml | -o -]\n"
             "\n"
-            "Write the /trials and /curves tables of a results file as DIR/trials.csv and DIR/curves.csv:\n"
-            "a header row with the tables' column names, one row per table row (RFC 4180; status by name,\n"
-            "NaN as an empty field). Works while a sweep is still writing the file.\n"
+            "--csv: write the /trials and /curves tables of a results file as DIR/trials.csv and\n"
+            "DIR/curves.csv: a header row with the tables' column names, one row per table row (RFC 4180;\n"
+            "status by name, NaN as an empty field).\n"
+            "--spec: write the best trial's spec (or trial N's), to train it again or for longer: the spec\n"
+            "the sweep ran with the trial's searched values set, without its search: section, train.epochs\n"
+            "the trial's (hpsweep train SPEC.yaml). Both work while a sweep is still writing the file.\n"
             "\n"
             "options:\n"
-            "  --csv              CSV files (the one format so far; required)\n"
-            "  -o, --output DIR   the folder to write into, created if missing (default: FILE.h5's name\n"
-            "                     with -csv, beside it)\n"
+            "  --csv              CSV files\n"
+            "  --spec             a training spec (YAML)\n"
+            "  --trial N          with --spec: trial N instead of the best (a done or pruned trial)\n"
+            "  -o, --output PATH  --csv: the folder to write into, created if missing (default: FILE.h5's\n"
+            "                     name with -csv, beside it); --spec: the file (default: FILE.h5's name\n"
+            "                     with -best.yaml or -trial-N.yaml, beside it; '-': standard output)\n"
             "  -h, --help         this text\n");
 }
 
 int hp_cmd_export(int argc, char **argv) {
-    const char *cmd = "export", *path = NULL, *out = NULL;
-    int csv = 0;
-    int r = parse_args(argc, argv, cmd, export_usage, &path, NULL, &out, NULL, &csv);
-    if (r != 0) return r > 0 ? HP_EXIT_OK : HP_EXIT_USAGE;
-    if (!csv) {
-        hp_cli_error(cmd, "choose a format: --csv (see 'hpsweep export --help')");
+    const char *cmd = "export", *path = NULL, *out = NULL, *val = NULL;
+    int csv = 0, spec = 0;
+    long long trial = -1;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            export_usage(stdout);
+            return HP_EXIT_OK;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--output", "-o", 1, &val)) != 0) {
+            if (r < 0) return HP_EXIT_USAGE;
+            out = val;
+        } else if ((r = hp_cli_opt(argc, argv, &i, cmd, "--trial", NULL, 1, &val)) != 0) {
+            if (r < 0 || hp_cli_int(cmd, "--trial", val, 0, INT64_MAX / 2, &trial) != 0) return HP_EXIT_USAGE;
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            csv = 1;
+        } else if (strcmp(argv[i], "--spec") == 0) {
+            spec = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep export --help')", argv[i]);
+            return HP_EXIT_USAGE;
+        } else if (path) {
+            hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", path, argv[i]);
+            return HP_EXIT_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        export_usage(stderr);
+        return HP_EXIT_USAGE;
+    }
+    if (csv == spec) {
+        hp_cli_error(cmd, "choose one format: --csv or --spec (see 'hpsweep export --help')");
+        return HP_EXIT_USAGE;
+    }
+    if (trial >= 0 && !spec) {
+        hp_cli_error(cmd, "--trial goes with --spec");
         return HP_EXIT_USAGE;
     }
     char buf[4096];
+    hp_err err = {{0}};
+    if (spec) {
+        char tail[48];
+        if (trial >= 0) snprintf(tail, sizeof tail, "-trial-%lld.yaml", trial);
+        else snprintf(tail, sizeof tail, "-best.yaml");
+        if (!out && default_out(path, tail, buf, sizeof buf) != 0) {
+            hp_cli_error(cmd, "%s: the path is too long", path);
+            return HP_EXIT_USAGE;
+        }
+        const char *dest = out ? out : buf;
+        int to_stdout = strcmp(dest, "-") == 0;
+        if (!to_stdout && same_file(path, dest)) {
+            hp_cli_error(cmd, "%s: the spec would replace the results file; choose another -o", dest);
+            return HP_EXIT_USAGE;
+        }
+        /* Into memory first: a file is made only for a spec that could be written. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        int64_t which = -1;
+        int rc = m ? hp_export_trial_spec(path, trial, m, &which, &err) : hp_errf(&err, "out of memory");
+        if (m && fclose(m) != 0 && rc == 0) rc = hp_errf(&err, "out of memory");
+        if (rc == 0 && to_stdout) {
+            rc = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : hp_errf(&err, "writing to standard output failed");
+        } else if (rc == 0) { /* whole or not at all (outfile.h) */
+            hp_outfile o;
+            rc = hp_outfile_open(&o, dest, &err);
+            if (rc == 0 && fwrite(text, 1, len, o.f) != len) {
+                hp_outfile_abort(&o);
+                rc = hp_errf(&err, "%s: writing failed", dest);
+            } else if (rc == 0) {
+                rc = hp_outfile_commit(&o, &err);
+            }
+        }
+        free(text);
+        if (rc != 0) {
+            hp_cli_error(cmd, "%s", err.msg);
+            return HP_EXIT_FAILURE;
+        }
+        if (!to_stdout) printf("wrote %s (trial %lld); train it with: hpsweep train %s\n", dest, (long long)which, dest);
+        return HP_EXIT_OK;
+    }
     if (!out && default_out(path, "-csv", buf, sizeof buf) != 0) {
         hp_cli_error(cmd, "%s: the path is too long", path);
         return HP_EXIT_USAGE;
     }
-    hp_err err = {{0}};
     long long nt = 0, nc = 0;
     if (hp_export_csv(path, out ? out : buf, &nt, &nc, &err) != 0) {
         hp_cli_error(cmd, "%s", err.msg);

@@ -16,7 +16,7 @@ static const struct {
     {"report", hp_cmd_report, "write one self-contained HTML page of charts about a results file (or two)"},
     {"serve", hp_cmd_serve, "serve a results file's report over HTTP while the sweep runs (ssh tunnel)"},
     {"plot", hp_cmd_plot, "draw one chart of the report as PNG, SVG or PDF (cairo)"},
-    {"export", hp_cmd_export, "write a results file's trials and curves as CSV (--csv)"},
+    {"export", hp_cmd_export, "write a results file's trials and curves as CSV (--csv), or a trial's spec (--spec)"},
     {"check", hp_cmd_check, "validate a spec, load its data, run the sanity checks (--dump: print it resolved)"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };

@@ -134,6 +134,9 @@ int hp_resume_load(const char *path, hp_resume *out, hp_err *err) {
     const hp_results_header *h = hp_results_reader_header(rd);
     int rc = -1;
     out->meta = h->meta;
+    const hp_param_column *cols = NULL; /* the /trials parameter columns, for the meta a writer gets */
+    out->meta.nxcols = hp_results_reader_param_columns(rd, &cols);
+    for (int i = 0; i < out->meta.nxcols && i < HP_MAX_XCOLS; i++) out->meta.xcols[i] = cols[i];
     out->spec_text = hp_calloc((size_t)h->meta.spec_len + 1, 1, "the spec text", err);
     if (!out->spec_text) goto done;
     if (h->meta.spec_len) memcpy(out->spec_text, h->meta.spec_yaml, (size_t)h->meta.spec_len);

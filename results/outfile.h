@@ -1,4 +1,5 @@
-/* outfile.h - internal to results/: an output file written whole or not at all. The text goes
+/* outfile.h - an output file written whole or not at all (results/'s pages, plots and CSV files,
+ * and the orchestrator's export --spec). The text goes
  * to a private temporary name beside the target; commit flushes, checks for write errors,
  * closes and renames it into place, so a reader (a browser reloading a report, a script
  * reading a CSV) never sees a half-written file, and a failed write leaves the old one.

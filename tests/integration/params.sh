@@ -68,6 +68,38 @@ PY
 "$bin" show alone.h5 > show.txt 2>&1 && grep -q "searched parameters" show.txt && grep -q "momentum" show.txt \
   && ok "show lists the parameters" || { fail "show text"; cat show.txt; }
 
+# export --spec: the best trial's training spec, its values as /trials has them, trains.
+"$bin" export alone.h5 --spec > export.log 2>&1 && [ -s alone-best.yaml ] && ! grep -q "^search:" alone-best.yaml \
+  && ok "export --spec writes alone-best.yaml, without a search: section" || { fail "export --spec"; cat export.log; }
+$py - alone.h5 alone-best.yaml <<'PY' && ok "export --spec: the best trial's values and epochs" || fail "export --spec values"
+import re, sys
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    t = f["trials"][:]
+text = open(sys.argv[2]).read()
+scored = [r for r in t if r["status"] in (2, 5) and r["best_val_acc"] == r["best_val_acc"]]
+best = max(scored, key=lambda r: (r["best_val_acc"], -r["id"]))
+def num(key):
+    m = re.search(r"\b" + key + r": ([-0-9.e+]+)", text)
+    return float(m.group(1)) if m else None
+kind = best["optimizer.type"].decode()
+want = {"lr": best["lr"], "weight_decay": best["weight_decay"], "p": best["model.layers.2.p"],
+        "epochs": best["epochs_planned"]}
+if kind == "sgd": want["momentum"] = best["optimizer.momentum"]
+got = {k: num(k) for k in want}
+ok = all(got[k] is not None and got[k] == float(v) for k, v in want.items())
+ok = ok and re.search(r"\n  type: " + kind + r"\n", text) is not None and f"Trial {best['id']} " in text
+print(f"best trial {best['id']} ({kind}): want {want}, got {got}")
+sys.exit(0 if ok else 1)
+PY
+"$bin" train alone-best.yaml --no-test > train-best.log 2>&1 && grep -q "^best: epoch" train-best.log \
+  && ok "hpsweep train trains the exported spec" || { fail "train the exported spec"; tail -5 train-best.log; }
+"$bin" export alone.h5 --spec --trial 0 -o - > t0.yaml 2> t0.err && head -1 t0.yaml | grep -q "^# Trial 0 " \
+  && ok "export --spec --trial 0 -o -: standard output" || { fail "export --trial 0 to stdout"; cat t0.err; }
+"$bin" export alone.h5 --spec --trial 999 -o t999.yaml > t999.log 2>&1; rc=$?
+[ $rc -eq 1 ] && [ ! -e t999.yaml ] && grep -q -- "--trial 999: the file has 12 trials (0 to 11)" t999.log \
+  && ok "export --spec --trial past the end: exit 1, no file" || { fail "export --trial 999: exit $rc"; cat t999.log; }
+
 # A searched model size (the first layer's units): snapshot rows as wide as the largest model,
 # each trial's state first; alone == mpirun -np 3; the final test of the best trial's own model.
 sed 's/    optimizer.type: {choice: \[sgd, adam\]}/    optimizer.type: {choice: [sgd, adam]}\n    model.layers.0.units: {low: 16, high: 64, scale: int}/' \

@@ -129,7 +129,11 @@ expect three-files 2 "one or two results files expected, got a third: 'x.h5'" "$
 expect export-two-files 2 "one results file expected" "$bin" export fin.h5 alldiv.h5 --csv
 expect compare-missing 1 "report: .*nope.h5: No such file" "$bin" report fin.h5 nope.h5
 expect compare-output-is-b 2 "alldiv.h5: the page would replace the results file" "$bin" report fin.h5 alldiv.h5 -o alldiv.h5
-expect export-no-format 2 "choose a format: --csv" "$bin" export fin.h5
+expect export-no-format 2 "choose one format: --csv or --spec" "$bin" export fin.h5
+expect export-two-formats 2 "choose one format: --csv or --spec" "$bin" export fin.h5 --csv --spec
+expect export-trial-without-spec 2 "--trial goes with --spec" "$bin" export fin.h5 --csv --trial 1
+expect export-spec-nothing-scored 1 "no trial is done or pruned with a score" "$bin" export alldiv.h5 --spec -o none.yaml
+[ ! -e none.yaml ] || fail "export --spec with nothing scored left a file"
 expect help 0 "" "$bin" report --help
 grep -q "usage: hpsweep report FILE.h5" out.log || fail "report --help text"
 "$bin" report > /dev/null 2>&1; [ $? -eq 2 ] && ok "no file: exit 2" || fail "report without a file"
