@@ -29,7 +29,8 @@ static void train_usage(FILE *f) {
             "  --lr X        learning rate (overrides optimizer.lr)\n"
             "  --wd Y        weight decay (overrides optimizer.weight_decay)\n"
             "  --epochs N    epochs (overrides train.epochs)\n"
-            "  --seed S      seed of initialisation and data order (overrides seed)\n"
+            "  --seed S      seed of the split, initialisation and data order (overrides seed and\n"
+            "                init_seed)\n"
             "  --threads T   compute threads (default: OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else\n"
             "                all cores); results do not depend on it\n"
             "  --device D    auto, cpu or cuda (overrides device; auto: the first visible GPU, else the\n"
@@ -53,8 +54,9 @@ static void print_optimizer(const hp_spec *spec) {
     printf(" weight decay %g%s\n", o->weight_decay, o->type == HP_OPTIM_ADAMW ? " (decoupled)" : "");
     const hp_train_spec *t = &spec->train;
     const hp_augment_spec *a = &t->augment;
-    printf("training: batch %d, %d epochs, seed %llu, schedule %s", t->batch_size, t->epochs,
-           (unsigned long long)spec->seed, hp_sched_type_name(t->schedule.type));
+    printf("training: batch %d, %d epochs, seed %llu", t->batch_size, t->epochs, (unsigned long long)spec->seed);
+    if (spec->has_init_seed) printf(" (init_seed %llu)", (unsigned long long)spec->init_seed);
+    printf(", schedule %s", hp_sched_type_name(t->schedule.type));
     if (t->schedule.warmup_epochs > 0) printf(" after %d warm-up epochs", t->schedule.warmup_epochs);
     if (hp_augment_active(a))
         printf(", augment%s%s%s", a->flip ? " flip" : "", a->shift ? " shift" : "", a->cutout ? " cutout" : "");
@@ -132,7 +134,7 @@ static int load_spec(const train_args *a, hp_spec *spec, hp_err *err) {
     }
     if (a->lr > 0) spec->optim.lr = a->lr;
     if (a->wd >= 0) spec->optim.weight_decay = a->wd;
-    if (a->have_seed) spec->seed = a->seed;
+    if (a->have_seed) spec->seed = a->seed, spec->has_init_seed = 0; /* --seed: both */
     if (a->have_device) spec->device = a->device;
     return 0;
 }
@@ -204,7 +206,8 @@ static int train_model(const hp_spec *spec, const hp_splits *data, hp_gpu_device
                        int no_test) {
     hp_err err = {{0}};
     hp_trainer *t = NULL;
-    if (hp_trainer_create_on(gpu, &spec->model, &spec->optim, &spec->train, &data->train, &data->val, spec->seed, &t,
+    uint64_t seed = spec->has_init_seed ? spec->init_seed : spec->seed; /* the split is always seed's */
+    if (hp_trainer_create_on(gpu, &spec->model, &spec->optim, &spec->train, &data->train, &data->val, seed, &t,
                              &err) != 0) {
         hp_cli_error("train", "%s: %s", spec_path, err.msg);
         return HP_EXIT_FAILURE;

@@ -27,6 +27,8 @@ static int write_trial(const hp_resume *res, const hp_spec *spec, const char *pa
     t.has_search = 0;               /* a spec to train, not to sweep */
     t.train.epochs = r->epochs_planned;
     t.final.ensemble = 1;
+    t.init_seed = r->seed; /* the trial's own initialisation, data order and dropout */
+    t.has_init_seed = 1;
     /* Written to memory first and read back, so a file is written only with a spec that loads. */
     char *text = NULL;
     size_t len = 0;
@@ -40,11 +42,11 @@ static int write_trial(const hp_resume *res, const hp_spec *spec, const char *pa
             (long long)id, res->meta.spec_name, path, (int)r->stage, r->best_val_acc, r->best_epoch, r->epochs_planned,
             r->status == HP_TRIAL_PRUNED ? " (pruned before its last)" : "");
     fprintf(m, "# The spec the sweep ran with the trial's searched values set (hpsweep export --spec);\n"
-               "# train it with: hpsweep train THIS.yaml. The seed is the sweep's: the same train/validation\n"
-               "# split, but not the trial's own initialisation, so expect close, not identical, figures.\n");
+               "# train it with: hpsweep train THIS.yaml. seed draws the sweep's train/validation split and\n"
+               "# init_seed is the trial's own, so on the same device it trains the trial's epochs again.\n");
     if (st && st->train_subset > 0)
-        fprintf(m, "# Its stage trained on the first %lld training examples; this spec uses the data section's.\n",
-                (long long)st->train_subset);
+        fprintf(m, "# But its stage trained on the first %lld training examples; this spec uses the data\n"
+                   "# section's, so its figures will differ.\n", (long long)st->train_subset);
     int rc = hp_spec_dump(&t, m, err);
     hp_spec_free(&t);
     if (fclose(m) != 0 && rc == 0) rc = hp_errf(err, "out of memory writing trial %lld's spec", (long long)id);

@@ -346,6 +346,7 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
     sy_field f[] = {
         F_STR("name", s->name),
         {.key = "seed", .kind = SY_U64, .dst = &s->seed},
+        {.key = "init_seed", .kind = SY_U64, .dst = &s->init_seed},
         F_ENUM("device", &device, device_names, NELEM(device_names), 0),
         F_NODE("cuda", &cuda, 0),
         F_NODE("data", &data, 0),
@@ -365,6 +366,11 @@ static int parse_root(sy_doc *d, const hp_spec_read_opts *o, hp_spec *s) {
                        "file is NAME.h5 in the working folder; use -o to write elsewhere",
                        s->name);
     s->device = (hp_device)device;
+    s->has_init_seed = f[2].seen;
+    if (s->has_init_seed && (trainer || (search && !o->skip_search)))
+        return sy_fail(d, f[2].mark, "init_seed: %s; init_seed is for 'hpsweep train' (a spec from 'hpsweep export "
+                       "--spec'): remove it", trainer ? "an external trainer seeds itself (HPSWEEP_SEED)"
+                                                      : "each trial of a sweep gets its own seed from seed");
     if (trainer) { /* an external program: no model, optimizer, data */
         if (spec_check_external(d, sy_root(d), train) || spec_parse_external(d, trainer, &s->ext)) return -1;
         s->optim.lr = s->optim.weight_decay = NAN; /* not searched: the program's own, unknown here */

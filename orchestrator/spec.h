@@ -173,6 +173,10 @@ typedef struct hp_spec {
     char path[HP_PATH_MAX];   /* where it was read from (for messages) */
     char name[HP_NAME_MAX];   /* default: the file name without .yaml */
     uint64_t seed;            /* default 0 */
+    uint64_t init_seed;       /* hpsweep train only (has_init_seed): the seed of initialisation, data order
+                                 and dropout, where `seed` also draws the train/validation split; what
+                                 export --spec writes for a trial (its own seed). Refused in a sweep */
+    int has_init_seed;
     hp_device device;         /* default auto */
     hp_gpu_opts cuda;        /* the cuda: section (device.h), used when a GPU trains: deterministic
                                  (default 1: the same bits on every run, which a bit-identical resume on

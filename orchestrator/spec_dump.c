@@ -118,7 +118,9 @@ static void dump_final(const hp_final_spec *fs, FILE *f) { fprintf(f, "final:\n 
 int hp_spec_dump(const hp_spec *s, FILE *f, hp_err *err) {
     fputs("name: ", f);
     put_str(f, s->name);
-    fprintf(f, "\nseed: %llu\ndevice: %s\n", (unsigned long long)s->seed, hp_device_name(s->device));
+    fprintf(f, "\nseed: %llu\n", (unsigned long long)s->seed);
+    if (s->has_init_seed) fprintf(f, "init_seed: %llu\n", (unsigned long long)s->init_seed);
+    fprintf(f, "device: %s\n", hp_device_name(s->device));
     if (!s->ext.enabled) /* an external trainer computes as it likes */
         fprintf(f, "cuda: {deterministic: %s, tf32: %s}\n", s->cuda.deterministic ? "true" : "false",
                 s->cuda.allow_tf32 ? "true" : "false");

@@ -205,6 +205,19 @@ static void test_minimal(void) {
         CHECK(s.model.layers[0].line == 4, "layer line %d", s.model.layers[0].line);
         hp_spec_free(&s);
     }
+    /* init_seed (hpsweep train's): absent by default; read, and dumped only when given */
+    CHECK(s.has_init_seed == 0, "minimal: no init_seed");
+    const char *seeded = "seed: 3\ninit_seed: 18446744073709551615\nmodel: {layers: [{type: dense, units: 10}]}\n";
+    if (spec_parse_ok(seeded, &s, "init_seed") == 0) {
+        CHECK(s.seed == 3 && s.has_init_seed && s.init_seed == UINT64_MAX, "init_seed: %d %llu", s.has_init_seed,
+              (unsigned long long)s.init_seed);
+        hp_spec back;
+        if (spec_roundtrip(&s, &back, "init_seed round trip") == 0) {
+            CHECK(back.has_init_seed && back.init_seed == UINT64_MAX && back.seed == 3, "init_seed after the dump");
+            hp_spec_free(&back);
+        }
+        hp_spec_free(&s);
+    }
     const char *text = "model: {layers: [{type: dense, units: 10}]}";
     rc = hp_spec_parse(text, strlen(text), "runs/inline.spec.yml", &s, &err);
     CHECK(rc == 0, "inline minimal: %s", err.msg);
@@ -440,7 +453,7 @@ static const bad_case inline_cases[] = {
     {"layer not a mapping", "model:\n  layers:\n    - relu\n", {"x.yaml:3:7:", "model.layers[0]: expected a mapping, got 'relu'"}},
     {"non-scalar key", MODEL "[a, b]: 1\n", {"x.yaml:4:1:", "keys must be names, got a list"}},
     {"unknown top key", MODEL "optimiser: {lr: 0.1}\n",
-     {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, device, cuda, data, model",
+     {"x.yaml:4:1:", "unknown key 'optimiser' at the top level", "valid keys: name, seed, init_seed, device, cuda, data, model",
       "did you mean 'optimizer'?"}},
     {"unknown layer key", "model:\n  layers:\n    - {type: dense, unit: 10}\n",
      {"x.yaml:3:21:", "unknown key 'unit' in model.layers[0] (type: dense); valid keys: type, name, units, init, bias",
@@ -610,6 +623,12 @@ static const bad_case inline_cases[] = {
      {"x.yaml:11:5:", "search.params.model.layers.dropp.p: the value 0.1 (low) does not work in the spec: "
       "model.layers.dropp.p: no item of the list 'model.layers' has name: dropp; give an item's index (0 to 3) or "
       "its name (no item has a name:)"}},
+    /* init_seed: hpsweep train's (export --spec writes it), not a sweep's nor an external trainer's */
+    {"init_seed in a sweep", "init_seed: 5\n" MODEL SEARCH_LR "  stages: [{method: random, trials: 2}]\n",
+     {"x.yaml:1:12:", "init_seed: each trial of a sweep gets its own seed from seed; init_seed is for 'hpsweep train'"}},
+    {"init_seed with a trainer", "init_seed: 5\n" EXT EXT_SEARCH,
+     {"x.yaml:1:12:", "init_seed: an external trainer seeds itself (HPSWEEP_SEED)"}},
+    {"init_seed negative", "init_seed: -1\n" MODEL, {"x.yaml:1:12:", "init_seed"}},
     {"param lr twice", PHEAD "    lr: {low: 1.0e-3, high: 1.0}\n    optimizer.lr: {low: 1.0e-3, high: 1.0}\n" PTAIL,
      {"x.yaml:12:5:", "search.params: optimizer.lr is listed twice (as lr and optimizer.lr)"}},
     {"param wd twice", PHEAD "    optimizer.weight_decay: {low: 1.0e-6, high: 1.0e-2}\n"

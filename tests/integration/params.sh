@@ -92,8 +92,23 @@ ok = ok and re.search(r"\n  type: " + kind + r"\n", text) is not None and f"Tria
 print(f"best trial {best['id']} ({kind}): want {want}, got {got}")
 sys.exit(0 if ok else 1)
 PY
-"$bin" train alone-best.yaml --no-test > train-best.log 2>&1 && grep -q "^best: epoch" train-best.log \
-  && ok "hpsweep train trains the exported spec" || { fail "train the exported spec"; tail -5 train-best.log; }
+# init_seed is the trial's seed: train repeats the trial's epochs exactly (every /curves row).
+"$bin" train alone-best.yaml --no-test > train-best.log 2>&1 || { fail "train the exported spec"; tail -5 train-best.log; }
+$py - alone.h5 train-best.log <<'PY' && ok "hpsweep train on the exported spec repeats the best trial's curve" \
+  || fail "train on the exported spec: another curve"
+import re, sys
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    t, c = f["trials"][:], f["curves"][:]
+scored = [r for r in t if r["status"] in (2, 5) and r["best_val_acc"] == r["best_val_acc"]]
+best = max(scored, key=lambda r: (r["best_val_acc"], -r["id"]))
+want = [(int(r["epoch"]), f"{r['train_loss']:.4f}", f"{r['val_acc']:.4f}") for r in sorted(c, key=lambda r: r["epoch"])
+        if r["trial"] == best["id"]]
+got = [(int(m.group(1)), m.group(2), m.group(3)) for m in
+       re.finditer(r"^epoch +(\d+)/\d+ .*train loss ([0-9.]+) .*val loss [0-9.]+ acc ([0-9.]+)", open(sys.argv[2]).read(), re.M)]
+print(f"trial {best['id']}: sweep {want}\n  train {got}")
+sys.exit(0 if want and got == want else 1)
+PY
 "$bin" export alone.h5 --spec --trial 0 -o - > t0.yaml 2> t0.err && head -1 t0.yaml | grep -q "^# Trial 0 " \
   && ok "export --spec --trial 0 -o -: standard output" || { fail "export --trial 0 to stdout"; cat t0.err; }
 "$bin" export alone.h5 --spec --trial 999 -o t999.yaml > t999.log 2>&1; rc=$?
