@@ -76,3 +76,16 @@ int hp_cli_u64(const char *cmd, const char *opt, const char *s, uint64_t *out) {
     *out = (uint64_t)v;
     return 0;
 }
+
+int hp_cli_one_file(const char *cmd, const char *arg, const char **path) {
+    if (arg[0] == '-') {
+        hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep %s --help')", arg, cmd);
+        return -1;
+    }
+    if (*path) {
+        hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", *path, arg);
+        return -1;
+    }
+    *path = arg;
+    return 0;
+}

@@ -40,6 +40,11 @@ void hp_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
 int hp_cli_opt(int argc, char **argv, int *i, const char *cmd, const char *long_name,
                const char *short_name, int takes_value, const char **val);
 
+/* A command's one positional argument, its results file: a word starting with '-' is an
+ * unknown option, a second file is one too many (each a message on stderr and -1); else *path
+ * becomes arg and 0 is returned. */
+int hp_cli_one_file(const char *cmd, const char *arg, const char **path);
+
 /* Parse numbers given on the command line, with an error naming the option on failure. */
 int hp_cli_double(const char *cmd, const char *opt, const char *s, double *out);
 int hp_cli_int(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *out);

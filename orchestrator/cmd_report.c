@@ -166,14 +166,8 @@ int hp_cmd_export(int argc, char **argv) {
             csv = 1;
         } else if (strcmp(argv[i], "--spec") == 0) {
             spec = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep export --help')", argv[i]);
+        } else if (hp_cli_one_file(cmd, argv[i], &path) != 0) {
             return HP_EXIT_USAGE;
-        } else if (path) {
-            hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", path, argv[i]);
-            return HP_EXIT_USAGE;
-        } else {
-            path = argv[i];
         }
     }
     if (!path) {

@@ -99,15 +99,7 @@ static int serve_args(int argc, char **argv, serve_opts *o) {
         int r = serve_opt(argc, argv, &i, o);
         if (r < 0) return -1;
         if (r == 0) continue;
-        if (argv[i][0] == '-') {
-            hp_cli_error("serve", "unknown option '%s' (see 'hpsweep serve --help')", argv[i]);
-            return -1;
-        }
-        if (o->path) {
-            hp_cli_error("serve", "one results file expected, got '%s' and '%s'", o->path, argv[i]);
-            return -1;
-        }
-        o->path = argv[i];
+        if (hp_cli_one_file("serve", argv[i], &o->path) != 0) return -1;
     }
     if (!o->path) {
         serve_usage(stderr);

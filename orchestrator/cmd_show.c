@@ -44,14 +44,8 @@ int hp_cmd_show(int argc, char **argv) {
                 if (hp_cli_double(cmd, "--watch", argv[++i], &watch) != 0) return HP_EXIT_USAGE;
                 if (watch <= 0) return hp_cli_error(cmd, "--watch needs a positive interval"), HP_EXIT_USAGE;
             }
-        } else if (argv[i][0] == '-') {
-            hp_cli_error(cmd, "unknown option '%s' (see 'hpsweep show --help')", argv[i]);
+        } else if (hp_cli_one_file(cmd, argv[i], &path) != 0) {
             return HP_EXIT_USAGE;
-        } else if (path) {
-            hp_cli_error(cmd, "one results file expected, got '%s' and '%s'", path, argv[i]);
-            return HP_EXIT_USAGE;
-        } else {
-            path = argv[i];
         }
     }
     if (!path) {
