@@ -37,6 +37,23 @@ if [ "$emul" != "-" ]; then
   mpi 3 "$emul" run gpu.yaml -o gnp3.h5 --pack 3 --quiet > gnp3.log 2>&1 && cmp_runs one.h5 gnp3.h5 \
     && ok "emulated GPU, mpirun -np 3 --pack 3 == CPU" || { fail "emulated GPU np3"; cat gnp3.log; }
   grep -q "MiB per trial" g4v.log && ok "emulated GPU: reports the memory per trial" || { fail "no memory line"; head -4 g4v.log; }
+  # export --spec on the GPU: the spec keeps device: cuda, and train on it repeats the trial's
+  # curve (trial 8: stage 1, which trains on the whole subset; stage 0 trains on 1000 examples).
+  "$emul" export g1.h5 --spec --trial 8 -o g8.yaml > g8.log 2>&1 && grep -q "^device: cuda" g8.yaml \
+    && "$emul" train g8.yaml --no-test > g8train.log 2>&1 && $py - g1.h5 g8train.log <<'PY' \
+    && ok "emulated GPU: export --spec, train repeats trial 8's curve" || { fail "GPU export --spec"; cat g8.log; tail -3 g8train.log; }
+import re, sys
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    t, c = f["trials"][:], f["curves"][:]
+assert t[8]["status"] == 2 and t[8]["stage"] == 1, (t[8]["status"], t[8]["stage"])
+want = [(int(r["epoch"]), f"{r['train_loss']:.4f}", f"{r['val_acc']:.4f}") for r in sorted(c, key=lambda r: r["epoch"])
+        if r["trial"] == 8]
+got = [(int(m.group(1)), m.group(2), m.group(3)) for m in
+       re.finditer(r"^epoch +(\d+)/\d+ .*train loss ([0-9.]+) .*val loss [0-9.]+ acc ([0-9.]+)", open(sys.argv[2]).read(), re.M)]
+print(f"trial 8 on the emulated GPU: sweep {want}, train {got}")
+sys.exit(0 if want and got == want else 1)
+PY
   # A GPU of 300 MiB: 8 trials (each with a 64 MiB workspace allowance) do not fit; refused before any trial.
   HPSWEEP_EMUL_GPU_MIB=300 "$emul" run gpu.yaml -o small.h5 --pack 8 > small.log 2>&1; rc=$?
   [ $rc -eq 1 ] && grep -q -- "--pack 8: 8 trials of .* MiB each .* need .* use --pack [1-4] or fewer" small.log && [ ! -e small.h5 ] \
