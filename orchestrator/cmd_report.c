@@ -199,13 +199,10 @@ int hp_cmd_export(int argc, char **argv) {
             hp_cli_error(cmd, "%s: the spec would replace the results file; choose another -o", dest);
             return HP_EXIT_USAGE;
         }
-        /* Into memory first: a file is made only for a spec that could be written. */
         char *text = NULL;
         size_t len = 0;
-        FILE *m = open_memstream(&text, &len);
         int64_t which = -1;
-        int rc = m ? hp_export_trial_spec(path, trial, m, &which, &err) : hp_errf(&err, "out of memory");
-        if (m && fclose(m) != 0 && rc == 0) rc = hp_errf(&err, "out of memory");
+        int rc = hp_export_trial_spec(path, trial, &text, &len, &which, &err);
         if (rc == 0 && to_stdout) {
             rc = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : hp_errf(&err, "writing to standard output failed");
         } else if (rc == 0) { /* whole or not at all (outfile.h) */

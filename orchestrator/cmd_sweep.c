@@ -29,6 +29,7 @@
 #include "protocol.h"
 #include "resume.h"
 #include "results.h"
+#include "search_probe.h"
 #include "sha256.h"
 #include "signals.h"
 #include "spec.h"
@@ -197,115 +198,6 @@ static int share_spec(int rank, sweep_state *s, MPI_Comm comm, hp_err *err) {
     return rc == 0 ? HP_EXIT_OK : HP_EXIT_FAILURE;
 }
 
-/* What one probe of the search's values measures (probe_search): the trial's spec in, *key out,
- * the quantity whose largest picks a parameter's end or choice; the rest is the callback's own. */
-typedef int (*probe_fn)(const hp_spec *trial, void *ctx, int64_t *key, hp_err *err);
-
-/* Searched values may change what a trial holds: model.layers.0.units its model's size, an
- * optimizer.type its checkpoints (adam keeps two moments where sgd keeps one), a batch_size its
- * GPU memory. The probes: every searched parameter at its lowest (lr and weight decay, which
- * change no size, at their lowest too); each parameter other than those at its ends (every
- * choice) with the others at their lowest; then each at the end or choice that gave the
- * largest *key, together. The largest of these bounds a trial; one whose size grows only in a
- * combination not tried is larger still (coord_record.c keeps no snapshot of it). `what`, when
- * not NULL, names the probe of the largest key ("search.params name = value, ..."), or is ""
- * when no searched value makes a trial larger than the lowest values do. */
-static int probe_search(const hp_spec *spec, probe_fn fn, void *ctx, char *what, size_t cap, hp_err *err) {
-    const hp_search_spec *ss = &spec->search;
-    double values[HP_MAX_PARAMS] = {0}, big[HP_MAX_PARAMS];
-    for (int p = 0; p < ss->nparams; p++)
-        values[p] = ss->params[p].enabled ? ss->params[p].low : p == HP_PARAM_LR ? spec->optim.lr : spec->optim.weight_decay;
-    memcpy(big, values, sizeof big);
-    int64_t top = -1;
-    char text[64];
-    /* p = -1: all at their lowest; p (not lr or weight decay): its ends or choices i; p = nparams:
-     * every parameter at its largest, together */
-    for (int p = -1; p < ss->nparams + 1; p++) {
-        int together = p == ss->nparams;
-        if (p >= 0 && p < HP_NFIXED_PARAMS) continue;
-        if (together && ss->nparams <= HP_NFIXED_PARAMS + 1) break; /* nothing to combine */
-        const hp_param_range *r = p >= 0 && !together ? &ss->params[p] : NULL;
-        int nv = !r ? 1 : r->scale == HP_SCALE_CHOICE ? r->nchoices : 2;
-        int64_t best = -1;
-        for (int i = 0; i < nv; i++) {
-            const double *v = together ? big : values;
-            double keep = r ? values[p] : 0;
-            if (r) values[p] = r->scale == HP_SCALE_CHOICE ? i : i ? r->high : r->low;
-            hp_spec t;
-            int64_t key = 0;
-            int rc = hp_spec_for_trial(spec, v, &t, err);
-            if (rc == 0) {
-                rc = fn(&t, ctx, &key, err);
-                hp_spec_free(&t);
-            }
-            if (r) hp_param_text(r, values[p], text, sizeof text);
-            if (rc != 0)
-                return r ? hp_err_prefix(err, "%s: search.params.%s = %s", spec->path, r->name, text)
-                         : hp_err_prefix(err, together ? "%s: the searched values' largest together" : "%s",
-                                         spec->path);
-            if (r && key > best) best = key, big[p] = values[p];
-            if (key > top && what) {
-                top = key;
-                if (!r && !together) {
-                    what[0] = '\0';
-                } else if (r) {
-                    snprintf(what, cap, "search.params %s = %s", r->name, text);
-                } else {
-                    size_t used = (size_t)snprintf(what, cap, "search.params");
-                    for (int q = HP_NFIXED_PARAMS; q < ss->nparams && used < cap; q++)
-                        used += (size_t)snprintf(what + used, cap - used, "%s %s = %s", q > HP_NFIXED_PARAMS ? "," : "",
-                                                 ss->params[q].name, hp_param_text(&ss->params[q], big[q], text, sizeof text));
-                }
-            }
-            if (r) values[p] = keep;
-        }
-    }
-    return 0;
-}
-
-/* probe_search for the results file's rows: the largest trainer state and checkpoint, and
- * whether any value changes the model's size. */
-typedef struct size_probe {
-    const hp_splits *data;
-    int64_t state_width, ckpt_width, first_state;
-    int probes, varies;
-} size_probe;
-
-static int probe_sizes(const hp_spec *t, void *ctx, int64_t *key, hp_err *err) {
-    size_probe *sp = ctx;
-    const hp_splits *d = sp->data;
-    hp_model *m = NULL;
-    int64_t ck = 0;
-    int rc = hp_model_create(&t->model, d->train.c, d->train.h, d->train.w, t->data.nclasses, 1, &m, err);
-    if (rc == 0)
-        rc = hp_trainer_checkpoint_size_for(&t->model, &t->optim, d->train.c, d->train.h, d->train.w,
-                                            t->data.nclasses, &ck, err);
-    if (rc == 0) {
-        int64_t size = hp_model_state_size(m);
-        if (sp->probes++ == 0) sp->first_state = size;
-        if (size != sp->first_state) sp->varies = 1;
-        if (size > sp->state_width) sp->state_width = size;
-        if (ck > sp->ckpt_width) sp->ckpt_width = ck;
-        *key = ck; /* the largest checkpoint: model, optimizer state and best snapshot */
-    }
-    hp_model_free(m);
-    return rc;
-}
-
-/* probe_search on a GPU: the most device memory one trial holds. */
-typedef struct mem_probe {
-    const hp_splits *data;
-    hp_gpu_device *gpu;
-    int64_t most;
-} mem_probe;
-
-static int probe_memory(const hp_spec *t, void *ctx, int64_t *key, hp_err *err) {
-    mem_probe *mp = ctx;
-    if (hp_trial_device_bytes(t, mp->data, mp->gpu, key, err) != 0) return -1;
-    if (*key > mp->most) mp->most = *key;
-    return 0;
-}
-
 /* Step 3, new file: the layout fixes the snapshot width, the model and optimizer the
  * checkpoint width. */
 static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **out, hp_err *err) {
@@ -343,14 +235,16 @@ static int create_results(const hp_sweep_args *a, sweep_state *s, hp_results **o
     if (m && s->checkpoint_every > 0)
         rc = hp_trainer_checkpoint_size_for(&spec->model, &spec->optim, data->train.c, data->train.h, data->train.w,
                                             spec->data.nclasses, &meta.checkpoint_width, err);
-    size_probe sp = {.data = data};
-    if (rc == 0 && m && spec->has_search && probe_search(spec, probe_sizes, &sp, NULL, 0, err) != 0) {
+    int64_t state_width = 0, ckpt_width = 0;
+    int varies = 0;
+    if (rc == 0 && m && spec->has_search &&
+        hp_search_sizes(spec, data, &state_width, &ckpt_width, &varies, err) != 0) {
         hp_model_free(m);
         return HP_EXIT_USAGE;
     }
-    if (sp.state_width > meta.state_width) meta.state_width = sp.state_width;
-    if (s->checkpoint_every > 0 && sp.ckpt_width > meta.checkpoint_width) meta.checkpoint_width = sp.ckpt_width;
-    if (rc == 0 && sp.varies && spec->final.ensemble > 1) {
+    if (state_width > meta.state_width) meta.state_width = state_width;
+    if (s->checkpoint_every > 0 && ckpt_width > meta.checkpoint_width) meta.checkpoint_width = ckpt_width;
+    if (rc == 0 && varies && spec->final.ensemble > 1) {
         hp_model_free(m);
         return hp_errf(err, "%s: final.ensemble averages models of one shape, but search.params changes the model's "
                        "size; remove final.ensemble or search sizes in separate sweeps", spec->path),
@@ -556,11 +450,10 @@ static int check_memory(sweep_state *s, hp_err *err) {
     int64_t per = 0;
     size_t free_b = 0, total_b = 0;
     /* With searched sizes (units, batch_size, optimizer.type) the largest trial, not the spec's own. */
-    mem_probe mp = {.data = &s->data, .gpu = s->gpus[0]};
     char largest[256] = "";
-    int rc = s->spec.has_search ? probe_search(&s->spec, probe_memory, &mp, largest, sizeof largest, err)
-                                : hp_trial_device_bytes(&s->spec, &s->data, s->gpus[0], &mp.most, err);
-    per = mp.most;
+    int rc = s->spec.has_search
+                 ? hp_search_device_bytes(&s->spec, &s->data, s->gpus[0], &per, largest, sizeof largest, err)
+                 : hp_trial_device_bytes(&s->spec, &s->data, s->gpus[0], &per, err);
     if (rc != 0 || hp_gpu_device_mem_info(s->gpus[0], &free_b, &total_b, err) != 0) {
         hp_err_prefix(err, "%s: measuring a trial's GPU memory", s->spec.path);
         return -1;

@@ -209,7 +209,7 @@ int hp_coord_record_result(coord *c, int rank, const hp_trial_result *res, const
     /* Epochs a trial skipped (diverged, failed, stopped) no longer count towards the ETA. */
     c->prog.epochs_total -= r->epochs_planned - res->epochs_done;
 
-    if (snapshot && n > c->snap.state_size) { /* a model larger than the file's rows (size_params could not tell) */
+    if (snapshot && n > c->snap.state_size) { /* a model larger than the file's rows (hp_search_sizes could not tell) */
         snprintf(r->message, sizeof r->message, "its model (%lld floats) is larger than the file's snapshot rows "
                  "(%lld): no snapshot kept", (long long)n, (long long)c->snap.state_size);
         snapshot = NULL;

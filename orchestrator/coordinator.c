@@ -387,7 +387,7 @@ static int setup(coord *c, hp_err *err) {
         c->snap.state_size = hp_model_state_size(probe);
         hp_model_free(probe);
         /* Rows may be wider than the spec's own model: searched model.* values that make a model
-         * larger (cmd_sweep.c's size_params); each snapshot is padded to the row. */
+         * larger (search_probe.h, hp_search_sizes); each snapshot is padded to the row. */
         int64_t rows = hp_results_state_size(c->res);
         if (rows < c->snap.state_size)
             return hp_errf(err, "results file %s: snapshot rows of %lld floats, but the spec's model has %lld",

@@ -1,6 +1,7 @@
 /* export_spec.c - the training spec of one trial of a results file (export_spec.h). */
 #include "export_spec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,8 +9,8 @@
 #include "search.h"
 #include "spec.h"
 
-static int write_trial(const hp_resume *res, const hp_spec *spec, const char *path, int64_t id, FILE *f,
-                       hp_err *err) {
+static int write_trial(const hp_resume *res, const hp_spec *spec, const char *path, int64_t id, char **out,
+                       size_t *out_len, hp_err *err) {
     const hp_trial_record *r = &res->trials[id];
     if (r->status != HP_TRIAL_DONE && r->status != HP_TRIAL_PRUNED)
         return hp_errf(err, "%s: trial %lld is %s, not done or pruned: choose a trial with a score (hpsweep show %s)",
@@ -29,7 +30,7 @@ static int write_trial(const hp_resume *res, const hp_spec *spec, const char *pa
     t.final.ensemble = 1;
     t.init_seed = r->seed; /* the trial's own initialisation, data order and dropout */
     t.has_init_seed = 1;
-    /* Written to memory first and read back, so a file is written only with a spec that loads. */
+    /* Written to memory and read back: only a spec that loads is returned. */
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
@@ -55,12 +56,18 @@ static int write_trial(const hp_resume *res, const hp_spec *spec, const char *pa
         rc = hp_err_prefix(err, "%s: trial %lld's spec does not read back (please report this)", path, (long long)id);
     else if (rc == 0)
         hp_spec_free(&back);
-    if (rc == 0 && fwrite(text, 1, len, f) != len) rc = hp_errf(err, "writing trial %lld's spec failed", (long long)id);
-    free(text);
-    return rc;
+    if (rc != 0) {
+        free(text);
+        return rc;
+    }
+    *out = text;
+    *out_len = len;
+    return 0;
 }
 
-int hp_export_trial_spec(const char *path, int64_t trial, FILE *f, int64_t *which, hp_err *err) {
+int hp_export_trial_spec(const char *path, int64_t trial, char **text, size_t *len, int64_t *which, hp_err *err) {
+    *text = NULL;
+    *len = 0;
     hp_resume res;
     if (hp_resume_load(path, &res, err) != 0) return -1;
     hp_spec spec;
@@ -81,7 +88,7 @@ int hp_export_trial_spec(const char *path, int64_t trial, FILE *f, int64_t *whic
             rc = hp_errf(err, "%s: --trial %lld: the file has %lld trials (0 to %lld)", path, (long long)id,
                          (long long)res.ntrials, (long long)res.ntrials - 1);
         else
-            rc = write_trial(&res, &spec, path, id, f, err);
+            rc = write_trial(&res, &spec, path, id, text, len, err);
         *which = id;
         hp_spec_free(&spec);
     }

@@ -4,15 +4,16 @@
 #ifndef HP_EXPORT_SPEC_H
 #define HP_EXPORT_SPEC_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "hp_err.h"
 
-/* Write trial `trial` of the results file at `path` (-1: the best finished trial, by the one
- * rule of results.h) to f, a comment naming the sweep, the trial and its score first. The
- * trial must be done or pruned (a trial with a score); an external trainer's sweep has no spec
- * to train (its values are in /trials). *which gets the trial written. */
-int hp_export_trial_spec(const char *path, int64_t trial, FILE *f, int64_t *which, hp_err *err);
+/* Trial `trial` of the results file at `path` (-1: the best done trial, the one the sweep
+ * evaluates on the test split) as spec text, read back before it is returned: *text (free() it,
+ * *len bytes) starts with a comment naming the sweep, the trial and its score. The trial must be
+ * done or pruned (a trial with a score); an external trainer's sweep has no spec to train (its
+ * values are in /trials). *which gets the trial. */
+int hp_export_trial_spec(const char *path, int64_t trial, char **text, size_t *len, int64_t *which, hp_err *err);
 
 #endif

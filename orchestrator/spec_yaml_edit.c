@@ -16,15 +16,20 @@ static int map_get(sy_doc *d, int map_id, const char *key, size_t n) {
     return 0;
 }
 
-/* The item of sequence node `seq_id` that is a mapping with `name: <key>` (n bytes), 0 if none:
- * a list step of a path may name a layer instead of giving its index (model.layers.drop1.p). */
+/* The `name:` scalar of list item `item_id` (a mapping), NULL if it has none. */
+static yaml_node_t *item_name(sy_doc *d, int item_id) {
+    yaml_node_t *item = sy_node(d, item_id);
+    yaml_node_t *v = item && item->type == YAML_MAPPING_NODE ? sy_node(d, map_get(d, item_id, "name", 4)) : NULL;
+    return v && v->type == YAML_SCALAR_NODE ? v : NULL;
+}
+
+/* The item of sequence node `seq_id` with `name: <key>` (n bytes), 0 if none: a list step of a
+ * path may name a layer instead of giving its index (model.layers.drop1.p). */
 static int seq_named(sy_doc *d, int seq_id, const char *key, size_t n) {
     yaml_node_t *s = sy_node(d, seq_id);
     for (yaml_node_item_t *it = s->data.sequence.items.start; it < s->data.sequence.items.top; it++) {
-        yaml_node_t *item = sy_node(d, *it);
-        if (!item || item->type != YAML_MAPPING_NODE) continue;
-        yaml_node_t *v = sy_node(d, map_get(d, *it, "name", 4));
-        if (v && v->type == YAML_SCALAR_NODE && sy_slen(v) == n && memcmp(sy_sval(v), key, n) == 0) return *it;
+        yaml_node_t *v = item_name(d, *it);
+        if (v && sy_slen(v) == n && memcmp(sy_sval(v), key, n) == 0) return *it;
     }
     return 0;
 }
@@ -35,10 +40,8 @@ static void seq_names(sy_doc *d, int seq_id, char *out, size_t cap) {
     size_t used = (size_t)snprintf(out, cap, "names:");
     int any = 0;
     for (yaml_node_item_t *it = s->data.sequence.items.start; it < s->data.sequence.items.top && used < cap; it++) {
-        yaml_node_t *item = sy_node(d, *it);
-        yaml_node_t *v = item && item->type == YAML_MAPPING_NODE ? sy_node(d, map_get(d, *it, "name", 4)) : NULL;
-        if (!v || v->type != YAML_SCALAR_NODE) continue;
-        used += (size_t)snprintf(out + used, cap - used, "%s %.*s", any++ ? "," : "", (int)sy_slen(v), sy_sval(v));
+        yaml_node_t *v = item_name(d, *it);
+        if (v) used += (size_t)snprintf(out + used, cap - used, "%s %.*s", any++ ? "," : "", (int)sy_slen(v), sy_sval(v));
     }
     if (!any) snprintf(out, cap, "no item has a name:");
 }
