@@ -171,7 +171,6 @@ static void test_layer_defaults(void) {
     }
 }
 
-#define MODEL "model:\n  layers:\n    - {type: dense, units: 10}\n" /* lines 1-3 */
 
 /* Each optimizer: PyTorch's defaults (lr per type, betas, eps, alpha; AdamW's weight decay 0.01),
  * and values written replacing them, including the zeros hp_optim_spec_defaults cannot tell
